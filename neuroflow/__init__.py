@@ -1,0 +1,125 @@
+"""neuroflow: a small, fast, readable deep-learning system with TensorFlow's surface.
+
+``import neuroflow as tf`` gives the everyday TensorFlow 2 API: tensors,
+variables, ops, GradientTape, ``tf.nn``, ``tf.math``, ``tf.random``, and
+(imported on first use) ``tf.keras`` and ``tf.data``.
+"""
+
+from neuroflow import config, dtypes, errors, linalg, math, nn, random  # noqa: F401
+from neuroflow.autodiff import GradientTape, UnconnectedGradients
+from neuroflow.dtypes import (
+    DType,  # noqa: A004
+    as_dtype,
+    complex64,
+    complex128,
+    float16,
+    float32,
+    float64,
+    int8,
+    int16,
+    int32,
+    int64,
+    uint8,
+    uint16,
+    uint32,
+    uint64,
+)
+from neuroflow.dtypes import (
+    bool_ as bool,
+)
+from neuroflow.ops.creation import eye, fill, linspace, ones, ones_like, zeros, zeros_like
+from neuroflow.ops.creation import range_ as range  # noqa: A004
+from neuroflow.ops.elementwise import (  # noqa: E402
+    abs,
+    add,
+    cast,
+    clip_by_value,
+    cos,
+    divide,
+    equal,
+    exp,
+    greater,
+    greater_equal,
+    less,
+    less_equal,
+    log,
+    logical_and,
+    logical_not,
+    logical_or,
+    maximum,
+    minimum,
+    multiply,
+    negative,
+    not_equal,
+    pow,
+    round,
+    rsqrt,
+    sigmoid,
+    sign,
+    sin,
+    sqrt,
+    square,
+    subtract,
+    tanh,
+    truediv,
+    where,
+)
+from neuroflow.ops.linalg import einsum, matmul, norm, tensordot
+from neuroflow.ops.nn_ops import argsort, sort
+from neuroflow.ops.reductions import (
+    argmax,
+    argmin,
+    cumsum,
+    reduce_all,
+    reduce_any,
+    reduce_logsumexp,
+    reduce_max,
+    reduce_mean,
+    reduce_min,
+    reduce_prod,
+    reduce_std,
+    reduce_sum,
+    reduce_variance,
+)
+from neuroflow.ops.shape_ops import (
+    boolean_mask,
+    broadcast_to,
+    concat,
+    expand_dims,
+    gather,
+    identity,
+    one_hot,
+    pad,
+    rank,
+    reshape,
+    reverse,
+    shape,
+    size,
+    split,
+    squeeze,
+    stack,
+    stop_gradient,
+    tile,
+    transpose,
+    unstack,
+)
+from neuroflow.ops.shape_ops import slice_tensor as slice  # noqa: A004
+from neuroflow.tensor import Tensor, TensorShape, constant, convert_to_tensor, is_tensor
+from neuroflow.util import nest
+from neuroflow.variables import Variable
+
+newaxis = None
+__version__ = "0.1.0"
+
+_LAZY_SUBMODULES = ("keras", "data")
+
+
+def __getattr__(name: str):
+    # Keras and tf.data are imported on first use so that `import neuroflow` stays fast.
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        module = importlib.import_module(f"neuroflow.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'neuroflow' has no attribute {name!r}")

@@ -1,0 +1,266 @@
+"""GradientTape: reverse-mode automatic differentiation over recorded ops.
+
+While a tape is active, every primitive whose inputs it watches is appended to
+``tape.entries`` (see :func:`neuroflow.ops.registry.apply`). Entries are
+appended in execution order, so walking them backwards is a topological order:
+the backward pass is one deterministic loop, with no recursion and no sets.
+
+Gradient rules are written in neuroflow ops, so when an outer tape watches
+the tensors involved, it records the backward computation too, and
+differentiating again gives higher-order derivatives.
+"""
+
+from __future__ import annotations
+
+import enum
+import warnings
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from neuroflow.ops import elementwise as ew
+from neuroflow.ops import reductions as red
+from neuroflow.ops import shape_ops as so
+from neuroflow.ops.convert import as_tensor
+from neuroflow.ops.registry import recording
+from neuroflow.tensor import Tensor
+from neuroflow.util import nest
+
+
+class UnconnectedGradients(enum.Enum):
+    """What ``gradient`` returns for a source that does not affect the target."""
+
+    NONE = "none"
+    ZERO = "zero"
+
+
+def _is_variable(value: Any) -> bool:
+    return hasattr(value, "_read_for_op")
+
+
+class GradientTape:
+    """Record operations for automatic differentiation, as ``tf.GradientTape``.
+
+    >>> import neuroflow as tf
+    >>> x = tf.Variable(3.0)
+    >>> with tf.GradientTape() as tape:
+    ...     y = x * x
+    >>> float(tape.gradient(y, x))
+    6.0
+    """
+
+    def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True):
+        self.persistent = persistent
+        self.watch_accessed_variables = watch_accessed_variables
+        self.recording = False
+        # id -> object for everything whose gradient this tape can compute. Holding
+        # the objects keeps their ids unique for the tape's lifetime.
+        self.watched: dict[int, Any] = {}
+        self.entries: list = []
+        self._variables: dict[int, Any] = {}
+        self._used = False
+        self._active = False
+
+    # --- context -------------------------------------------------------------------
+    def __enter__(self) -> GradientTape:
+        if self._active:
+            raise ValueError("This GradientTape is already active; nest a new tape instead.")
+        self._active = True
+        self.recording = True
+        recording.tapes.append(self)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.recording = False
+        self._active = False
+        recording.tapes.remove(self)
+
+    @contextmanager
+    def stop_recording(self):
+        """Temporarily stop recording operations on this tape."""
+        if not self._active:
+            raise RuntimeError("stop_recording() needs the tape to be active (inside `with`).")
+        previous, self.recording = self.recording, False
+        try:
+            yield
+        finally:
+            self.recording = previous
+
+    def reset(self) -> None:
+        """Forget everything recorded so far (the tape stays active)."""
+        self.watched.clear()
+        self.entries.clear()
+        self._variables.clear()
+        self._used = False
+
+    # --- watching --------------------------------------------------------------------
+    def watch(self, tensor) -> None:
+        """Watch a tensor, a variable, or a nested structure of them."""
+        for item in nest.flatten(tensor):
+            if _is_variable(item):
+                self.watch_variable(item)
+                continue
+            if not isinstance(item, Tensor):
+                raise ValueError(f"watch expects tensors or variables, received "
+                                 f"{type(item).__name__}: {item!r}.")
+            if item._value.dtype.kind not in "fc":
+                warnings.warn(f"The dtype of the watched tensor must be floating (e.g. "
+                              f"tf.float32), got {item.dtype!r}; it will get no gradient.",
+                              stacklevel=2)
+                continue
+            self.watched[id(item)] = item
+
+    def watch_variable(self, variable) -> None:
+        if variable.dtype.is_floating or variable.dtype.is_complex:
+            self.watched[id(variable)] = variable
+            self._variables[id(variable)] = variable
+
+    def watched_variables(self) -> tuple:
+        return tuple(self._variables.values())
+
+    # --- differentiation ---------------------------------------------------------------
+    def gradient(self, target, sources, output_gradients=None,
+                 unconnected_gradients=UnconnectedGradients.NONE):
+        """d(sum of target)/d(sources), with the structure of ``sources``.
+
+        ``output_gradients`` weights each target (the vector in a vector-Jacobian
+        product). Sources that do not affect the target give None, or zeros with
+        ``unconnected_gradients='zero'``.
+        """
+        self._check_usable("gradient")
+        mode = UnconnectedGradients(getattr(unconnected_gradients, "value",
+                                            unconnected_gradients))
+        targets = [t if _is_variable(t) else as_tensor(t) for t in nest.flatten(target)]
+        if output_gradients is None:
+            seeds = [None] * len(targets)
+        else:
+            seeds = [None if g is None else as_tensor(g) for g in nest.flatten(output_gradients)]
+            if len(seeds) != len(targets):
+                raise ValueError(f"output_gradients has {len(seeds)} entries but target has "
+                                 f"{len(targets)}; they must match.")
+        flat_sources = nest.flatten(sources)
+        for s in flat_sources:
+            if not (isinstance(s, Tensor) or _is_variable(s)):
+                raise ValueError(f"gradient sources must be tensors or variables, received "
+                                 f"{type(s).__name__}.")
+        grads = self._backward(targets, seeds, flat_sources)
+        if mode is UnconnectedGradients.ZERO:
+            grads = [g if g is not None else _zeros_like(s) for g, s in zip(grads, flat_sources)]
+        return nest.pack_sequence_as(sources, grads)
+
+    def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE,
+                 parallel_iterations=None, experimental_use_pfor=True):
+        """Full Jacobian: for each source, shape ``target.shape + source.shape``."""
+        self._check_usable("jacobian")
+        target = as_tensor(target)
+        flat_sources = nest.flatten(sources)
+        count = target._value.size
+        rows: list[list] = [[] for _ in flat_sources]
+        for index in range(count):
+            seed = np.zeros(count, dtype=target._value.dtype)
+            seed[index] = 1
+            seed_tensor = Tensor(seed.reshape(target._value.shape))
+            for row, grad in zip(rows, self._backward([target], [seed_tensor], flat_sources)):
+                row.append(grad)
+        result = []
+        for source, row in zip(flat_sources, rows):
+            shape = list(target._value.shape) + list(np.shape(source))
+            if all(g is None for g in row):
+                zero = unconnected_gradients in ("zero", UnconnectedGradients.ZERO)
+                result.append(_zeros(shape, source) if zero else None)
+                continue
+            row = [g if g is not None else _zeros_like(source) for g in row]
+            stacked = so.stack(row) if row else _zeros(shape, source)
+            result.append(so.reshape(stacked, shape))
+        return nest.pack_sequence_as(sources, result)
+
+    def batch_jacobian(self, target, source, unconnected_gradients=UnconnectedGradients.NONE,
+                       parallel_iterations=None, experimental_use_pfor=True):
+        """Per-example Jacobian: shape ``[batch] + target.shape[1:] + source.shape[1:]``.
+
+        Assumes, as TensorFlow does, that example i of the target depends only on
+        example i of the source.
+        """
+        self._check_usable("batch_jacobian")
+        target = as_tensor(target)
+        tshape, sshape = target._value.shape, tuple(np.shape(source))
+        if not tshape or not sshape or tshape[0] != sshape[0]:
+            raise ValueError(f"batch_jacobian needs target and source with the same first "
+                             f"(batch) dimension, received {tshape} and {sshape}.")
+        batch, per_example = tshape[0], int(np.prod(tshape[1:], dtype=np.int64))
+        columns = []
+        for index in range(per_example):
+            seed = np.zeros((batch, per_example), dtype=target._value.dtype)
+            seed[:, index] = 1
+            (grad,) = self._backward([target], [Tensor(seed.reshape(tshape))], [source])
+            columns.append(_zeros_like(source) if grad is None else grad)
+        if all(c is None for c in columns):
+            return None
+        stacked = so.stack(columns, axis=1) if columns else _zeros((batch, 0), source)
+        return so.reshape(stacked, list(tshape) + list(sshape[1:]))
+
+    # --- the backward walk -----------------------------------------------------------------
+    def _check_usable(self, what: str) -> None:
+        if self._used and not self.persistent:
+            raise RuntimeError(
+                "A non-persistent GradientTape can only be used to compute one set of "
+                "gradients (or jacobians). Create the tape with "
+                "tf.GradientTape(persistent=True) to call gradient() more than once.")
+        self._used = True
+
+    def _backward(self, targets: list, seeds: list, sources: list) -> list:
+        source_ids = {id(s) for s in sources}
+        grads: dict[int, Tensor] = {}
+        for target, seed in zip(targets, seeds):
+            if np.asarray(target).dtype.kind not in "fc":
+                continue  # integer targets carry no gradient
+            if seed is None:
+                seed = Tensor(np.ones(np.shape(target), dtype=np.asarray(target).dtype))
+            _accumulate(grads, id(target), seed)
+        # Recording the backward pass is what higher-order gradients need; a
+        # non-persistent tape is finished, so only outer tapes record it.
+        previous = self.recording
+        self.recording = self.recording and self.persistent
+        try:
+            for entry in reversed(list(self.entries)):
+                g = grads.get(entry.output_id)
+                if g is None:
+                    continue
+                if entry.output_id not in source_ids:
+                    del grads[entry.output_id]
+                input_grads = entry.primitive.vjp(entry, g)
+                for input_id, shape, grad in zip(entry.input_ids, entry.input_shapes,
+                                                 input_grads):
+                    if input_id is None or grad is None:
+                        continue
+                    if grad._value.shape != shape:
+                        grad = unbroadcast(grad, shape)
+                    _accumulate(grads, input_id, grad)
+        finally:
+            self.recording = previous
+        return [grads.get(id(s)) for s in sources]
+
+
+def unbroadcast(grad: Tensor, shape: tuple) -> Tensor:
+    """Sum ``grad`` back down to ``shape``: the one place broadcasting is undone."""
+    gshape = grad._value.shape
+    lead = len(gshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, d in enumerate(shape) if d == 1 and gshape[lead + i] != 1)
+    if axes:
+        grad = red.reduce_sum(grad, axis=axes, keepdims=False)
+    return so.reshape(grad, shape) if grad._value.shape != tuple(shape) else grad
+
+
+def _accumulate(grads: dict, key: int, grad: Tensor) -> None:
+    existing = grads.get(key)
+    grads[key] = grad if existing is None else ew.add(existing, grad)
+
+
+def _zeros_like(source) -> Tensor:
+    return Tensor(np.zeros(np.shape(source), dtype=np.asarray(source).dtype))
+
+
+def _zeros(shape, source) -> Tensor:
+    return Tensor(np.zeros(shape, dtype=np.asarray(source).dtype))

@@ -1,0 +1,90 @@
+"""Every setting of neuroflow, in one place.
+
+This is the one module that reads environment variables; everything else asks
+it. Settings are plain attributes of the ``settings`` object so tests can
+override them with ``monkeypatch.setattr(config.settings, ...)``.
+
+Environment variables:
+
+``NEUROFLOW_HOME``
+    Root folder for neuroflow's caches (default ``~/.neuroflow``).
+``NEUROFLOW_DATASETS``
+    Folder where downloaded datasets are cached (default
+    ``$NEUROFLOW_HOME/datasets``).
+``NEUROFLOW_RUN_EAGERLY``
+    ``1`` makes every ``tf.function`` run eagerly (for debugging).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _home() -> Path:
+    return Path(os.environ.get("NEUROFLOW_HOME", Path.home() / ".neuroflow")).expanduser()
+
+
+def _datasets_dir() -> Path:
+    explicit = os.environ.get("NEUROFLOW_DATASETS")
+    return Path(explicit).expanduser() if explicit else _home() / "datasets"
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass
+class Settings:
+    """Process-wide settings, read once from the environment at import."""
+
+    home: Path = field(default_factory=_home)
+    datasets_dir: Path = field(default_factory=_datasets_dir)
+    # Folders searched, in order, after the cache and before a download.
+    system_dataset_dirs: tuple[Path, ...] = (Path("/usr/share/datasets"),)
+    run_functions_eagerly: bool = field(default_factory=lambda: _flag("NEUROFLOW_RUN_EAGERLY"))
+    # How many retraces of one tf.function before it warns.
+    retrace_warning_threshold: int = 5
+
+
+settings = Settings()
+
+
+# --- tf.config: the public functions TensorFlow users call ------------------------
+
+
+def run_functions_eagerly(run_eagerly: bool) -> None:
+    """Make every ``tf.function`` run its Python body eagerly (for debugging)."""
+    settings.run_functions_eagerly = bool(run_eagerly)
+
+
+def functions_run_eagerly() -> bool:
+    return settings.run_functions_eagerly
+
+
+class PhysicalDevice:
+    """A device as ``tf.config.list_physical_devices`` describes it."""
+
+    def __init__(self, name: str, device_type: str):
+        self.name = name
+        self.device_type = device_type
+
+    def __repr__(self) -> str:
+        return f"PhysicalDevice(name={self.name!r}, device_type={self.device_type!r})"
+
+
+def list_physical_devices(device_type: str | None = None) -> list[PhysicalDevice]:
+    """The CPU, plus GPUs when CuPy is installed and sees one."""
+    devices = [PhysicalDevice("/physical_device:CPU:0", "CPU")]
+    try:
+        import importlib.util
+
+        if importlib.util.find_spec("cupy") is not None:
+            import cupy
+
+            count = cupy.cuda.runtime.getDeviceCount()
+            devices += [PhysicalDevice(f"/physical_device:GPU:{i}", "GPU") for i in range(count)]
+    except Exception:  # noqa: BLE001 - no usable CUDA runtime means no GPU, not a crash
+        pass
+    return [d for d in devices if device_type is None or d.device_type == device_type.upper()]

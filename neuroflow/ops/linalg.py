@@ -1,0 +1,166 @@
+"""Linear algebra: matmul (batched), einsum, tensordot, norm."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from neuroflow.errors import InvalidArgumentError
+from neuroflow.ops import elementwise as ew
+from neuroflow.ops import reductions as red
+from neuroflow.ops import shape_ops as so
+from neuroflow.ops.convert import as_tensor, check_same_dtype
+from neuroflow.ops.registry import primitive
+from neuroflow.tensor import Tensor
+
+
+@primitive("matmul", save_inputs=True)
+def _matmul(xp, a, b):
+    return xp.matmul(a, b)
+
+
+@_matmul.defvjp
+def _matmul_vjp(ctx, g):
+    a, b = ctx.inputs
+    return matmul(g, b, transpose_b=True), matmul(a, g, transpose_a=True)
+
+
+@primitive("einsum", save_inputs=True)
+def _einsum(xp, *operands, equation):
+    return xp.einsum(equation, *operands, optimize=len(operands) > 2)
+
+
+@_einsum.defvjp
+def _einsum_vjp(ctx, g):
+    inputs_spec, output_spec = ctx.attrs["equation"].split("->")
+    specs = inputs_spec.split(",")
+    grads = []
+    for i, spec in enumerate(specs):
+        others = [s for j, s in enumerate(specs) if j != i]
+        available = set(output_spec).union(*others)
+        if len(set(spec)) != len(spec):
+            raise NotImplementedError(f"einsum gradient for repeated indices in {spec!r} "
+                                      "(a diagonal) is not supported.")
+        # Indices that appear only in this operand were summed away: the gradient
+        # is constant along them, so compute without them and broadcast back.
+        kept = "".join(c for c in spec if c in available)
+        equation = ",".join([output_spec, *others]) + "->" + kept
+        operands = [g] + [ctx.inputs[j] for j in range(len(specs)) if j != i]
+        grad = _einsum(*operands, equation=equation)
+        if kept != spec:
+            shape = ctx.input_shapes[i]
+            grad = so.reshape(grad, [shape[k] if c in available else 1
+                                     for k, c in enumerate(spec)])
+            grad = so.broadcast_to(grad, shape)
+        grads.append(grad)
+    return tuple(grads)
+
+
+def _swap_last(x: Tensor) -> Tensor:
+    perm = list(range(x._value.ndim))
+    perm[-1], perm[-2] = perm[-2], perm[-1]
+    return so._transpose(x, perm=tuple(perm))
+
+
+def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False,
+           a_is_sparse=False, b_is_sparse=False, output_type=None, name=None) -> Tensor:
+    """Matrix product of the last two axes, batched and broadcast over the leading ones.
+
+    >>> import neuroflow as tf
+    >>> tf.matmul(tf.ones([2, 3]), tf.ones([3, 4])).shape
+    TensorShape([2, 4])
+    """
+    a, b = as_tensor(a), as_tensor(b)
+    check_same_dtype("matmul", a, b, names=("a", "b"))
+    for label, t in (("a", a), ("b", b)):
+        if t._value.ndim < 2:
+            raise InvalidArgumentError(
+                f"matmul: {label} must have rank >= 2, received shape {tuple(t._value.shape)}. "
+                f"Use tf.expand_dims to add a dimension, or tf.tensordot for vectors.", "matmul")
+    if transpose_a or adjoint_a:
+        a = _swap_last(a)
+    if transpose_b or adjoint_b:
+        b = _swap_last(b)
+    sa, sb = a._value.shape, b._value.shape
+    if sa[-1] != sb[-2]:
+        raise InvalidArgumentError(
+            f"matmul: the inner dimensions do not match: a has shape {tuple(sa)} and b has "
+            f"shape {tuple(sb)} ({sa[-1]} != {sb[-2]}). Check the order of the operands or "
+            f"use transpose_a/transpose_b.", "matmul")
+    try:
+        np.broadcast_shapes(sa[:-2], sb[:-2])
+    except ValueError:
+        raise InvalidArgumentError(
+            f"matmul: batch dimensions {tuple(sa[:-2])} and {tuple(sb[:-2])} cannot be "
+            f"broadcast together.", "matmul") from None
+    return _matmul(a, b)
+
+
+def einsum(equation: str, *inputs, **kwargs) -> Tensor:
+    """Einstein summation, as ``tf.einsum`` (explicit ``->`` output or implicit)."""
+    tensors = [as_tensor(t) for t in inputs]
+    check_same_dtype("einsum", *tensors, names=tuple(f"inputs[{i}]" for i in range(len(tensors))))
+    equation = equation.replace(" ", "")
+    if "..." in equation:
+        raise NotImplementedError("einsum with '...' is not supported yet; name the axes.")
+    if "->" not in equation:
+        letters = equation.replace(",", "")
+        equation += "->" + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    specs = equation.split("->")[0].split(",")
+    if len(specs) != len(tensors):
+        raise ValueError(f"einsum: equation {equation!r} names {len(specs)} operands but "
+                         f"{len(tensors)} were given.")
+    for i, (spec, t) in enumerate(zip(specs, tensors)):
+        if len(spec) != t._value.ndim:
+            raise InvalidArgumentError(
+                f"einsum: operand {i} has rank {t._value.ndim} (shape {tuple(t._value.shape)}) "
+                f"but the equation gives it {len(spec)} indices ({spec!r}).", "einsum")
+    return _einsum(*tensors, equation=equation)
+
+
+def tensordot(a, b, axes, name=None) -> Tensor:
+    """Contract ``axes`` of ``a`` with ``axes`` of ``b`` (transpose + reshape + matmul)."""
+    a, b = as_tensor(a), as_tensor(b)
+    if isinstance(axes, (int, np.integer)):
+        n = int(axes)
+        axes_a = list(range(a._value.ndim - n, a._value.ndim))
+        axes_b = list(range(n))
+    else:
+        axes_a, axes_b = ([int(v)] if np.ndim(v) == 0 else [int(i) for i in v] for v in axes)
+    axes_a = [x % a._value.ndim for x in axes_a]
+    axes_b = [x % b._value.ndim for x in axes_b]
+    sa, sb = a._value.shape, b._value.shape
+    for i, j in zip(axes_a, axes_b):
+        if sa[i] != sb[j]:
+            raise InvalidArgumentError(
+                f"tensordot: axis {i} of a (size {sa[i]}) does not match axis {j} of b "
+                f"(size {sb[j]}); shapes {tuple(sa)} and {tuple(sb)}.", "tensordot")
+    free_a = [i for i in range(len(sa)) if i not in axes_a]
+    free_b = [i for i in range(len(sb)) if i not in axes_b]
+    k = int(np.prod([sa[i] for i in axes_a], dtype=np.int64))
+    a2 = so.reshape(so.transpose(a, free_a + axes_a), [-1, k])
+    b2 = so.reshape(so.transpose(b, axes_b + free_b), [k, -1])
+    return so.reshape(matmul(a2, b2), [sa[i] for i in free_a] + [sb[i] for i in free_b])
+
+
+def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None) -> Tensor:  # noqa: A002
+    """Vector norms (and the Frobenius norm) as ``tf.norm``."""
+    x = as_tensor(tensor)
+    keep = bool(keepdims)
+    if ord in ("euclidean", "fro", 2, 2.0) and not (ord == 2 and isinstance(axis, (list, tuple))
+                                                    and len(axis) == 2):
+        return ew.sqrt(red.reduce_sum(ew.square(x), axis, keep))
+    if ord in (1, 1.0):
+        return red.reduce_sum(ew.abs(x), axis, keep)
+    if ord in (np.inf, "inf"):
+        return red.reduce_max(ew.abs(x), axis, keep)
+    if isinstance(ord, (int, float)) and ord > 0:
+        p = float(ord)
+        return ew.pow(red.reduce_sum(ew.pow(ew.abs(x), p), axis, keep), 1.0 / p)
+    raise ValueError(f"norm: unsupported ord {ord!r}; expected 'euclidean', 'fro', 1, 2, "
+                     f"np.inf or a positive number.")
+
+
+def trace(x, name=None) -> Tensor:
+    x = as_tensor(x)
+    eye = Tensor(np.eye(x._value.shape[-2], x._value.shape[-1], dtype=x._value.dtype))
+    return red.reduce_sum(x * eye, axis=[-2, -1])

@@ -1,0 +1,265 @@
+"""Neural-network ops (``tf.nn``): activations, softmax and cross-entropies.
+
+All are composites of primitives and carry no gradient code of their own,
+except ``relu``, which is a primitive because it runs on every hidden layer
+and its fused gradient (one mask) is measurably cheaper than ``maximum``'s.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from neuroflow.errors import InvalidArgumentError
+from neuroflow.ops import elementwise as ew
+from neuroflow.ops import reductions as red
+from neuroflow.ops import shape_ops as so
+from neuroflow.ops.convert import as_tensor, check_same_dtype
+from neuroflow.ops.random_ops import generator
+from neuroflow.ops.registry import primitive
+from neuroflow.tensor import Tensor
+
+
+@primitive("relu", save_output=True, smooth=False)
+def _relu(xp, x):
+    return xp.maximum(x, 0)
+
+
+@_relu.defvjp
+def _relu_vjp(ctx, g):
+    # TF's rule: the gradient at exactly 0 is 0.
+    return (ew.where(ew.greater(ctx.output, 0), g, ew.zeros_like_value(g)),)
+
+
+def _float(x, op: str) -> Tensor:
+    x = as_tensor(x)
+    if x._value.dtype.kind not in "fc":
+        raise TypeError(f"{op} expects a floating-point tensor, received {x.dtype.name}. "
+                        f"Use tf.cast(x, tf.float32) first.")
+    return x
+
+
+def relu(features, name=None) -> Tensor:
+    x = as_tensor(features)
+    return _relu(x)
+
+
+def relu6(features, name=None) -> Tensor:
+    return ew.minimum(relu(features), 6)
+
+
+def leaky_relu(features, alpha=0.2, name=None) -> Tensor:
+    x = _float(features, "leaky_relu")
+    return ew.where(ew.greater(x, 0), x, x * alpha)
+
+
+def elu(features, name=None) -> Tensor:
+    x = _float(features, "elu")
+    negative = ew.expm1(ew.minimum(x, 0))  # min keeps exp finite on the unused branch
+    return ew.where(ew.greater(x, 0), x, negative)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(features, name=None) -> Tensor:
+    x = _float(features, "selu")
+    negative = ew.expm1(ew.minimum(x, 0)) * _SELU_ALPHA
+    return ew.where(ew.greater(x, 0), x, negative) * _SELU_SCALE
+
+
+def gelu(features, approximate=False, name=None) -> Tensor:
+    x = _float(features, "gelu")
+    if approximate:
+        inner = (x + ew.pow(x, 3) * 0.044715) * float(np.sqrt(2 / np.pi))
+        return x * 0.5 * (ew.tanh(inner) + 1)
+    return x * 0.5 * (ew.erf(x * float(1 / np.sqrt(2))) + 1)
+
+
+def softplus(features, name=None) -> Tensor:
+    """``log(1 + exp(x))`` without overflow: ``max(x, 0) + log1p(exp(-|x|))``."""
+    x = _float(features, "softplus")
+    return relu(x) + ew.log1p(ew.exp(ew.negative(ew.abs(x))))
+
+
+def softsign(features, name=None) -> Tensor:
+    x = _float(features, "softsign")
+    return x / (ew.abs(x) + 1)
+
+
+def silu(features, beta=1.0, name=None) -> Tensor:
+    x = _float(features, "silu")
+    return x * ew.sigmoid(x * beta if beta != 1.0 else x)
+
+
+swish = silu
+
+
+def softmax(logits, axis=None, name=None) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``axis`` (default last), shifted by the max for safety."""
+    x = _float(logits, "softmax")
+    axis = -1 if axis is None else axis
+    shifted = x - so.stop_gradient(red.reduce_max(x, axis=axis, keepdims=True))
+    e = ew.exp(shifted)
+    return e / red.reduce_sum(e, axis=axis, keepdims=True)
+
+
+def log_softmax(logits, axis=None, name=None) -> Tensor:
+    x = _float(logits, "log_softmax")
+    axis = -1 if axis is None else axis
+    shifted = x - so.stop_gradient(red.reduce_max(x, axis=axis, keepdims=True))
+    return shifted - ew.log(red.reduce_sum(ew.exp(shifted), axis=axis, keepdims=True))
+
+
+def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None) -> Tensor:
+    """Cross-entropy of integer class ``labels`` against unnormalized ``logits``.
+
+    ``labels`` has shape ``logits.shape[:-1]`` and values in ``[0, classes)``.
+    """
+    if labels is None or logits is None:
+        raise ValueError("sparse_softmax_cross_entropy_with_logits needs labels= and logits=.")
+    z = _float(logits, "sparse_softmax_cross_entropy_with_logits")
+    y = as_tensor(labels)
+    if y._value.dtype.kind not in "iu":
+        raise TypeError(f"sparse_softmax_cross_entropy_with_logits: labels must be integers, "
+                        f"received {y.dtype.name}.")
+    if y._value.shape != z._value.shape[:-1]:
+        raise InvalidArgumentError(
+            f"sparse_softmax_cross_entropy_with_logits: labels must have shape "
+            f"{tuple(z._value.shape[:-1])} (the logits' shape without the last axis), "
+            f"received {tuple(y._value.shape)}.", "SparseSoftmaxCrossEntropyWithLogits")
+    classes = z._value.shape[-1]
+    if y._value.size and (y._value.min() < 0 or y._value.max() >= classes):
+        bad = int(y._value[(y._value < 0) | (y._value >= classes)].reshape(-1)[0])
+        raise InvalidArgumentError(
+            f"Received a label value of {bad} which is outside the valid range of "
+            f"[0, {classes}).", "SparseSoftmaxCrossEntropyWithLogits")
+    log_p = log_softmax(z)
+    flat = so.reshape(log_p, [-1, classes])
+    index = Tensor(np.arange(flat._value.shape[0]) * classes + y._value.reshape(-1))
+    picked = so.gather(so.reshape(flat, [-1]), index)
+    return ew.negative(so.reshape(picked, y._value.shape))
+
+
+def softmax_cross_entropy_with_logits(labels=None, logits=None, axis=-1, name=None) -> Tensor:
+    """Cross-entropy of probability ``labels`` against unnormalized ``logits``."""
+    if labels is None or logits is None:
+        raise ValueError("softmax_cross_entropy_with_logits needs labels= and logits=.")
+    z = _float(logits, "softmax_cross_entropy_with_logits")
+    y = as_tensor(labels)
+    check_same_dtype("softmax_cross_entropy_with_logits", y, z, names=("labels", "logits"))
+    if y._value.shape != z._value.shape:
+        raise InvalidArgumentError(
+            f"softmax_cross_entropy_with_logits: labels shape {tuple(y._value.shape)} and "
+            f"logits shape {tuple(z._value.shape)} must match.", "SoftmaxCrossEntropyWithLogits")
+    return ew.negative(red.reduce_sum(y * log_softmax(z, axis=axis), axis=axis))
+
+
+def sigmoid_cross_entropy_with_logits(labels=None, logits=None, name=None) -> Tensor:
+    """``max(x, 0) - x * z + log(1 + exp(-|x|))``: stable for any logits ``x``."""
+    if labels is None or logits is None:
+        raise ValueError("sigmoid_cross_entropy_with_logits needs labels= and logits=.")
+    x = _float(logits, "sigmoid_cross_entropy_with_logits")
+    z = as_tensor(labels)
+    check_same_dtype("sigmoid_cross_entropy_with_logits", z, x, names=("labels", "logits"))
+    if z._value.shape != x._value.shape:
+        raise InvalidArgumentError(
+            f"sigmoid_cross_entropy_with_logits: labels shape {tuple(z._value.shape)} and "
+            f"logits shape {tuple(x._value.shape)} must match.", "logistic_loss")
+    return relu(x) - x * z + ew.log1p(ew.exp(ew.negative(ew.abs(x))))
+
+
+def l2_loss(t, name=None) -> Tensor:
+    """``sum(t ** 2) / 2``."""
+    return red.reduce_sum(ew.square(_float(t, "l2_loss"))) / 2
+
+
+def bias_add(value, bias, data_format=None, name=None) -> Tensor:
+    x, b = as_tensor(value), as_tensor(bias)
+    if b._value.ndim != 1:
+        raise InvalidArgumentError(f"bias_add: bias must be 1-D, received shape "
+                                   f"{tuple(b._value.shape)}.", "BiasAdd")
+    channel = 1 if data_format in ("NCHW", "NCDHW", "NCW") else -1
+    if x._value.shape[channel] != b._value.shape[0]:
+        raise InvalidArgumentError(
+            f"bias_add: bias has {b._value.shape[0]} entries but the input's channel "
+            f"dimension is {x._value.shape[channel]} (shape {tuple(x._value.shape)}).", "BiasAdd")
+    if channel == 1:
+        b = so.reshape(b, [-1] + [1] * (x._value.ndim - 2))
+    return ew.add(x, b)
+
+
+def dropout(x, rate, noise_shape=None, seed=None, name=None) -> Tensor:
+    """Zero each element with probability ``rate``, scaling the rest by ``1/(1-rate)``."""
+    x = _float(x, "dropout")
+    rate = float(rate)
+    if not 0 <= rate < 1:
+        raise ValueError(f"dropout: rate must be in [0, 1), received {rate}.")
+    if rate == 0:
+        return x
+    shape = x._value.shape if noise_shape is None else tuple(
+        d if d is not None else s for d, s in zip(noise_shape, x._value.shape))
+    keep = generator(seed).random(shape) >= rate
+    scale = np.asarray(1 / (1 - rate), dtype=x._value.dtype)
+    return x * Tensor(np.where(keep, scale, np.zeros((), x._value.dtype)))
+
+
+def moments(x, axes, shift=None, keepdims=False, name=None) -> tuple[Tensor, Tensor]:
+    mean = red.reduce_mean(x, axes, keepdims=True)
+    variance = red.reduce_mean(ew.square(x - so.stop_gradient(mean)), axes, keepdims=True)
+    if not keepdims:
+        mean, variance = so.squeeze(mean, axes), so.squeeze(variance, axes)
+    return mean, variance
+
+
+def top_k(input, k=1, sorted=True, name=None):  # noqa: A002
+    """The ``k`` largest entries along the last axis and their indices."""
+    from collections import namedtuple
+
+    x = as_tensor(input)
+    n = x._value.shape[-1]
+    if not 0 <= k <= n:
+        raise InvalidArgumentError(f"top_k: k={k} is out of range for a last axis of size {n}.",
+                                   "TopKV2")
+    # A stable sort of -x keeps the lower index first among equal values, as TF does.
+    order = np.argsort(-x._value, axis=-1, kind="stable")[..., :k].astype(np.int32)
+    values = _take_along_last(x, order)
+    return namedtuple("TopKV2", ["values", "indices"])(values, Tensor(order))
+
+
+def _take_along_last(x: Tensor, index: np.ndarray) -> Tensor:
+    n = x._value.shape[-1]
+    rows = np.arange(index.size // max(index.shape[-1], 1)).reshape(index.shape[:-1] + (1,))
+    flat_index = Tensor((rows * n + index).reshape(-1))
+    picked = so.gather(so.reshape(x, [-1]), flat_index)
+    return so.reshape(picked, index.shape)
+
+
+def sort(values, axis=-1, direction="ASCENDING", name=None) -> Tensor:
+    x = as_tensor(values)
+    order = argsort(x, axis=axis, direction=direction)
+    moved = _move_last(x, axis)
+    return _move_back(_take_along_last(moved, _move_last(order, axis)._value), axis)
+
+
+def argsort(values, axis=-1, direction="ASCENDING", stable=False, name=None) -> Tensor:
+    x = as_tensor(values)
+    if direction not in ("ASCENDING", "DESCENDING"):
+        raise ValueError(f"direction must be 'ASCENDING' or 'DESCENDING', received "
+                         f"{direction!r}.")
+    key = x._value if direction == "ASCENDING" else -x._value
+    return Tensor(np.argsort(key, axis=axis, kind="stable").astype(np.int32))
+
+
+def _move_last(x: Tensor, axis: int) -> Tensor:
+    axis = axis % x._value.ndim
+    perm = [i for i in range(x._value.ndim) if i != axis] + [axis]
+    return so.transpose(x, perm)
+
+
+def _move_back(x: Tensor, axis: int) -> Tensor:
+    ndim = x._value.ndim
+    axis = axis % ndim
+    perm = list(range(ndim - 1))
+    perm.insert(axis, ndim - 1)
+    return so.transpose(x, perm)

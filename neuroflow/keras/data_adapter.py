@@ -1,0 +1,150 @@
+"""Turn what users pass to ``fit``/``evaluate``/``predict`` into batches.
+
+NumPy arrays (and tensors, lists) are checked once up front, then sliced into
+batches with one fancy-indexing call per batch; the whole dataset is never
+copied or converted. ``tf.data.Dataset`` objects are iterated as they are.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import numpy as np
+
+from neuroflow.ops import random_ops
+from neuroflow.tensor import Tensor
+from neuroflow.util import nest
+
+
+def _to_numpy(value):
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return {k: _to_numpy(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) and value and isinstance(value[0], (np.ndarray, Tensor)):
+        return type(value)(_to_numpy(v) for v in value)
+    if isinstance(value, np.ndarray):
+        return value
+    return np.asarray(value)
+
+
+def is_dataset(value) -> bool:
+    from neuroflow.data import Dataset
+
+    return isinstance(value, Dataset)
+
+
+class ArrayData:
+    """Arrays ``x`` (and ``y``, ``sample_weight``) with the checks Keras makes."""
+
+    def __init__(self, x, y=None, sample_weight=None, what: str = "fit"):
+        self.x = _to_numpy(x)
+        self.y = _to_numpy(y)
+        self.sample_weight = _to_numpy(sample_weight)
+        sizes = {name: [len(a) for a in nest.flatten(v)]
+                 for name, v in (("x", self.x), ("y", self.y),
+                                 ("sample_weight", self.sample_weight)) if v is not None}
+        flat_sizes = {n for values in sizes.values() for n in values}
+        if len(flat_sizes) > 1:
+            detail = "\n".join(f"'{name}' sizes: {', '.join(map(str, values))}"
+                               for name, values in sizes.items())
+            raise ValueError(f"Data cardinality is ambiguous. Make sure all arrays contain the "
+                             f"same number of samples.\n{detail}")
+        self.size = flat_sizes.pop() if flat_sizes else 0
+        if self.size == 0:
+            raise ValueError(f"Expected input data to be non-empty, but `{what}` received x "
+                             f"with {self.size} samples.")
+        for array in nest.flatten(self.x):
+            if array.dtype.kind == "f" and not np.isfinite(array).all():
+                bad = np.argwhere(~np.isfinite(array.reshape(len(array), -1)).all(axis=1))
+                raise ValueError(
+                    f"The input data passed to `{what}` contains NaN or infinite values "
+                    f"(in {len(bad)} samples, first at index {int(bad[0, 0])}). Clean them, "
+                    f"e.g. with np.nan_to_num(x) or by dropping those samples.")
+
+    def split(self, fraction: float) -> tuple[ArrayData, ArrayData]:
+        """Keras's ``validation_split``: the last ``fraction`` of samples, before shuffling."""
+        if not 0 < fraction < 1:
+            raise ValueError(f"validation_split must be between 0 and 1, received {fraction}.")
+        at = int(self.size * (1 - fraction))
+        if at == 0 or at == self.size:
+            raise ValueError(f"validation_split={fraction} leaves no samples for training or "
+                             f"validation out of {self.size}.")
+        parts = [nest.map_structure(lambda a, s=s: a[s], v) if v is not None else None
+                 for s in (slice(None, at), slice(at, None))
+                 for v in (self.x, self.y, self.sample_weight)]
+        return ArrayData(*parts[:3]), ArrayData(*parts[3:])
+
+    def batches(self, batch_size: int, shuffle: bool, dtype: str = "float32"
+                ) -> Iterator[tuple]:
+        """Yield ``(x, y, sample_weight)`` batches as tensors; floats cast to ``dtype``."""
+        order = random_ops.generator(None).permutation(self.size) if shuffle else None
+        for start in range(0, self.size, batch_size):
+            index = (order[start:start + batch_size] if order is not None
+                     else slice(start, start + batch_size))
+            yield (self._take(self.x, index, dtype), self._take(self.y, index, None),
+                   self._take(self.sample_weight, index, dtype))
+
+    @staticmethod
+    def _take(value, index, dtype):
+        if value is None:
+            return None
+
+        def take(array):
+            part = array[index]
+            if dtype is not None and part.dtype.kind == "f" and part.dtype != dtype:
+                part = part.astype(dtype)
+            return Tensor(part)
+
+        return nest.map_structure(take, value)
+
+    def num_batches(self, batch_size: int) -> int:
+        return math.ceil(self.size / batch_size)
+
+
+class DatasetData:
+    """A ``tf.data.Dataset`` of ``x``, ``(x, y)`` or ``(x, y, sample_weight)`` batches."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+        try:
+            count = int(dataset.cardinality())
+        except (AttributeError, TypeError):
+            count = -2
+        self.steps = count if count >= 0 else None
+
+    def batches(self, batch_size=None, shuffle=False, dtype="float32"):
+        for element in self.dataset:
+            if not isinstance(element, tuple):
+                element = (element,)
+            x, y, sw = (tuple(element) + (None, None))[:3]
+            yield _cast_floats(x, dtype), y, _cast_floats(sw, dtype)
+
+    def num_batches(self, batch_size=None):
+        return self.steps
+
+
+def _cast_floats(value, dtype):
+    if value is None:
+        return None
+    from neuroflow.ops import elementwise as ew
+    from neuroflow.ops.convert import as_tensor
+
+    def cast(t):
+        t = as_tensor(t)
+        return ew.cast(t, dtype) if t._value.dtype.kind == "f" and t.dtype.name != dtype else t
+
+    return nest.map_structure(cast, value)
+
+
+def adapt(x, y=None, sample_weight=None, what: str = "fit"):
+    """The right adapter for what was passed."""
+    if is_dataset(x):
+        if y is not None:
+            raise ValueError(f"`y` argument is not supported when using a dataset as input to "
+                             f"`{what}`; the dataset must yield (x, y) pairs.")
+        return DatasetData(x)
+    if x is None:
+        raise ValueError(f"`{what}` needs input data `x`; received None.")
+    return ArrayData(x, y, sample_weight, what)

@@ -1,0 +1,130 @@
+"""Core layers: Input/InputLayer, Dense, Activation."""
+
+from __future__ import annotations
+
+import warnings
+
+from neuroflow.keras.layers.base import Layer, check_last_dim
+from neuroflow.ops import linalg
+from neuroflow.tensor import Tensor
+
+
+class InputLayer(Layer):
+    """Declares the per-sample input shape of a model (``shape=`` excludes the batch)."""
+
+    def __init__(self, shape=None, batch_size=None, dtype=None, name=None, input_shape=None,
+                 **kwargs):
+        if input_shape is not None:
+            warnings.warn("Argument `input_shape` is deprecated. Use `shape` instead.",
+                          UserWarning, stacklevel=2)
+            shape = input_shape if shape is None else shape
+        if shape is None:
+            raise ValueError("InputLayer needs `shape`, the shape of one sample, e.g. "
+                             "InputLayer(shape=(28, 28)).")
+        super().__init__(name=name or None, dtype=dtype, **kwargs)
+        self.shape = tuple(shape)
+        self.batch_size = batch_size
+        self.built = True
+
+    @property
+    def batch_shape(self) -> tuple:
+        return (self.batch_size, *self.shape)
+
+    def compute_output_shape(self, input_shape):
+        return self.batch_shape
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "shape": self.shape, "batch_size": self.batch_size}
+
+
+class KerasInput:
+    """The symbolic input ``keras.Input(shape=...)`` gives to a Sequential model."""
+
+    def __init__(self, layer: InputLayer):
+        self._keras_history = layer
+        self.shape = layer.batch_shape
+        self.dtype = layer.dtype
+
+    def __repr__(self) -> str:
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self._keras_history.name}>"
+
+
+def Input(shape=None, batch_size=None, dtype=None, name=None):  # noqa: N802 - Keras's name
+    """``keras.Input``: the input of a model, for ``Sequential([Input(shape), ...])``."""
+    return KerasInput(InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name))
+
+
+class Dense(Layer):
+    """``activation(inputs @ kernel + bias)`` on the last axis of the inputs."""
+
+    def __init__(self, units: int, activation=None, use_bias: bool = True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        from neuroflow.keras import activations
+
+        if not isinstance(units, int) or units <= 0:
+            raise ValueError(f"Received an invalid value for `units`, expected a positive "
+                             f"integer. Received: units={units!r}")
+        self.units = units
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = kernel_initializer
+        self.bias_initializer = bias_initializer
+        self.kernel_regularizer = kernel_regularizer
+        self.bias_regularizer = bias_regularizer
+        self.kernel = None
+        self.bias = None
+
+    def build(self, input_shape) -> None:
+        if len(input_shape) < 2 or input_shape[-1] is None:
+            raise ValueError(f"Dense {self.name!r} needs inputs with a known last dimension, "
+                             f"received shape {input_shape}.")
+        self.kernel = self.add_weight("kernel", (input_shape[-1], self.units),
+                                      self.kernel_initializer, self.kernel_regularizer)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", (self.units,), self.bias_initializer,
+                                        self.bias_regularizer)
+
+    def call(self, inputs: Tensor) -> Tensor:
+        expected = self.kernel.shape[0]
+        if inputs.shape[-1] != expected:
+            hint = (" Add a Flatten layer before it to turn each sample into a vector."
+                    if len(inputs.shape) > 2 else "")
+            check_last_dim(self, inputs, expected, hint)
+        outputs = linalg.matmul(inputs, self.kernel)
+        if self.bias is not None:
+            outputs = outputs + self.bias
+        return self.activation(outputs) if self.activation is not None else outputs
+
+    def compute_output_shape(self, input_shape):
+        return (*tuple(input_shape)[:-1], self.units)
+
+    def get_config(self) -> dict:
+        from neuroflow.keras import activations
+
+        return {**super().get_config(), "units": self.units,
+                "activation": activations.serialize(self.activation),
+                "use_bias": self.use_bias}
+
+
+class Activation(Layer):
+    """Applies an activation function (by name or callable)."""
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        from neuroflow.keras import activations
+
+        self.activation = activations.get(activation)
+
+    def call(self, inputs):
+        return self.activation(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self) -> dict:
+        from neuroflow.keras import activations
+
+        return {**super().get_config(), "activation": activations.serialize(self.activation)}

@@ -1,0 +1,21 @@
+"""Rescaling: ``inputs * scale + offset`` (e.g. ``Rescaling(1/255)`` for images)."""
+
+from __future__ import annotations
+
+from neuroflow.keras.layers.base import Layer
+
+
+class Rescaling(Layer):
+    def __init__(self, scale, offset=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = scale
+        self.offset = offset
+
+    def call(self, inputs):
+        return inputs * self.scale + self.offset
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "scale": self.scale, "offset": self.offset}

@@ -1,0 +1,6 @@
+"""Keras models."""
+
+from neuroflow.keras.models.model import Model
+from neuroflow.keras.models.sequential import Sequential
+
+__all__ = ["Model", "Sequential"]

@@ -1,0 +1,33 @@
+"""Keras utilities: progress bar, summaries, seeds, label encoding."""
+
+from __future__ import annotations
+
+import random as _random
+
+import numpy as np
+
+from neuroflow.keras.utils.progbar import Progbar
+
+
+def set_random_seed(seed: int) -> None:
+    """Seed Python, NumPy and neuroflow at once, as ``keras.utils.set_random_seed``."""
+    from neuroflow.ops import random_ops
+
+    _random.seed(seed)
+    np.random.seed(seed)
+    random_ops.set_seed(seed)
+
+
+def to_categorical(y, num_classes=None, dtype="float32") -> np.ndarray:
+    """One-hot encode integer class labels."""
+    labels = np.asarray(y, dtype=np.int64)
+    if labels.ndim > 1 and labels.shape[-1] == 1:
+        labels = labels.reshape(labels.shape[:-1])
+    classes = int(labels.max()) + 1 if num_classes is None else int(num_classes)
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        raise ValueError(f"to_categorical: labels must be in [0, {classes}), received values "
+                         f"from {labels.min()} to {labels.max()}.")
+    return np.eye(classes, dtype=dtype)[labels]
+
+
+__all__ = ["Progbar", "set_random_seed", "to_categorical"]

@@ -1,0 +1,155 @@
+"""The reference lab: Fashion-MNIST with a Sequential MLP, end to end.
+
+Runs the student's lab exactly as written for TensorFlow, with neuroflow in its
+place: load the data, look at it, build and train the model, evaluate it, and
+save the pictures (the first image, a 4x5 grid of samples, training curves).
+``neuroflow lab`` runs it from the command line; ``examples/fashion_mnist_lab.ipynb``
+is the same lab as a notebook.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+CLASS_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+               "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+
+
+def load_and_split(path=None):
+    """The lab's split: the last 5,000 training images are the validation set; scaled to [0, 1]."""
+    import neuroflow as tf
+
+    (x_train_full, y_train_full), (x_test, y_test) = \
+        tf.keras.datasets.fashion_mnist.load_data(path)
+    x_train, y_train = x_train_full[:-5000], y_train_full[:-5000]
+    x_valid, y_valid = x_train_full[-5000:], y_train_full[-5000:]
+    print("X_train.shape:", x_train.shape)
+    print("max, min:", (int(np.max(x_train)), int(np.min(x_train))))
+    x_train, x_valid, x_test = x_train / 255., x_valid / 255., x_test / 255.
+    return (x_train, y_train), (x_valid, y_valid), (x_test, y_test)
+
+
+def build_model():
+    """The lab's model, built exactly as the handout does."""
+    from neuroflow.keras import Sequential
+    from neuroflow.keras.layers import Dense, Flatten, InputLayer
+
+    model = Sequential()
+    model.add(InputLayer(shape=[28, 28]))
+    model.add(Flatten())
+    model.add(Dense(100, activation="relu"))
+    model.add(Dense(75, activation="relu"))
+    model.add(Dense(10, activation="softmax"))
+    return model
+
+
+def _pyplot():
+    """matplotlib's pyplot without a display, or None when matplotlib is not installed."""
+    try:
+        import matplotlib
+    except ImportError:
+        return None
+    if not os.environ.get("DISPLAY") and "ipykernel" not in __import__("sys").modules:
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_pictures(x_train, y_train, out: Path) -> list[Path]:
+    """The first training image and a 4x5 grid titled with class names, as PNG files."""
+    plt = _pyplot()
+    if plt is None:
+        print("matplotlib is not installed: skipping the pictures "
+              "(pip install 'neuroflow[plot]' to get them).")
+        return []
+    out.mkdir(parents=True, exist_ok=True)
+    first = out / "first_image.png"
+    plt.figure(figsize=(3, 3))
+    plt.imshow(x_train[0], cmap="binary")
+    plt.axis("off")
+    plt.title(CLASS_NAMES[int(y_train[0])])
+    plt.savefig(first, bbox_inches="tight")
+    plt.close()
+    grid = out / "sample_grid.png"
+    rows, cols = 4, 5
+    plt.figure(figsize=(cols * 1.4, rows * 1.6))
+    for index in range(rows * cols):
+        plt.subplot(rows, cols, index + 1)
+        plt.imshow(x_train[index], cmap="binary", interpolation="nearest")
+        plt.axis("off")
+        plt.title(CLASS_NAMES[int(y_train[index])], fontsize=10)
+    plt.subplots_adjust(wspace=0.2, hspace=0.5)
+    plt.savefig(grid, bbox_inches="tight")
+    plt.close()
+    return [first, grid]
+
+
+def save_curves(history: dict, out: Path) -> Path | None:
+    """Loss and accuracy per epoch (training and validation), as a PNG file."""
+    plt = _pyplot()
+    if plt is None:
+        return None
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "training_curves.png"
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for axis, metric in zip(axes, ("loss", "accuracy")):
+        axis.plot(epochs, history[metric], "o-", label=f"training {metric}")
+        if f"val_{metric}" in history:
+            axis.plot(epochs, history[f"val_{metric}"], "s-", label=f"validation {metric}")
+        axis.set_xlabel("epoch")
+        axis.set_title(metric)
+        axis.grid(True)
+        axis.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def run(epochs: int = 30, seed: int | None = None, out: str | Path = "lab-output",
+        data_path=None, verbose="auto") -> dict:
+    """Run the whole lab; returns the history and the test results."""
+    import neuroflow as tf
+
+    if seed is not None:
+        tf.keras.utils.set_random_seed(seed)
+    out = Path(out)
+    (x_train, y_train), (x_valid, y_valid), (x_test, y_test) = load_and_split(data_path)
+    pictures = save_pictures(x_train, y_train, out)
+    model = build_model()
+    model.summary()
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="sgd", metrics=["accuracy"])
+    start = time.perf_counter()
+    history = model.fit(x_train, y_train, epochs=epochs, validation_data=(x_valid, y_valid),
+                        verbose=verbose)
+    seconds = time.perf_counter() - start
+    test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=verbose)
+    curves = save_curves(history.history, out)
+    print(f"test accuracy: {test_accuracy:.4f}, test loss: {test_loss:.4f}")
+    print(f"training time: {seconds:.1f} s ({seconds / max(epochs, 1):.2f} s per epoch)")
+    for picture in [*pictures, curves]:
+        if picture is not None:
+            print(f"saved {picture}")
+    return {"history": history.history, "test_loss": test_loss,
+            "test_accuracy": test_accuracy, "seconds": seconds, "model": model}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="neuroflow lab", description=__doc__.split("\n")[0])
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=None, help="make the run reproducible")
+    parser.add_argument("--out", default="lab-output", help="folder for the PNG pictures")
+    parser.add_argument("--data", default=None,
+                        help="folder holding the four Fashion-MNIST .gz files")
+    parser.add_argument("--verbose", default="auto", help="0, 1, 2 or auto (as in Keras)")
+    args = parser.parse_args(argv)
+    verbose = args.verbose if args.verbose == "auto" else int(args.verbose)
+    run(args.epochs, args.seed, args.out, args.data, verbose)
+    return 0

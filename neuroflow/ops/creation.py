@@ -55,12 +55,19 @@ def range_(start, limit=None, delta=1, dtype=None, name="range") -> Tensor:
             if "f" in kinds else ("int64" if any(v.dtype == np.int64 for v in values)
                                   else "int32")
     np_dtype = as_dtype(dtype).np
-    return Tensor(np.arange(values[0], values[1], values[2]).astype(np_dtype))
+    start_, limit_, delta_ = (v.item() for v in values)
+    if (delta_ > 0 and start_ > limit_) or (delta_ < 0 and start_ < limit_):
+        relation = "start <= limit when delta > 0" if delta_ > 0 else \
+            "start >= limit when delta < 0"
+        raise InvalidArgumentError(f"range: requires {relation}; received start={start_}, "
+                                   f"limit={limit_}, delta={delta_}.", "range")
+    return Tensor(np.arange(start_, limit_, delta_).astype(np_dtype))
 
 
 def linspace(start, stop, num, name=None, axis=0) -> Tensor:
+    """``num`` evenly spaced values from ``start`` to ``stop`` inclusive (integers give float64)."""
     a, b = as_tensor(start), as_tensor(stop)
-    dtype = a._value.dtype if a._value.dtype.kind == "f" else np.float32
+    dtype = a._value.dtype if a._value.dtype.kind == "f" else np.float64
     return Tensor(np.linspace(a._value, b._value, int(num), axis=axis).astype(dtype))
 
 

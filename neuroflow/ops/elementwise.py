@@ -70,9 +70,11 @@ def _pow(xp, x, y):
 def _pow_vjp(ctx, g):
     x, y = ctx.inputs
     gx = g * y * pow(x, y - 1)
-    # d(x^y)/dy = x^y log x, taken as 0 where x == 0 (the limit TF uses).
-    safe_x = where(equal(x, 0), ones_like_value(x), x)
-    gy = g * where(equal(x, 0), zeros_like_value(x), ctx.output * log(safe_x))
+    # d(x^y)/dy = x^y log x, taken as 0 where x <= 0, as TensorFlow does: the log of a
+    # non-positive base would give NaN (and a warning) even where y is a constant.
+    positive = greater(x, 0)
+    safe_x = where(positive, x, ones_like_value(x))
+    gy = g * where(positive, ctx.output * log(safe_x), zeros_like_value(x))
     return gx, gy
 
 
@@ -321,8 +323,15 @@ def _no_grad_unary(name, ufunc):
 
 _floor = _no_grad_unary("floor", "floor")
 _ceil = _no_grad_unary("ceil", "ceil")
-# TensorFlow rounds half to even, as NumPy does.
-_round = _no_grad_unary("round", "rint")
+
+
+@primitive("round", differentiable=False)
+def _round(xp, x):
+    # TensorFlow rounds half to even, as rint does; integers stay integers
+    # (rint would turn them into float64).
+    return xp.rint(x) if x.dtype.kind in "fc" else x
+
+
 _is_nan = _no_grad_unary("is_nan", "isnan")
 _is_inf = _no_grad_unary("is_inf", "isinf")
 _is_finite = _no_grad_unary("is_finite", "isfinite")

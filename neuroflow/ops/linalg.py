@@ -8,9 +8,9 @@ from neuroflow.errors import InvalidArgumentError
 from neuroflow.ops import elementwise as ew
 from neuroflow.ops import reductions as red
 from neuroflow.ops import shape_ops as so
-from neuroflow.ops.convert import as_tensor, check_same_dtype
+from neuroflow.ops.convert import as_tensor, binary_operands, check_same_dtype
 from neuroflow.ops.registry import primitive
-from neuroflow.tensor import Tensor
+from neuroflow.tensor import Tensor, is_tensor
 
 
 @primitive("matmul", save_inputs=True)
@@ -55,6 +55,15 @@ def _einsum_vjp(ctx, g):
     return tuple(grads)
 
 
+def _operands(a, b, op: str) -> tuple[Tensor, Tensor]:
+    """Two tensors must share a dtype; a NumPy or Python operand takes the tensor's (as TF)."""
+    if is_tensor(a) and is_tensor(b):
+        a, b = as_tensor(a), as_tensor(b)
+        check_same_dtype(op, a, b, names=("a", "b"))
+        return a, b
+    return binary_operands(a, b, op)
+
+
 def _swap_last(x: Tensor) -> Tensor:
     perm = list(range(x._value.ndim))
     perm[-1], perm[-2] = perm[-2], perm[-1]
@@ -69,8 +78,7 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
     >>> tf.matmul(tf.ones([2, 3]), tf.ones([3, 4])).shape
     TensorShape([2, 4])
     """
-    a, b = as_tensor(a), as_tensor(b)
-    check_same_dtype("matmul", a, b, names=("a", "b"))
+    a, b = _operands(a, b, "matmul")
     for label, t in (("a", a), ("b", b)):
         if t._value.ndim < 2:
             raise InvalidArgumentError(
@@ -119,7 +127,7 @@ def einsum(equation: str, *inputs, **kwargs) -> Tensor:
 
 def tensordot(a, b, axes, name=None) -> Tensor:
     """Contract ``axes`` of ``a`` with ``axes`` of ``b`` (transpose + reshape + matmul)."""
-    a, b = as_tensor(a), as_tensor(b)
+    a, b = _operands(a, b, "tensordot")
     if isinstance(axes, (int, np.integer)):
         n = int(axes)
         axes_a = list(range(a._value.ndim - n, a._value.ndim))
@@ -143,11 +151,20 @@ def tensordot(a, b, axes, name=None) -> Tensor:
 
 
 def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None) -> Tensor:  # noqa: A002
-    """Vector norms (and the Frobenius norm) as ``tf.norm``."""
+    """Vector norms, and matrix norms over a pair of axes, as ``tf.norm``.
+
+    With ``axis=None`` the tensor is treated as one vector. With two axes,
+    ``ord`` 1 is the largest column sum of ``|x|``, ``np.inf`` the largest row
+    sum, and ``'euclidean'``/``'fro'`` the Frobenius norm.
+    """
     x = as_tensor(tensor)
     keep = bool(keepdims)
-    if ord in ("euclidean", "fro", 2, 2.0) and not (ord == 2 and isinstance(axis, (list, tuple))
-                                                    and len(axis) == 2):
+    if isinstance(axis, (list, tuple)) and len(axis) == 2:
+        if ord not in ("euclidean", "fro"):
+            return _matrix_norm(x, ord, axis, keep)
+    elif ord == "fro":
+        raise ValueError("norm: ord='fro' is a matrix norm; give two axes, e.g. axis=[-2, -1].")
+    if ord in ("euclidean", "fro", 2, 2.0):
         return ew.sqrt(red.reduce_sum(ew.square(x), axis, keep))
     if ord in (1, 1.0):
         return red.reduce_sum(ew.abs(x), axis, keep)
@@ -158,6 +175,21 @@ def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None) -> Tensor
         return ew.pow(red.reduce_sum(ew.pow(ew.abs(x), p), axis, keep), 1.0 / p)
     raise ValueError(f"norm: unsupported ord {ord!r}; expected 'euclidean', 'fro', 1, 2, "
                      f"np.inf or a positive number.")
+
+
+def _matrix_norm(x: Tensor, ord, axis, keep: bool) -> Tensor:  # noqa: A002
+    rows, cols = (int(a) % max(x._value.ndim, 1) for a in axis)
+    if rows == cols:
+        raise ValueError(f"norm: the two axes must differ, received {list(axis)}.")
+    if ord in (1, 1.0):
+        summed, peak = rows, cols  # largest column sum
+    elif ord in (np.inf, "inf"):
+        summed, peak = cols, rows  # largest row sum
+    else:
+        raise ValueError(f"norm: unsupported matrix ord {ord!r}; expected 'euclidean', 'fro', "
+                         f"1 or np.inf (the spectral norm, ord=2, is not supported).")
+    result = red.reduce_max(red.reduce_sum(ew.abs(x), summed, True), peak, True)
+    return result if keep else so.squeeze(result, [rows, cols])
 
 
 def trace(x, name=None) -> Tensor:

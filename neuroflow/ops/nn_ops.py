@@ -44,7 +44,9 @@ def relu(features, name=None) -> Tensor:
 
 
 def relu6(features, name=None) -> Tensor:
-    return ew.minimum(relu(features), 6)
+    """``min(max(x, 0), 6)``; the gradient is 0 at both kinks, as in TensorFlow."""
+    x = as_tensor(features)
+    return ew.where(ew.less(x, 6), relu(x), 6)
 
 
 def leaky_relu(features, alpha=0.2, name=None) -> Tensor:
@@ -76,10 +78,23 @@ def gelu(features, approximate=False, name=None) -> Tensor:
     return x * 0.5 * (ew.erf(x * float(1 / np.sqrt(2))) + 1)
 
 
+def _stable_softplus_parts(x: Tensor) -> tuple[Tensor, Tensor]:
+    """``max(x, 0)`` and ``log1p(exp(-|x|))``, which add up to ``log(1 + exp(x))``.
+
+    Both are split by one ``where(x >= 0)``, as TensorFlow does, rather than
+    built from relu and abs: their kinks would give a gradient of 0 at x = 0
+    instead of 1/2.
+    """
+    nonnegative = ew.greater_equal(x, 0)
+    positive_part = ew.where(nonnegative, x, ew.zeros_like_value(x))
+    negative_abs = ew.where(nonnegative, ew.negative(x), x)
+    return positive_part, ew.log1p(ew.exp(negative_abs))
+
+
 def softplus(features, name=None) -> Tensor:
     """``log(1 + exp(x))`` without overflow: ``max(x, 0) + log1p(exp(-|x|))``."""
-    x = _float(features, "softplus")
-    return relu(x) + ew.log1p(ew.exp(ew.negative(ew.abs(x))))
+    positive_part, tail = _stable_softplus_parts(_float(features, "softplus"))
+    return positive_part + tail
 
 
 def softsign(features, name=None) -> Tensor:
@@ -166,7 +181,8 @@ def sigmoid_cross_entropy_with_logits(labels=None, logits=None, name=None) -> Te
         raise InvalidArgumentError(
             f"sigmoid_cross_entropy_with_logits: labels shape {tuple(z._value.shape)} and "
             f"logits shape {tuple(x._value.shape)} must match.", "logistic_loss")
-    return relu(x) - x * z + ew.log1p(ew.exp(ew.negative(ew.abs(x))))
+    positive_part, tail = _stable_softplus_parts(x)
+    return positive_part - x * z + tail
 
 
 def l2_loss(t, name=None) -> Tensor:

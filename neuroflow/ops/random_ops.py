@@ -106,9 +106,13 @@ def uniform(shape, minval=0, maxval=None, dtype="float32", seed=None, name=None)
         return Tensor(rng.integers(low, high, size=dims, dtype=d.np))
     if not d.is_floating:
         raise ValueError(f"uniform: unsupported dtype {d.name}.")
-    low = _value(minval)
-    high = _value(1.0 if maxval is None else maxval)
-    return Tensor((rng.random(dims) * (high - low) + low).astype(d.np))
+    low = _value(minval).astype(d.np)
+    high = _value(1.0 if maxval is None else maxval).astype(d.np)
+    # Draw in the target precision: float64 draws just below 1 would round up to
+    # maxval when cast to float32, breaking the half-open range [minval, maxval).
+    draw_dtype = d.np if d.np in (np.float32, np.float64) else np.float64
+    unit = rng.random(dims, dtype=draw_dtype)
+    return Tensor((unit * (high - low) + low).astype(d.np))
 
 
 def shuffle(value, seed=None, name=None) -> Tensor:

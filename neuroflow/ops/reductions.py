@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from neuroflow.errors import InvalidArgumentError
 from neuroflow.ops import elementwise as ew
 from neuroflow.ops.convert import as_tensor, normalize_axis
 from neuroflow.ops.registry import primitive
@@ -19,7 +20,8 @@ def _kept_shape(shape: tuple, axes: tuple | None) -> tuple:
 
 @primitive("reduce_sum")
 def _reduce_sum(xp, x, axes, keepdims):
-    return xp.sum(x, axis=axes, keepdims=keepdims)
+    # dtype=: NumPy would widen int32 sums to int64; TensorFlow keeps the input's dtype.
+    return xp.sum(x, axis=axes, keepdims=keepdims, dtype=x.dtype)
 
 
 @_reduce_sum.defvjp
@@ -32,8 +34,19 @@ def _reduce_sum_vjp(ctx, g):
 
 
 def _extremum(name, reducer):
-    prim = primitive(name, save_inputs=True, save_output=True, smooth=False)(
-        lambda xp, x, axes, keepdims: getattr(xp, reducer)(x, axis=axes, keepdims=keepdims))
+    def forward(xp, x, axes, keepdims):
+        if x.size == 0:
+            # TensorFlow reduces an empty axis to the identity: the dtype's lowest value
+            # for max, its highest for min; NumPy would raise.
+            if x.dtype.kind == "f":
+                initial = -np.inf if reducer == "max" else np.inf
+            else:
+                info = np.iinfo(x.dtype)
+                initial = info.min if reducer == "max" else info.max
+            return getattr(xp, reducer)(x, axis=axes, keepdims=keepdims, initial=initial)
+        return getattr(xp, reducer)(x, axis=axes, keepdims=keepdims)
+
+    prim = primitive(name, save_inputs=True, save_output=True, smooth=False)(forward)
 
     @prim.defvjp
     def vjp(ctx, g):
@@ -55,7 +68,7 @@ _reduce_min = _extremum("reduce_min", "min")
 
 @primitive("reduce_prod", save_inputs=True)
 def _reduce_prod(xp, x, axes, keepdims):
-    return xp.prod(x, axis=axes, keepdims=keepdims)
+    return xp.prod(x, axis=axes, keepdims=keepdims, dtype=x.dtype)
 
 
 @_reduce_prod.defvjp
@@ -124,6 +137,16 @@ def _shift(xp, out, axis, fill):
     return shifted
 
 
+@primitive("reduce_any", differentiable=False)
+def _reduce_any(xp, x, axes, keepdims):
+    return xp.any(x, axis=axes, keepdims=keepdims)
+
+
+@primitive("reduce_all", differentiable=False)
+def _reduce_all(xp, x, axes, keepdims):
+    return xp.all(x, axis=axes, keepdims=keepdims)
+
+
 @primitive("argmax", differentiable=False)
 def _argmax(xp, x, axis, output_type):
     return xp.argmax(x, axis=axis).astype(output_type)
@@ -138,9 +161,25 @@ def _argmin(xp, x, axis, output_type):
 
 
 def _reduce(prim, x, axis, keepdims, name):
-    x = as_tensor(x)
+    x = _numeric(x, name)
     axes = normalize_axis(axis, x._value.ndim, name)
     return prim(x, axes=axes, keepdims=bool(keepdims))
+
+
+def _numeric(x, op: str) -> Tensor:
+    x = as_tensor(x)
+    if x._value.dtype.kind == "b":
+        raise TypeError(f"{op} does not accept bool tensors (TensorFlow has no kernel for "
+                        f"them); use tf.cast(x, tf.int32) first, or tf.reduce_any/reduce_all.")
+    return x
+
+
+def _boolean(x, op: str) -> Tensor:
+    x = as_tensor(x)
+    if x._value.dtype.kind != "b":
+        raise TypeError(f"{op} expects a bool tensor, received {x.dtype.name}. Compare "
+                        f"first, e.g. tf.{op}(x > 0).")
+    return x
 
 
 def reduce_sum(input_tensor, axis=None, keepdims=False, name=None) -> Tensor:
@@ -171,13 +210,16 @@ def _count(x: Tensor, axes) -> int:
 
 
 def reduce_mean(input_tensor, axis=None, keepdims=False, name=None) -> Tensor:
-    """Mean over ``axis``. Integer tensors give an integer (truncated) mean, as in TF."""
-    x = as_tensor(input_tensor)
+    """Mean over ``axis``. Integer tensors give an integer mean truncated toward zero, as TF."""
+    x = _numeric(input_tensor, "reduce_mean")
     axes = normalize_axis(axis, x._value.ndim, "reduce_mean")
     total = _reduce_sum(x, axes=axes, keepdims=bool(keepdims))
     count = _count(x, axes)
     if x._value.dtype.kind in "iu":
-        return ew.floordiv(total, count)  # TF truncates; sums of non-negatives agree
+        # floordiv rounds toward -inf; step negative inexact quotients back up by one.
+        floor = ew.floordiv(total, count)
+        inexact = ew.logical_and(ew.less(total, 0), ew.not_equal(ew.floormod(total, count), 0))
+        return ew.where(inexact, floor + 1, floor)
     return total / count
 
 
@@ -212,18 +254,23 @@ def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None) -> Tens
 
 
 def reduce_any(input_tensor, axis=None, keepdims=False, name=None) -> Tensor:
-    x = as_tensor(input_tensor)
+    """Logical or over ``axis`` of a bool tensor."""
+    x = _boolean(input_tensor, "reduce_any")
     axes = normalize_axis(axis, x._value.ndim, "reduce_any")
-    return Tensor(np.any(x._value, axis=axes, keepdims=keepdims))
+    return _reduce_any(x, axes=axes, keepdims=bool(keepdims))
 
 
 def reduce_all(input_tensor, axis=None, keepdims=False, name=None) -> Tensor:
-    x = as_tensor(input_tensor)
+    """Logical and over ``axis`` of a bool tensor."""
+    x = _boolean(input_tensor, "reduce_all")
     axes = normalize_axis(axis, x._value.ndim, "reduce_all")
-    return Tensor(np.all(x._value, axis=axes, keepdims=keepdims))
+    return _reduce_all(x, axes=axes, keepdims=bool(keepdims))
 
 
 def _single_axis(x: Tensor, axis, op: str) -> int:
+    if x._value.ndim == 0:
+        raise InvalidArgumentError(f"{op} needs a tensor of rank >= 1 to pick axis {axis} "
+                                   f"from, received a scalar.", op)
     (a,) = normalize_axis(axis, x._value.ndim, op)
     return a
 

@@ -124,18 +124,13 @@ def _scatter_add_vjp(ctx, g):
     return (_gather(g, ctx.inputs[1], axis=ctx.attrs["axis"]), None)
 
 
-@primitive("pad", save_inputs=False)
-def _pad(xp, x, paddings, mode, constant_values):
-    if mode == "constant":
-        return xp.pad(x, paddings, mode="constant", constant_values=constant_values)
-    return xp.pad(x, paddings, mode={"reflect": "reflect", "symmetric": "symmetric"}[mode])
+@primitive("pad")
+def _pad(xp, x, paddings, constant_values):
+    return xp.pad(x, paddings, mode="constant", constant_values=constant_values)
 
 
 @_pad.defvjp
 def _pad_vjp(ctx, g):
-    if ctx.attrs["mode"] != "constant":
-        raise NotImplementedError("Gradients of reflect/symmetric padding are not supported; "
-                                  "use mode='CONSTANT'.")
     key = tuple(slice(before, before + size) for (before, _), size
                 in zip(ctx.attrs["paddings"], ctx.input_shapes[0]))
     return (_getitem(g, key=key),)
@@ -193,6 +188,14 @@ def broadcast_to(input, shape, name=None) -> Tensor:  # noqa: A002
     dims = tuple(_shape_list(shape))
     if x._value.shape == dims:
         return x
+    try:
+        fits = np.broadcast_shapes(x._value.shape, dims) == dims
+    except ValueError:
+        fits = False
+    if not fits:
+        raise InvalidArgumentError(
+            f"broadcast_to: cannot broadcast a tensor of shape {tuple(x._value.shape)} to "
+            f"shape {list(dims)}; each dimension must match or be 1.", "broadcast_to")
     return _broadcast_to(x, shape=dims)
 
 
@@ -396,8 +399,8 @@ def _check_bounds(parts: list, shape: tuple) -> None:
     if parts.count(Ellipsis) > 1:
         raise ValueError("An index can only have a single ellipsis ('...').")
     if consumed > len(shape):
-        raise IndexError(f"Too many indices: the tensor has rank {len(shape)} but {consumed} "
-                         f"dimensions were indexed.")
+        raise InvalidArgumentError(f"Too many indices: the tensor has rank {len(shape)} but "
+                                   f"{consumed} dimensions were indexed.", "getitem")
     axis = 0
     for p in parts:
         if p is Ellipsis:
@@ -406,9 +409,8 @@ def _check_bounds(parts: list, shape: tuple) -> None:
             continue
         else:
             if isinstance(p, int) and not -shape[axis] <= p < shape[axis]:
-                from neuroflow.errors import OutOfRangeError
-
-                raise OutOfRangeError(
+                # TensorFlow raises InvalidArgumentError (StridedSlice) here.
+                raise InvalidArgumentError(
                     f"Index {p} is out of bounds for axis {axis} with size {shape[axis]} "
                     f"(valid: {-shape[axis]} to {shape[axis] - 1}).", "getitem")
             axis += 1
@@ -428,10 +430,8 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
     values = idx._value
     if values.size and (values.min() < 0 or values.max() >= size):
         bad = int(values[(values < 0) | (values >= size)].reshape(-1)[0])
-        from neuroflow.errors import InvalidArgumentError as Err
-
-        raise Err(f"gather: index {bad} is out of range for axis {a} with size {size} "
-                  f"(valid: 0 to {size - 1}).", "gather")
+        raise InvalidArgumentError(f"gather: index {bad} is out of range for axis {a} with "
+                                   f"size {size} (valid: 0 to {size - 1}).", "gather")
     return _gather(x, idx, axis=a)
 
 
@@ -458,23 +458,54 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None) -> Tens
         raise InvalidArgumentError(
             f"pad: paddings must have shape ({x._value.ndim}, 2) for a tensor of rank "
             f"{x._value.ndim}, received {pads.shape}.", "pad")
-    mode = mode.lower()
-    if mode not in ("constant", "reflect", "symmetric"):
+    if pads.size and pads.min() < 0:
+        raise InvalidArgumentError(f"pad: paddings must be non-negative, received "
+                                   f"{pads.tolist()}.", "pad")
+    mode = mode.upper()
+    if mode == "CONSTANT":
+        value = np.asarray(as_tensor(constant_values)._value).item()
+        return _pad(x, paddings=tuple(map(tuple, pads.tolist())), constant_values=value)
+    if mode not in ("REFLECT", "SYMMETRIC"):
         raise ValueError(f"pad: unknown mode {mode!r}; expected CONSTANT, REFLECT or SYMMETRIC.")
-    return _pad(x, paddings=tuple(map(tuple, pads.tolist())), mode=mode,
-                constant_values=constant_values)
+    # Mirror padding is a gather along each padded axis, so it needs no gradient rule.
+    for axis, (before, after) in enumerate(pads.tolist()):
+        if before or after:
+            index = _mirror_index(x._value.shape[axis], before, after, mode, axis)
+            x = _gather(x, Tensor(index), axis=axis)
+    return x
+
+
+def _mirror_index(size: int, before: int, after: int, mode: str, axis: int) -> np.ndarray:
+    """Source positions of a mirror-padded axis: REFLECT skips the edge, SYMMETRIC repeats it."""
+    edge = 0 if mode == "SYMMETRIC" else 1
+    if max(before, after) > size - edge:
+        relation = "no greater than" if edge == 0 else "less than"
+        raise InvalidArgumentError(
+            f"pad: {mode} paddings must be {relation} the dimension size: axis {axis} has size "
+            f"{size} but paddings ({before}, {after}).", "pad")
+    position = np.arange(-before, size + after)
+    low = position < 0
+    high = position >= size
+    position[low] = -position[low] - 1 + edge
+    position[high] = 2 * size - 1 - position[high] - edge
+    return position.astype(np.int64)
 
 
 def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None,
             name=None) -> Tensor:
-    """One-hot encode integer ``indices``; out-of-range indices give all-off rows (as TF)."""
+    """One-hot encode integer ``indices``; out-of-range indices give all-off rows (as TF).
+
+    The dtype is ``dtype``, else that of ``on_value``/``off_value``, else float32.
+    """
     from neuroflow.dtypes import as_dtype
 
     idx = as_tensor(indices)._value
-    kind = as_dtype(dtype or "float32").np
+    given = [as_tensor(v) for v in (on_value, off_value) if v is not None]
+    kind = as_dtype(dtype).np if dtype is not None else (
+        given[0]._value.dtype if given else np.dtype(np.float32))
     hot = np.expand_dims(idx, -1) == np.arange(int(depth))
-    on = 1 if on_value is None else on_value
-    off = 0 if off_value is None else off_value
+    on = 1 if on_value is None else np.asarray(as_tensor(on_value)._value)
+    off = 0 if off_value is None else np.asarray(as_tensor(off_value)._value)
     out = np.where(hot, np.asarray(on, kind), np.asarray(off, kind))
     if axis is not None and axis != -1:
         out = np.moveaxis(out, -1, axis)

@@ -1,0 +1,248 @@
+"""Reductions and scans: values and dtypes vs NumPy, gradients vs finite differences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from _opcheck import (
+    Fwd,
+    Grad,
+    distinct,
+    nonzero,
+    params,
+    run_forward,
+    run_gradient,
+    run_second_derivative,
+    smooth_params,
+    uniform,
+)
+
+import neuroflow as tf
+from neuroflow.autodiff.gradcheck import check_gradients, check_second_derivatives
+
+# (input shape, axis, keepdims): all axes, one axis, negative axis, several axes, keepdims.
+AXES = [((), None, False), ((5,), None, False), ((5,), 0, True), ((2, 3, 4), 1, False),
+        ((2, 3, 4), -1, True), ((2, 3, 4), (0, 2), False), ((2, 3, 4), None, True),
+        ((0, 3), 0, False)]
+
+
+def _reduction_cases(op, ref, dtypes=("float32", "float64", "int32"), maker=uniform,
+                     axes=AXES, result=None):
+    cases = []
+    for dtype in dtypes:
+        for shape, axis, keep in axes:
+            x = np.asarray(maker(*shape) * (3 if dtype == "int32" else 1), dtype)
+            cases.append(Fwd(lambda t, a=axis, k=keep: op(t, axis=a, keepdims=k),
+                             lambda v, a=axis, k=keep: np.asarray(ref(v, axis=a, keepdims=k),
+                                                                  v.dtype),
+                             (x,), f"{dtype}-{shape}-axis{axis}-keep{keep}", result))
+    return cases
+
+
+def _scan_cases(op, ref, maker=uniform):
+    cases = []
+    for shape, axis in (((5,), 0), ((2, 3, 4), 1), ((2, 3), -1)):
+        for exclusive in (False, True):
+            for reverse in (False, True):
+                for dtype in ("float32", "int32"):
+                    x = np.asarray(maker(*shape) * 2, dtype)
+                    cases.append(Fwd(
+                        lambda t, a=axis, e=exclusive, r=reverse: op(t, a, e, r),
+                        lambda v, a=axis, e=exclusive, r=reverse: _scan(ref, v, a, e, r),
+                        (x,), f"{dtype}-{shape}-axis{axis}-excl{exclusive}-rev{reverse}"))
+    return cases
+
+
+def _scan(ref, x, axis, exclusive, reverse):
+    """A NumPy cumulative sum/product with TF's exclusive and reverse flags."""
+    if reverse:
+        x = np.flip(x, axis)
+    out = ref(x, axis=axis, dtype=x.dtype)
+    if exclusive:
+        identity = np.zeros_like(np.take(out, [0], axis)) if ref is np.cumsum \
+            else np.ones_like(np.take(out, [0], axis))
+        out = np.concatenate([identity, np.delete(out, -1, axis)], axis)
+    return np.flip(out, axis) if reverse else out
+
+
+def _arg_cases(op, ref):
+    cases = []
+    for shape, axis in (((5,), None), ((3, 4), 1), ((2, 3, 4), -2), ((3, 4), 0)):
+        for dtype in ("float32", "int32"):
+            x = np.asarray(distinct(*shape) * 10, dtype)
+            cases.append(Fwd(lambda t, a=axis: op(t, axis=a),
+                             lambda v, a=axis: ref(v, axis=0 if a is None else a),
+                             (x,), f"{dtype}-{shape}-axis{axis}", "int64"))
+    return cases
+
+
+def _bool_cases(op, ref):
+    return [Fwd(lambda t, a=axis, k=keep: op(t, axis=a, keepdims=k),
+                lambda v, a=axis, k=keep: ref(v, axis=a, keepdims=k),
+                (uniform(*shape) > 0.5,), f"{shape}-axis{axis}-keep{keep}")
+            for shape, axis, keep in AXES]
+
+
+FORWARD = {
+    "reduce_sum": _reduction_cases(tf.reduce_sum, np.sum),
+    "reduce_max": _reduction_cases(tf.reduce_max, np.max, axes=AXES[:-1])
+    + [Fwd(lambda t: tf.reduce_max(t, axis=1), lambda v: np.full(3, -np.inf, np.float32),
+           (np.zeros((3, 0), np.float32),), "empty-axis-is-lowest")],
+    "reduce_min": _reduction_cases(tf.reduce_min, np.min, axes=AXES[:-1])
+    + [Fwd(tf.reduce_min, lambda v: np.int32(np.iinfo(np.int32).max),
+           (np.zeros(0, np.int32),), "empty-int-is-highest")],
+    "reduce_prod": _reduction_cases(tf.reduce_prod, np.prod),
+    "reduce_any": _bool_cases(tf.reduce_any, np.any),
+    "reduce_all": _bool_cases(tf.reduce_all, np.all),
+    "cumsum": _scan_cases(tf.cumsum, np.cumsum),
+    "cumprod": _scan_cases(tf.math.cumprod, np.cumprod),
+    "argmax": _arg_cases(tf.argmax, np.argmax),
+    "argmin": _arg_cases(tf.argmin, np.argmin),
+}
+
+_GRAD_AXES = [((), None, False), ((2, 3, 4), 1, False), ((2, 3, 4), (0, 2), True),
+              ((2, 3, 4), None, False), ((3, 4), -1, True)]
+
+
+def _reduction_grads(op, maker=uniform):
+    return [Grad(lambda t, a=axis, k=keep: op(t, axis=a, keepdims=k), (maker(*shape),),
+                 f"{shape}-axis{axis}-keep{keep}") for shape, axis, keep in _GRAD_AXES]
+
+
+def _with_zeros(*shape, count):
+    x = nonzero(*shape)
+    x.reshape(-1)[: count] = 0.0
+    return x
+
+
+def _scan_grads(op, maker):
+    return [Grad(lambda t, a=axis, e=exclusive, r=reverse: op(t, a, e, r),
+                 (maker(*shape),), f"{shape}-axis{axis}-excl{exclusive}-rev{reverse}")
+            for shape, axis in (((5,), 0), ((2, 3, 4), 1))
+            for exclusive in (False, True) for reverse in (False, True)]
+
+
+GRADIENTS = {
+    "reduce_sum": _reduction_grads(tf.reduce_sum),
+    "reduce_max": _reduction_grads(tf.reduce_max, distinct),
+    "reduce_min": _reduction_grads(tf.reduce_min, distinct),
+    "reduce_prod": _reduction_grads(tf.reduce_prod, nonzero)
+    # With zeros the first derivative is exact (no division by x); the second goes
+    # through cumprod's gradient, which divides by x as TensorFlow's does, so it is
+    # only checked away from zeros.
+    + [Grad(lambda t: tf.reduce_prod(t, axis=1), (_with_zeros(3, 4, count=1),), "one-zero",
+            second=False),
+       Grad(lambda t: tf.reduce_prod(t, axis=1), (_with_zeros(3, 4, count=2),), "two-zeros",
+            second=False),
+       Grad(tf.reduce_prod, (_with_zeros(2, 3, count=1),), "all-axes-one-zero", second=False)],
+    "cumsum": _scan_grads(tf.cumsum, uniform),
+    "cumprod": _scan_grads(tf.math.cumprod, nonzero),
+}
+
+
+@pytest.mark.parametrize("name, case", params(FORWARD))
+def test_forward(name, case):
+    run_forward(name, case)
+
+
+@pytest.mark.parametrize("name, case", params(GRADIENTS))
+def test_gradient(name, case):
+    run_gradient(name, case)
+
+
+@pytest.mark.parametrize("name, case", smooth_params(GRADIENTS))
+def test_second_derivative(name, case):
+    run_second_derivative(case)
+
+
+def test_max_gradient_splits_between_ties_as_tensorflow():
+    x = tf.constant([[1.0, 3.0, 3.0], [2.0, 0.0, 1.0]])
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.reduce_max(x, axis=1)
+    np.testing.assert_allclose(tape.gradient(y, x).numpy(), [[0, 0.5, 0.5], [1, 0, 0]])
+
+
+def test_argmax_output_type():
+    x = tf.constant([[1.0, 3.0], [4.0, 2.0]])
+    result = tf.argmax(x, axis=1, output_type=tf.int32)
+    assert result.dtype == tf.int32
+    np.testing.assert_array_equal(result.numpy(), [1, 0])
+
+
+# --- composite reductions -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape, axis, keep", [((2, 3, 4), 1, False), ((2, 3, 4), None, False),
+                                               ((3, 4), -1, True), ((5,), 0, False)])
+def test_mean_variance_std_match_numpy(shape, axis, keep):
+    x = uniform(*shape)
+    for op, ref in ((tf.reduce_mean, np.mean), (tf.math.reduce_variance, np.var),
+                    (tf.math.reduce_std, np.std)):
+        result = op(x.astype(np.float32), axis=axis, keepdims=keep)
+        assert result.dtype == tf.float32
+        np.testing.assert_allclose(result.numpy(), ref(x, axis=axis, keepdims=keep),
+                                   rtol=2e-5, atol=1e-6)
+        check_gradients(lambda t, f=op: f(t, axis=axis, keepdims=keep), [x])
+        check_second_derivatives(lambda t, f=op: f(t, axis=axis, keepdims=keep), [x])
+
+
+def test_integer_mean_truncates_toward_zero_and_keeps_the_dtype():
+    x = np.array([[-7, 0], [7, 0], [-6, 0], [3, 4]], np.int32)
+    result = tf.reduce_mean(x, axis=1)
+    assert result.dtype == tf.int32
+    np.testing.assert_array_equal(result.numpy(), np.trunc(x.sum(1) / 2).astype(np.int32))
+    assert tf.reduce_mean(tf.constant(x, tf.int64)).dtype == tf.int64
+
+
+def test_variance_and_std_refuse_integers():
+    with pytest.raises(TypeError):
+        tf.math.reduce_variance(tf.constant([1, 2]))
+    with pytest.raises(TypeError):
+        tf.math.reduce_std(tf.constant([1, 2]))
+
+
+def test_sums_refuse_bools_and_any_all_refuse_numbers():
+    with pytest.raises(TypeError, match="tf.cast"):
+        tf.reduce_sum(tf.constant([True, False]))
+    with pytest.raises(TypeError, match="bool"):
+        tf.reduce_any(tf.constant([1, 0]))
+
+
+@pytest.mark.parametrize("shape, axis, keep", [((2, 3, 4), 1, False), ((2, 3), None, False),
+                                               ((3, 4), -1, True)])
+def test_logsumexp_matches_numpy_with_gradients(shape, axis, keep):
+    x = uniform(*shape) * 3
+    want = np.log(np.sum(np.exp(x), axis=axis, keepdims=keep))
+    np.testing.assert_allclose(tf.reduce_logsumexp(x, axis=axis, keepdims=keep).numpy(), want,
+                               rtol=1e-12)
+    check_gradients(lambda t: tf.reduce_logsumexp(t, axis=axis, keepdims=keep), [x])
+    check_second_derivatives(lambda t: tf.reduce_logsumexp(t, axis=axis, keepdims=keep), [x])
+
+
+def test_logsumexp_is_stable_for_large_and_infinite_values():
+    x = tf.constant([[1000.0, 1000.0], [-np.inf, -np.inf], [-1000.0, -np.inf]])
+    result = tf.reduce_logsumexp(x, axis=1).numpy()
+    np.testing.assert_allclose(result, [1000 + np.log(2), -np.inf, -1000.0])
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.reduce_logsumexp(x[:1], axis=1)
+    np.testing.assert_allclose(tape.gradient(y, x).numpy()[0], [0.5, 0.5])
+
+
+def test_prod_with_zeros_has_the_product_of_the_others_as_gradient():
+    x = np.array([[2.0, 0.0, 3.0], [0.0, 0.0, 4.0], [1.0, 2.0, 3.0]])
+    grads = check_gradients(lambda t: tf.reduce_prod(t, axis=1), [x])
+    # Row 0: only the zero gets a gradient (2*3); row 1: two zeros, all gradients vanish.
+    np.testing.assert_allclose(grads[0].numpy() != 0, [[0, 1, 0], [0, 0, 0], [1, 1, 1]])
+
+
+def test_reductions_name_a_bad_axis():
+    with pytest.raises(tf.errors.InvalidArgumentError, match="axis 2 is out of range"):
+        tf.reduce_sum(tf.ones([2, 3]), axis=2)
+
+
+@pytest.mark.parametrize("op", [tf.argmax, tf.cumsum])
+def test_axis_ops_refuse_scalars(op):
+    with pytest.raises(tf.errors.InvalidArgumentError, match="scalar"):
+        op(tf.constant(1.0))

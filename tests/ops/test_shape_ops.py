@@ -1,0 +1,265 @@
+"""Shape and indexing ops: values vs NumPy, gradients vs finite differences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from _opcheck import (
+    Fwd,
+    Grad,
+    ints,
+    params,
+    run_forward,
+    run_gradient,
+    run_second_derivative,
+    smooth_params,
+    uniform,
+)
+
+import neuroflow as tf
+from neuroflow.autodiff.gradcheck import check_gradients, check_second_derivatives
+from neuroflow.ops import shape_ops as so
+
+# Keys for x[...] on a (3, 4, 5) tensor, with the NumPy key that means the same.
+KEYS = [
+    (1, "int"), (-1, "negative-int"), (slice(1, None), "slice"),
+    (slice(None, None, -1), "reversed"), ((slice(None), 2), "column"),
+    ((Ellipsis, 1), "ellipsis"), ((None, 0, slice(1, 3)), "newaxis"),
+    ((slice(0, 3, 2), slice(None), slice(4, 0, -2)), "strided"), ((1, 2, 3), "element"),
+    ((slice(1, 10),), "slice-past-the-end"),
+]
+
+
+def _getitem(key):
+    return Fwd(lambda t: t[key], lambda v: v[key], (uniform(3, 4, 5),), f"key-{key!r}")
+
+
+FORWARD = {
+    "reshape": [Fwd(lambda t, s=s: tf.reshape(t, s), lambda v, s=s: v.reshape(s), (x,),
+                    f"{x.shape}->{s}")
+                for x, s in ((uniform(2, 3), [3, 2]), (uniform(2, 3, 4), [-1, 4]),
+                             (np.asarray(uniform()), [1, 1]), (ints(6), [2, -1]),
+                             (uniform(0, 3), [3, 0]))],
+    "transpose": [Fwd(lambda t: tf.transpose(t), lambda v: v.T, (uniform(2, 3),), "default"),
+                  Fwd(lambda t: tf.transpose(t, [1, 2, 0]), lambda v: v.transpose(1, 2, 0),
+                      (ints(2, 3, 4),), "perm"),
+                  Fwd(lambda t: tf.transpose(t, [-1, 0]), lambda v: v.T, (uniform(3, 2),),
+                      "negative-perm")],
+    "broadcast_to": [Fwd(lambda t: tf.broadcast_to(t, [2, 3, 4]),
+                         lambda v: np.broadcast_to(v, (2, 3, 4)), (uniform(3, 1),), "3x1"),
+                     Fwd(lambda t: tf.broadcast_to(t, [4]), lambda v: np.full(4, v),
+                         (np.asarray(ints()),), "scalar")],
+    "concat": [Fwd(lambda a, b, axis=axis: tf.concat([a, b], axis),
+                   lambda a, b, axis=axis: np.concatenate([a, b], axis),
+                   (uniform(*sa), uniform(*sb)), f"{sa}+{sb}-axis{axis}")
+               for sa, sb, axis in (((2, 3), (4, 3), 0), ((2, 3), (2, 1), 1),
+                                    ((2, 3, 4), (2, 3, 2), -1), ((0, 3), (2, 3), 0))]
+    + [Fwd(lambda a, b: tf.concat([a, b], 0), lambda a, b: np.concatenate([a, b]),
+           (ints(2), ints(3)), "int32")],
+    "getitem": [_getitem(key) for key, _ in KEYS]
+    + [Fwd(lambda t: t[tf.constant(1), :2], lambda v: v[1, :2], (ints(3, 4),), "tensor-index")],
+    "scatter_into_zeros": [Fwd(lambda g: so._scatter_into_zeros(g, shape=(3, 4), key=(1,)),
+                               lambda g: np.stack([np.zeros(4), g, np.zeros(4)]), (uniform(4),),
+                               "row")],
+    "gather": [Fwd(lambda t, i, axis=axis: tf.gather(t, i, axis=axis),
+                   lambda v, i, axis=axis: np.take(v, i, axis),
+                   (uniform(4, 5), idx), f"axis{axis}-{idx.shape}")
+               for axis, idx in ((0, np.array([3, 0, 3], np.int32)), (1, ints(2, 2, low=0, high=5)),
+                                 (-1, np.array([], np.int32)), (0, np.asarray(np.int32(2))))],
+    "scatter_add": [Fwd(lambda u, i: so._scatter_add(u, i, shape=(4, 2), axis=0),
+                        lambda u, i: np.stack([u[[k for k in range(3) if i[k] == r]].sum(0)
+                                               for r in range(4)]),
+                        (uniform(3, 2), np.array([1, 3, 1])), "repeated-indices", "float64")],
+    "pad": [Fwd(lambda t: tf.pad(t, [[1, 0], [2, 3]]), lambda v: np.pad(v, [(1, 0), (2, 3)]),
+                (uniform(2, 3),), "zeros"),
+            Fwd(lambda t: tf.pad(t, [[0, 2]], constant_values=7), lambda v: np.pad(v, [(0, 2)],
+                                                                                    constant_values=7),
+                (ints(3),), "int-value")],
+    "stop_gradient": [Fwd(tf.stop_gradient, lambda v: v, (uniform(2, 3),), "values")],
+    "identity": [Fwd(tf.identity, lambda v: v, (ints(2, 3),), "values")],
+}
+
+
+def _key_grad(key):
+    return Grad(lambda t: t[key], (uniform(3, 4, 5),), f"key-{key!r}")
+
+
+GRADIENTS = {
+    "reshape": [Grad(lambda t: tf.reshape(t, [4, -1]), (uniform(2, 3, 2),), "infer")],
+    "transpose": [Grad(lambda t: tf.transpose(t, [2, 0, 1]), (uniform(2, 3, 4),), "perm")],
+    "broadcast_to": [Grad(lambda t: tf.broadcast_to(t, [2, 3, 4]), (uniform(3, 1),), "3x1"),
+                     Grad(lambda t: tf.broadcast_to(t, [2, 3]), (uniform(),), "scalar")],
+    "concat": [Grad(lambda a, b, c: tf.concat([a, b, c], axis=1),
+                    (uniform(2, 1), uniform(2, 3), uniform(2, 2)), "three")],
+    "getitem": [_key_grad(key) for key, _ in KEYS],
+    "scatter_into_zeros": [Grad(lambda g: so._scatter_into_zeros(g, shape=(3, 4, 5),
+                                                                 key=(slice(None), 1)),
+                                (uniform(3, 5),), "column")],
+    "gather": [Grad(lambda t: tf.gather(t, [3, 0, 3, 3], axis=0), (uniform(4, 2),), "repeated"),
+               Grad(lambda t: tf.gather(t, [[1, 2], [0, 1]], axis=1), (uniform(3, 4),),
+                    "axis1-2d-indices"),
+               Grad(lambda t: tf.gather(t, 2), (uniform(4, 3),), "scalar-index")],
+    "scatter_add": [Grad(lambda u: so._scatter_add(u, tf.constant([1, 3, 1]), shape=(2, 4),
+                                                   axis=1), (uniform(2, 3),), "axis1-repeated")],
+    "pad": [Grad(lambda t: tf.pad(t, [[1, 2], [0, 3]], constant_values=1.5), (uniform(2, 3),),
+                 "constant")],
+    "identity": [Grad(tf.identity, (uniform(2, 3),), "values")],
+}
+
+
+@pytest.mark.parametrize("name, case", params(FORWARD))
+def test_forward(name, case):
+    run_forward(name, case)
+
+
+@pytest.mark.parametrize("name, case", params(GRADIENTS))
+def test_gradient(name, case):
+    run_gradient(name, case)
+
+
+@pytest.mark.parametrize("name, case", smooth_params(GRADIENTS))
+def test_second_derivative(name, case):
+    run_second_derivative(case)
+
+
+def test_variable_read_gradient():
+    """``read_variable`` is recorded by the tape when an op reads a Variable."""
+    value = uniform(2, 3)
+    v = tf.Variable(value)
+
+    def loss(x):
+        v.assign(x)
+        return tf.reduce_sum(tf.sin(v) * v)
+
+    with tf.GradientTape() as tape:
+        y = loss(value)
+    grad = tape.gradient(y, v)
+    np.testing.assert_allclose(grad.numpy(), np.cos(value) * value + np.sin(value), rtol=1e-12)
+    assert tape.watched_variables() == (v,)
+    # The same gradient by finite differences through the variable.
+    step = 1e-6
+    numeric = np.zeros_like(value)
+    for i in range(value.size):
+        moved = [value.copy(), value.copy()]
+        moved[0].reshape(-1)[i] += step
+        moved[1].reshape(-1)[i] -= step
+        numeric.reshape(-1)[i] = (float(loss(moved[0])) - float(loss(moved[1]))) / (2 * step)
+    np.testing.assert_allclose(grad.numpy(), numeric, atol=1e-6)
+
+
+# Primitives whose test cannot go through the tables above (see the test for why).
+COVERED_ELSEWHERE = {"read_variable": test_variable_read_gradient}
+
+
+def test_stop_gradient_blocks_the_gradient():
+    x = tf.constant([1.0, 2.0])
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = x * tf.stop_gradient(x * 3)
+    np.testing.assert_array_equal(tape.gradient(y, x).numpy(), [3.0, 6.0])
+
+
+# --- composites -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape, multiples", [((2, 3), [2, 1]), ((3,), [4]), ((2, 1, 3), [1, 3, 2]),
+                                              ((), [])])
+def test_tile(shape, multiples):
+    x = uniform(*shape)
+    np.testing.assert_array_equal(tf.tile(x, multiples).numpy(), np.tile(x, multiples))
+    check_gradients(lambda t: tf.tile(t, multiples), [x])
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_stack_unstack_split(axis):
+    parts = [uniform(2, 3) for _ in range(3)]
+    stacked = tf.stack(parts, axis=axis)
+    np.testing.assert_array_equal(stacked.numpy(), np.stack(parts, axis))
+    check_gradients(lambda a, b, c: tf.stack([a, b, c], axis=axis), parts)
+    x = uniform(3, 4, 6)
+    for got, want in zip(tf.unstack(x, axis=axis), [np.take(x, i, axis)
+                                                    for i in range(x.shape[axis])]):
+        np.testing.assert_array_equal(got.numpy(), want)
+    check_gradients(lambda t: tf.unstack(t, axis=axis)[1] * 2 + tf.unstack(t, axis=axis)[0],
+                    [x])
+    size = x.shape[axis]
+    sizes = [1, -1, size - 2]
+    pieces = tf.split(x, sizes, axis=axis)
+    for got, want in zip(pieces, np.split(x, [1, 2], axis)):
+        np.testing.assert_array_equal(got.numpy(), want)
+    check_gradients(lambda t: tf.split(t, sizes, axis=axis), [x])
+
+
+def test_split_into_equal_parts_and_errors():
+    x = uniform(6, 2)
+    for got, want in zip(tf.split(x, 3), np.split(x, 3)):
+        np.testing.assert_array_equal(got.numpy(), want)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="not divisible"):
+        tf.split(x, 4)
+
+
+@pytest.mark.parametrize("mode", ["REFLECT", "SYMMETRIC"])
+def test_mirror_pad_values_and_gradients(mode):
+    x = uniform(3, 4)
+    paddings = [[2, 1], [0, 3 if mode == "REFLECT" else 4]]
+    np.testing.assert_array_equal(tf.pad(x, paddings, mode=mode).numpy(),
+                                  np.pad(x, paddings, mode=mode.lower()))
+    check_gradients(lambda t: tf.pad(t, paddings, mode=mode), [x])
+
+
+@pytest.mark.parametrize("mode, size", [("REFLECT", 3), ("SYMMETRIC", 4)])
+def test_mirror_pad_refuses_paddings_past_the_edge(mode, size):
+    with pytest.raises(tf.errors.InvalidArgumentError, match="dimension size"):
+        tf.pad(tf.zeros([3]), [[size, 0]], mode=mode)
+
+
+def test_boolean_mask():
+    x = uniform(3, 4)
+    mask = np.array([True, False, True])
+    np.testing.assert_array_equal(tf.boolean_mask(x, mask).numpy(), x[mask])
+    check_gradients(lambda t: tf.boolean_mask(t, mask), [x])
+    columns = np.array([False, True, True, False])
+    np.testing.assert_array_equal(tf.boolean_mask(x, columns, axis=1).numpy(), x[:, columns])
+    full = uniform(3, 4) > 0
+    np.testing.assert_array_equal(tf.boolean_mask(x, full).numpy(), x[full])
+    check_gradients(lambda t: tf.boolean_mask(t, full), [x])
+
+
+@pytest.mark.parametrize("kwargs, dtype", [
+    ({}, "float32"), ({"dtype": tf.int64}, "int64"), ({"on_value": 5, "off_value": -1}, "int32"),
+    ({"on_value": 2.0}, "float32"), ({"axis": 0}, "float32"),
+])
+def test_one_hot(kwargs, dtype):
+    indices = np.array([[0, 2], [3, -1]])  # 3 and -1 are out of range: all-off rows
+    depth = 3
+    on, off = kwargs.get("on_value", 1), kwargs.get("off_value", 0)
+    want = np.where(indices[..., None] == np.arange(depth), on, off)
+    if kwargs.get("axis") == 0:
+        want = np.moveaxis(want, -1, 0)
+    result = tf.one_hot(indices, depth, **kwargs)
+    assert result.dtype.name == dtype
+    np.testing.assert_array_equal(result.numpy(), want)
+
+
+def test_gather_composites_get_second_derivatives():
+    check_second_derivatives(lambda t: tf.gather(t * t, [2, 0, 2]), [uniform(3, 2)])
+    check_second_derivatives(lambda t: tf.square(t[1:, ::-1]), [uniform(3, 2)])
+
+
+@pytest.mark.parametrize("op, ref", [
+    (lambda t: tf.reverse(t, [1]), lambda v: v[:, ::-1]),
+    (lambda t: tf.slice(t, [1, 0], [2, -1]), lambda v: v[1:3, :]),
+    (lambda t: tf.expand_dims(t, -1), lambda v: v[..., None]),
+    (lambda t: tf.squeeze(tf.expand_dims(t, 0)), lambda v: v),
+    (lambda t: tf.squeeze(tf.reshape(t, [3, 1, 4]), axis=1), lambda v: v),
+])
+def test_composite_layout_ops(op, ref):
+    x = uniform(3, 4)
+    np.testing.assert_array_equal(op(x).numpy(), ref(x))
+    check_gradients(op, [x])
+
+
+def test_shape_size_rank():
+    x = tf.zeros([2, 3, 4])
+    assert tf.shape(x).numpy().tolist() == [2, 3, 4] and tf.shape(x).dtype == tf.int32
+    assert int(tf.size(x)) == 24 and int(tf.rank(x)) == 3

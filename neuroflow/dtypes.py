@@ -62,6 +62,21 @@ class DType:
         return self
 
     @property
+    def is_numpy_compatible(self) -> bool:
+        return True
+
+    @property
+    def real_dtype(self) -> DType:
+        """The dtype of the real part: float32 for complex64, the dtype itself otherwise."""
+        if self.is_complex:
+            return float32 if self._np == np.complex64 else float64
+        return self
+
+    def is_compatible_with(self, other: Any) -> bool:
+        """True if a tensor of ``other``'s dtype can be used where this dtype is expected."""
+        return self == as_dtype(other)
+
+    @property
     def min(self):
         return np.finfo(self._np).min if self.is_floating else np.iinfo(self._np).min
 
@@ -148,8 +163,16 @@ def default_for_python(value: Any) -> np.dtype:
     if isinstance(value, float):
         return float32.np
     if isinstance(value, complex):
-        return complex64.np
+        return complex128.np
     raise TypeError(f"Cannot infer a dtype for {value!r} of type {type(value).__name__}.")
+
+
+def cast(x: Any, dtype: Any, name: str | None = None):
+    """``tf.dtypes.cast``: the same op as ``tf.cast``."""
+    # Imported here because the ops layer sits above this module.
+    from neuroflow.ops.elementwise import cast as cast_op
+
+    return cast_op(x, dtype)
 
 
 def is_differentiable(dtype: DType | np.dtype) -> bool:

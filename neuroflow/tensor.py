@@ -5,6 +5,12 @@ Its operators (``+``, ``@``, indexing, comparisons) call the ops in
 :mod:`neuroflow.ops`, which record onto active gradient tapes. The ops module
 fills in the operator table at import (see ``ops/operators.py``), so this module
 stays free of op logic.
+
+Conversion follows TensorFlow: Python floats become float32 and ints int32
+(int64 when they do not fit); NumPy values keep their dtype; an explicit
+``dtype`` casts NumPy values but refuses Python values that would change kind
+(``tf.constant(1.5, tf.int32)`` is a TypeError). NumPy arrays are copied, so a
+tensor never changes when the caller's array does.
 """
 
 from __future__ import annotations
@@ -31,7 +37,14 @@ class TensorShape:
     __slots__ = ("_dims",)
 
     def __init__(self, dims: Iterable[int | None] | None):
-        self._dims = None if dims is None else tuple(None if d is None else int(d) for d in dims)
+        if isinstance(dims, TensorShape):
+            self._dims = dims._dims
+        elif dims is None:
+            self._dims = None
+        elif isinstance(dims, (int, np.integer)):
+            self._dims = (int(dims),)  # TensorShape(3) is a rank-1 shape, as in TF
+        else:
+            self._dims = tuple(None if d is None else int(d) for d in dims)
 
     @property
     def rank(self) -> int | None:
@@ -40,7 +53,7 @@ class TensorShape:
     ndims = rank
 
     @property
-    def dims(self):
+    def dims(self) -> list[int | None] | None:
         return None if self._dims is None else list(self._dims)
 
     def as_list(self) -> list[int | None]:
@@ -56,7 +69,7 @@ class TensorShape:
             return None
         return int(np.prod(self._dims, dtype=np.int64))
 
-    def is_compatible_with(self, other) -> bool:
+    def is_compatible_with(self, other: Any) -> bool:
         other = other if isinstance(other, TensorShape) else TensorShape(other)
         if self._dims is None or other._dims is None:
             return True
@@ -64,15 +77,43 @@ class TensorShape:
             a is None or b is None or a == b for a, b in zip(self._dims, other._dims)
         )
 
+    def assert_is_compatible_with(self, other: Any) -> None:
+        if not self.is_compatible_with(other):
+            raise ValueError(f"Shapes {self} and {TensorShape(other)} are incompatible.")
+
+    def merge_with(self, other: Any) -> TensorShape:
+        """The most specific shape compatible with both (unknown dims filled from either)."""
+        other = other if isinstance(other, TensorShape) else TensorShape(other)
+        if self._dims is None:
+            return other
+        if other._dims is None:
+            return self
+        self.assert_is_compatible_with(other)
+        return TensorShape(a if a is not None else b for a, b in zip(self._dims, other._dims))
+
+    def concatenate(self, other: Any) -> TensorShape:
+        other = other if isinstance(other, TensorShape) else TensorShape(other)
+        if self._dims is None or other._dims is None:
+            return TensorShape(None)
+        return TensorShape(self._dims + other._dims)
+
     def __len__(self) -> int:
         if self._dims is None:
             raise ValueError("Cannot take the length of a shape with unknown rank.")
         return len(self._dims)
 
+    def __bool__(self) -> bool:
+        # As in TF: any shape of known rank is truthy, even the scalar shape ().
+        return self._dims is not None
+
     def __iter__(self):
-        return iter(self._dims or ())
+        if self._dims is None:
+            raise ValueError("Cannot iterate over a shape with unknown rank.")
+        return iter(self._dims)
 
     def __getitem__(self, key):
+        if self._dims is None:
+            return TensorShape(None) if isinstance(key, slice) else None
         if isinstance(key, slice):
             return TensorShape(self._dims[key])
         return self._dims[key]
@@ -89,7 +130,10 @@ class TensorShape:
         return hash(self._dims)
 
     def __add__(self, other) -> TensorShape:
-        return TensorShape(tuple(self) + tuple(other))
+        return self.concatenate(other)
+
+    def __radd__(self, other) -> TensorShape:
+        return TensorShape(other).concatenate(self)
 
     def __repr__(self) -> str:
         return "TensorShape(None)" if self._dims is None else f"TensorShape({list(self._dims)})"
@@ -99,6 +143,50 @@ class TensorShape:
             return "<unknown>"
         inner = ", ".join("None" if d is None else str(d) for d in self._dims)
         return f"({inner},)" if len(self._dims) == 1 else f"({inner})"
+
+
+def _known_shape(dims: tuple) -> TensorShape:
+    """A TensorShape around an array's shape tuple, skipping validation (hot path)."""
+    shape = object.__new__(TensorShape)
+    shape._dims = dims
+    return shape
+
+
+def host_array(value) -> np.ndarray:
+    """The array itself for NumPy arrays; a host copy for device (CuPy) arrays."""
+    if type(value) is np.ndarray:
+        return value
+    return np.asarray(value) if isinstance(value, np.generic) else value.get()
+
+
+def numpy_text(value: np.ndarray, is_repr: bool) -> str:
+    """The ``numpy=...`` text of a tensor's or variable's repr and str, as TensorFlow writes it."""
+    if value.ndim == 0:
+        text = repr(value.item()) if is_repr else str(value[()])
+    else:
+        text = repr(value) if is_repr else str(value)
+    return "\n" + text if "\n" in text else text
+
+
+class Reference:
+    """A hashable handle to a tensor or variable, as returned by ``x.ref()``."""
+
+    __slots__ = ("_obj",)
+
+    def __init__(self, obj: Any):
+        self._obj = obj
+
+    def deref(self) -> Any:
+        return self._obj
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Reference) and other._obj is self._obj
+
+    def __hash__(self) -> int:
+        return id(self._obj)
+
+    def __repr__(self) -> str:
+        return f"<Reference wrapping {self._obj!r}>"
 
 
 class Tensor:
@@ -125,7 +213,7 @@ class Tensor:
 
     @property
     def shape(self) -> TensorShape:
-        return TensorShape(self._value.shape)
+        return _known_shape(self._value.shape)
 
     @property
     def ndim(self) -> int:
@@ -138,37 +226,58 @@ class Tensor:
     def get_shape(self) -> TensorShape:
         return self.shape
 
+    def set_shape(self, shape: Any) -> None:
+        """Check that the shape is compatible with ``shape`` (a tensor's shape is fixed)."""
+        if not self.shape.is_compatible_with(shape):
+            raise ValueError(f"Tensor's shape {self.shape} is not compatible with supplied "
+                             f"shape {TensorShape(shape)}.")
+
     def numpy(self) -> np.ndarray:
-        """The value as a NumPy array (a scalar for rank-0 tensors, as in TF)."""
+        """A copy of the value as a NumPy array (a NumPy scalar for rank-0 tensors, as in TF)."""
         value = self._value
         if type(value) is not np.ndarray:
-            value = value.get()  # a GPU array: copy to the host
+            return host_array(value)[()]  # a GPU array: get() already copies to the host
         return value.copy() if value.ndim else value[()]
 
     def __array__(self, dtype=None, copy=None):
-        value = self._value if type(self._value) is np.ndarray else self._value.get()
-        return value if dtype is None else value.astype(dtype, copy=False)
+        value = host_array(self._value)
+        if dtype is not None and value.dtype != dtype:
+            return value.astype(dtype)
+        if copy:
+            return value.copy()
+        # A read-only view, as TF gives: writing to it must not change the tensor.
+        view = value.view()
+        view.flags.writeable = False
+        return view
+
+    def ref(self) -> Reference:
+        """A hashable reference to this tensor, usable as a dict key or set member."""
+        return Reference(self)
+
+    experimental_ref = ref
 
     # --- Python protocol ---------------------------------------------------
     def __len__(self) -> int:
         if self._value.ndim == 0:
-            raise TypeError("len() of a scalar (rank-0) tensor is not defined.")
+            raise TypeError("Scalar tensor has no `len()`")
         return self._value.shape[0]
 
     def __iter__(self):
         if self._value.ndim == 0:
-            raise TypeError("Cannot iterate over a scalar (rank-0) tensor.")
+            raise TypeError("Cannot iterate over a scalar tensor.")
         from neuroflow.ops.shape_ops import unstack
 
         return iter(unstack(self))
 
     def __bool__(self) -> bool:
-        if self._value.size != 1:
-            raise ValueError(
-                f"The truth value of a tensor with shape {tuple(self._value.shape)} is "
-                "ambiguous. Use tf.reduce_any(...) or tf.reduce_all(...)."
-            )
-        return bool(self._value)
+        value = self._value
+        if value.size == 1:
+            return bool(value.reshape(()))
+        if value.size == 0:
+            return False  # as in TF: an empty tensor is falsy
+        raise ValueError(
+            f"The truth value of a tensor with shape {tuple(value.shape)} is ambiguous. "
+            "Use tf.reduce_any(...) or tf.reduce_all(...).")
 
     def __float__(self) -> float:
         return float(self._value)
@@ -177,72 +286,156 @@ class Tensor:
         return int(self._value)
 
     def __index__(self) -> int:
-        if not self.dtype.is_integer or self._value.ndim:
+        value = self._value
+        if value.dtype.kind not in "iu" or value.ndim:
             raise TypeError(f"Only scalar integer tensors can be used as an index, "
-                            f"received {self.dtype.name} with shape {tuple(self._value.shape)}.")
-        return int(self._value)
+                            f"received {self.dtype.name} with shape {tuple(value.shape)}.")
+        return int(value)
 
     def __hash__(self) -> int:
-        # Tensors are hashable by identity, as in TensorFlow 2 (``==`` is elementwise).
+        # TensorFlow makes tensors unhashable because == is elementwise. Hashing by identity
+        # is a superset that keeps sets and dict keys of tensors working; x.ref() works too.
         return id(self)
 
+    def __copy__(self) -> Tensor:
+        return self  # immutable
+
+    def __deepcopy__(self, memo) -> Tensor:
+        return self
+
     def __repr__(self) -> str:
-        value = np.asarray(self)
-        body = repr(value[()]) if value.ndim == 0 else "\n" + repr(value)
-        if value.ndim == 0 and isinstance(value[()], np.generic):
-            body = str(value[()].item()) if value.dtype.kind != "f" else repr(float(value))
-        return f"<tf.Tensor: shape={self.shape}, dtype={self.dtype.name}, numpy={body}>"
+        text = numpy_text(host_array(self._value), is_repr=True)
+        return f"<tf.Tensor: shape={self.shape}, dtype={self.dtype.name}, numpy={text}>"
 
     def __str__(self) -> str:
-        value = np.asarray(self)
-        body = str(value) if value.ndim == 0 else "\n" + str(value)
-        return f"tf.Tensor({body}, shape={self.shape}, dtype={self.dtype.name})"
+        text = numpy_text(host_array(self._value), is_repr=False)
+        return f"tf.Tensor({text}, shape={self.shape}, dtype={self.dtype.name})"
 
     def __format__(self, spec: str) -> str:
-        if self._value.ndim == 0:
-            return format(self._value[()], spec)
-        return str(self)
+        value = host_array(self._value)
+        return format(value[()] if value.ndim == 0 else value, spec)
 
     # Operators are installed by neuroflow.ops.operators.
 
 
-def _as_array(value: Any, dtype: DType | None) -> np.ndarray:
-    """The NumPy array for a Python/NumPy value, with TensorFlow's default dtypes."""
-    target = None if dtype is None else dtype.np
-    if isinstance(value, np.ndarray):
-        if target is not None and value.dtype != target:
-            return _cast_checked(value, target)
-        return value
-    if isinstance(value, (bool, int, float, complex)) and target is None:
-        return np.asarray(value, dtype=dtypes.default_for_python(value))
-    if isinstance(value, np.generic):
+# --- conversion --------------------------------------------------------------------------
+
+# Which dtype kinds a Python value of each kind may take when a dtype is asked for:
+# TF refuses to change a Python value's kind (1.5 -> int32, 1 -> bool, 1j -> float32).
+_PYTHON_KIND_TARGETS = {"b": "biufc", "i": "iufc", "u": "iufc", "f": "fc", "c": "c"}
+_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
+
+
+def _is_variable(value: Any) -> bool:
+    return hasattr(value, "_read_for_op")
+
+
+def _python_array(value: Any) -> np.ndarray:
+    """NumPy's array for a Python scalar or nested sequence, refusing what TF refuses."""
+    try:
         array = np.asarray(value)
-        return array if target is None else _cast_checked(array, target)
-    array = np.asarray(value)
-    if array.dtype == object:
-        raise TypeError(f"Cannot convert {value!r} to a tensor: its elements are not numbers "
-                        "of one kind, or its nested lists have different lengths.")
-    if target is not None:
-        return _cast_checked(array, target)
-    if array.dtype.kind == "f" and array.dtype != np.float32 and not isinstance(value, np.ndarray):
-        return array.astype(np.float32)  # Python floats become float32, as in TF
-    if array.dtype.kind == "i" and array.dtype != np.int32:
-        fits = array.size == 0 or (array.min() >= -(2**31) and array.max() < 2**31)
-        return array.astype(np.int32) if fits else array.astype(np.int64)
-    if array.dtype.kind in "US":
+    except ValueError:
+        raise ValueError(f"Can't convert non-rectangular Python sequence to a tensor: "
+                         f"{value!r}.") from None
+    kind = array.dtype.kind
+    if kind in "biufc":
+        return array
+    if kind in "US":
         raise TypeError(f"neuroflow tensors hold numbers; received strings {value!r}.")
+    raise ValueError(f"Attempt to convert a value ({value!r}) with an unsupported type "
+                     f"({type(value).__name__}) to a tensor. Expected numbers (bool, int, "
+                     f"float, complex) of 64 bits or less, or nested lists of them.")
+
+
+def _with_default_dtype(array: np.ndarray, value: Any) -> np.ndarray:
+    """TF's dtypes for Python data: float32, int32 (int64 if needed), bool, complex128."""
+    kind = array.dtype.kind
+    if kind == "f":
+        return array.astype(np.float32, copy=False)
+    if kind in "iu":
+        if array.size == 0:
+            return array.astype(np.int32)
+        low, high = int(array.min()), int(array.max())
+        if _INT32_MIN <= low and high <= _INT32_MAX:
+            return array.astype(np.int32, copy=False)
+        if high < 2**63:
+            return array.astype(np.int64, copy=False)
+        raise ValueError(f"Can't convert {value!r} to a tensor: an integer is out of the "
+                         f"int64 range. Give dtype=tf.uint64 for values up to 2**64 - 1.")
+    if kind == "c":
+        return array.astype(np.complex128, copy=False)
     return array
 
 
-def _cast_checked(array: np.ndarray, target: np.dtype) -> np.ndarray:
-    """Convert for an explicit ``dtype=``; like TF, refuse to silently lose values."""
-    if array.dtype == target:
-        return array
-    if array.dtype.kind == "f" and np.dtype(target).kind in "iub" and array.size:
-        if not np.all(np.isfinite(array)) or np.any(array != np.round(array)):
-            raise TypeError(f"Cannot convert {array.dtype} values with a fractional part to "
-                            f"{np.dtype(target)}; use tf.cast to truncate explicitly.")
-    return array.astype(target)
+def _as_array(value: Any, dtype: DType | None) -> np.ndarray:
+    """A fresh array holding ``value`` with TF's dtype rules (see the module docstring)."""
+    if type(value) is float and dtype is None:
+        return np.array(value, dtype=np.float32)  # the most common case, kept fast
+    if isinstance(value, (np.ndarray, np.generic)):
+        array = np.asarray(value)
+        dtypes.from_numpy(array.dtype)  # refuses object, string and other unsupported arrays
+        if dtype is None or array.dtype == dtype.np:
+            return array.copy() if array is value else array
+        return array.astype(dtype.np)
+    array = _python_array(value)
+    if dtype is None:
+        return _with_default_dtype(array, value)
+    if dtype.np.kind not in _PYTHON_KIND_TARGETS[array.dtype.kind] and array.size:
+        kind = {"b": "bool", "i": "int", "u": "int", "f": "float", "c": "complex"}
+        raise TypeError(
+            f"Cannot convert {value!r} to a tensor of dtype {dtype.name}: Python "
+            f"{kind[array.dtype.kind]} values are not converted to {dtype.name} implicitly. "
+            f"Convert explicitly with tf.cast(tf.constant(value), tf.{dtype.name}).")
+    return array.astype(dtype.np)  # integers wrap around, as TF's conversion does
+
+
+def _contains_tensor(value: list | tuple) -> bool:
+    stack = [value]
+    while stack:
+        for item in stack.pop():
+            if isinstance(item, (list, tuple)):
+                stack.append(item)
+            elif isinstance(item, Tensor) or _is_variable(item):
+                return True
+    return False
+
+
+def _first_tensor_dtype(value: list | tuple) -> DType:
+    for item in value:
+        if isinstance(item, (list, tuple)):
+            found = _first_tensor_dtype(item)
+            if found is not None:
+                return found
+        elif isinstance(item, Tensor) or _is_variable(item):
+            return item.dtype
+    return None
+
+
+def _autopack(value: list | tuple, want: DType | None) -> Tensor:
+    """``tf.constant([t1, t2])``: stack the elements, so gradients flow to each tensor.
+
+    The dtype is ``want`` or else the first tensor's; Python numbers convert to it with
+    the usual rules, and tensors of another dtype are an error unless ``want`` is given.
+    """
+    from neuroflow.ops.elementwise import cast
+    from neuroflow.ops.shape_ops import stack
+
+    dtype = want or _first_tensor_dtype(value)
+
+    def pack(item):
+        if isinstance(item, (list, tuple)):
+            return stack([pack(element) for element in item])
+        if isinstance(item, Tensor) or _is_variable(item):
+            tensor = convert_to_tensor(item)
+            if tensor.dtype == dtype:
+                return tensor
+            if want is None:
+                raise TypeError(f"Cannot pack a {tensor.dtype.name} tensor with {dtype.name} "
+                                f"tensors into one tensor; use tf.cast so their dtypes match.")
+            return cast(tensor, want)
+        return Tensor(_as_array(item, dtype))
+
+    return pack(value)
 
 
 def convert_to_tensor(value: Any, dtype=None, dtype_hint=None, name: str | None = None) -> Tensor:
@@ -250,52 +443,49 @@ def convert_to_tensor(value: Any, dtype=None, dtype_hint=None, name: str | None 
 
     Python floats become float32 and ints int32; NumPy arrays keep their dtype.
     ``dtype`` forces a dtype (and refuses a tensor of another dtype, as TF does);
-    ``dtype_hint`` is used only for Python values without a dtype of their own.
+    ``dtype_hint`` is used where ``value`` converts to it, and ignored otherwise.
 
     >>> import neuroflow as tf
     >>> tf.convert_to_tensor(1.5).dtype, tf.convert_to_tensor([1, 2]).dtype
     (tf.float32, tf.int32)
     """
+    if type(value) is Tensor and dtype is None:
+        return value
     want = None if dtype is None else dtypes.as_dtype(dtype)
     if isinstance(value, Tensor):
-        if want is not None and value.dtype != want:
+        if want is not None and value._value.dtype != want.np:
             raise ValueError(f"Tensor conversion requested dtype {want.name} for a Tensor with "
                              f"dtype {value.dtype.name}. Use tf.cast(x, tf.{want.name}).")
         return value
     read = getattr(value, "_read_for_op", None)
     if read is not None:  # a Variable: reading it is what the tape records
         tensor = read()
-        if want is not None and tensor.dtype != want:
-            raise ValueError(f"Variable conversion requested dtype {want.name} for a variable "
-                             f"of dtype {tensor.dtype.name}. Use tf.cast.")
+        if want is not None and tensor._value.dtype != want.np:
+            raise ValueError(f"Incompatible type conversion requested to type {want.name} for "
+                             f"a variable of type {tensor.dtype.name}. Use tf.cast.")
         return tensor
-    if want is None and dtype_hint is not None and not isinstance(value, (np.ndarray, np.generic)):
-        hint = dtypes.as_dtype(dtype_hint)
+    if isinstance(value, (list, tuple)) and _contains_tensor(value):
+        return _autopack(value, want)
+    if isinstance(value, TensorShape):
+        if not value.is_fully_defined():
+            raise ValueError(f"Cannot convert a partially known TensorShape {value} to a "
+                             f"Tensor.")
+        value = value.as_list()
+    if want is None and dtype_hint is not None:
         try:
-            return Tensor(_as_array(value, hint))
+            return Tensor(_as_array(value, dtypes.as_dtype(dtype_hint)))
         except (TypeError, ValueError):
-            pass
-    if isinstance(value, (list, tuple)) and any(isinstance(v, Tensor) for v in _flat(value)):
-        from neuroflow.ops.shape_ops import stack_nested
-
-        result = stack_nested(value)
-        return result if want is None else convert_to_tensor(result, want)
+            pass  # the hint does not fit: fall back to the value's own dtype
     return Tensor(_as_array(value, want))
-
-
-def _flat(value):
-    for item in value:
-        if isinstance(item, (list, tuple)):
-            yield from _flat(item)
-        else:
-            yield item
 
 
 def constant(value: Any, dtype=None, shape=None, name: str | None = None) -> Tensor:
     """Create a constant tensor, as ``tf.constant``.
 
-    Unlike :func:`convert_to_tensor`, ``dtype`` converts values (``tf.constant(1, tf.float32)``)
-    and ``shape`` broadcasts a scalar or reshapes a list of matching size.
+    ``dtype`` converts NumPy values and tensors; Python values must fit it
+    (``tf.constant(1, tf.float32)`` works, ``tf.constant(1.5, tf.int32)`` is a
+    TypeError). ``shape`` broadcasts a one-element value or reshapes a value of
+    matching size.
 
     >>> import neuroflow as tf
     >>> tf.constant(0.5, shape=[2, 2]).numpy()
@@ -303,25 +493,34 @@ def constant(value: Any, dtype=None, shape=None, name: str | None = None) -> Ten
            [0.5, 0.5]], dtype=float32)
     """
     want = None if dtype is None else dtypes.as_dtype(dtype)
-    if isinstance(value, Tensor) or hasattr(value, "_read_for_op"):
-        value = np.asarray(convert_to_tensor(value))
-    array = _as_array(value, None)
-    if want is not None and array.dtype != want.np:
-        array = array.astype(want.np)
+    if isinstance(value, Tensor) or _is_variable(value):
+        tensor = convert_to_tensor(value)
+        if want is not None and tensor._value.dtype != want.np:
+            from neuroflow.ops.elementwise import cast
+
+            tensor = cast(tensor, want)
+        if shape is None:
+            return tensor
+        array = np.array(host_array(tensor._value))
+    else:
+        array = _as_array(value, want)
     if shape is not None:
-        shape = tuple(int(d) for d in shape)
-        if array.size == 1:
-            array = np.broadcast_to(array.reshape(()), shape).copy()
-        elif array.size == int(np.prod(shape)):
-            array = array.reshape(shape)
-        else:
-            raise TypeError(f"Eager execution of tf.constant with unsupported shape. Tensor "
-                            f"{value!r} (converted from {array.shape}) has {array.size} elements, "
-                            f"but got `shape` {shape} with {int(np.prod(shape))} elements).")
-    elif isinstance(value, np.ndarray) and array is value:
-        array = array.copy()  # a constant must not change when the caller's array does
+        array = _fit_to_shape(array, value, shape)
     return Tensor(array)
 
 
+def _fit_to_shape(array: np.ndarray, value: Any, shape: Any) -> np.ndarray:
+    dims = tuple(int(d) for d in TensorShape(shape))
+    count = int(np.prod(dims, dtype=np.int64))
+    if array.size == 1:
+        return np.broadcast_to(array.reshape(()), dims).copy()
+    if array.size == count:
+        return array.reshape(dims)
+    raise TypeError(f"Eager execution of tf.constant with unsupported shape. Tensor {value!r} "
+                    f"(converted from {array.shape}) has {array.size} elements, but got "
+                    f"`shape` {dims} with {count} elements).")
+
+
 def is_tensor(value: Any) -> bool:
-    return isinstance(value, Tensor) or hasattr(value, "_read_for_op")
+    """True for tensors and variables (what ``tf.is_tensor`` accepts)."""
+    return isinstance(value, Tensor) or _is_variable(value)

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
-import itertools
+import copy
 from typing import Any
 
 import numpy as np
 
 from neuroflow import dtypes
+from neuroflow.backend import device_of
 from neuroflow.errors import InvalidArgumentError
 from neuroflow.ops import operators
+from neuroflow.ops.convert import DTypeMismatchError
 from neuroflow.ops.registry import record_variable_read, recording
-from neuroflow.tensor import Tensor, TensorShape, constant, convert_to_tensor
+from neuroflow.tensor import (
+    Reference,
+    Tensor,
+    TensorShape,
+    convert_to_tensor,
+    host_array,
+    numpy_text,
+)
 
-_unnamed = itertools.count()
+
+def _array(value):
+    # NumPy returns a scalar, not a 0-d array, for arithmetic on 0-d arrays.
+    return np.asarray(value) if isinstance(value, np.generic) else value
 
 
 class Variable:
@@ -24,6 +36,10 @@ class Variable:
     Assignment replaces the stored array rather than writing into it, so values
     saved by a tape for the backward pass never change under it.
 
+    The ``assign*`` methods return the variable itself (TensorFlow returns a
+    view of it that reads the new value), so ``v.assign(x).numpy()`` and chains
+    like ``v.assign(x).assign_add(y)`` work as in TF.
+
     >>> import neuroflow as tf
     >>> v = tf.Variable([1.0, 2.0], name="w")
     >>> _ = v.assign_add([0.5, 0.5])
@@ -33,20 +49,31 @@ class Variable:
 
     __array_priority__ = 100
 
-    def __init__(self, initial_value: Any = None, trainable: bool = True, validate_shape=True,
-                 name: str | None = None, dtype=None, shape=None, **kwargs: Any):
+    def __init__(self, initial_value: Any = None, trainable: bool | None = None,
+                 validate_shape: bool = True, caching_device=None, name: str | None = None,
+                 variable_def=None, dtype=None, import_scope=None, constraint=None,
+                 synchronization=None, aggregation=None, shape=None, **kwargs: Any):
         if initial_value is None:
-            raise ValueError("Variable needs an initial_value.")
+            raise ValueError("The `initial_value` arg to `tf.Variable` must be specified.")
         if callable(initial_value):
             initial_value = initial_value()
-        value = constant(np.asarray(initial_value) if isinstance(initial_value, Tensor)
-                         else initial_value, dtype=dtype)
-        self._value = value._value.copy()
-        self._trainable = bool(trainable)
-        self._shape = TensorShape(shape) if shape is not None else TensorShape(self._value.shape)
-        base = name if name is not None else "Variable"
-        self._name = base if base.endswith(":0") else f"{base}:0"
-        self._unique_id = next(_unnamed)
+        value = convert_to_tensor(initial_value, dtype=dtype)._value
+        # Conversion copies NumPy and Python values; tensors and variables are copied here,
+        # so the variable never shares memory with its initial value.
+        shared = isinstance(initial_value, Tensor) or hasattr(initial_value, "_read_for_op")
+        self._value = value.copy() if shared else value
+        self._trainable = True if trainable is None else bool(trainable)
+        self._shape = TensorShape(self._value.shape)
+        if shape is not None:
+            declared = TensorShape(shape)
+            if not declared.is_compatible_with(self._shape):
+                raise ValueError(f"The initial value's shape {self._shape} is not compatible "
+                                 f"with the explicitly supplied `shape` argument {declared}.")
+            self._shape = declared
+        self._name = f"{'Variable' if name is None else name}:0"
+        self.constraint = constraint
+        self.synchronization = synchronization
+        self.aggregation = aggregation
 
     # --- what a variable is ------------------------------------------------------------
     @property
@@ -63,7 +90,8 @@ class Variable:
 
     @property
     def shape(self) -> TensorShape:
-        return TensorShape(self._value.shape)
+        """The declared shape: the value's shape unless ``shape=`` left dimensions unknown."""
+        return self._shape
 
     @property
     def ndim(self) -> int:
@@ -71,8 +99,6 @@ class Variable:
 
     @property
     def device(self) -> str:
-        from neuroflow.backend import device_of
-
         return device_of(self._value).name
 
     def numpy(self) -> np.ndarray:
@@ -85,7 +111,13 @@ class Variable:
         return self._read_for_op()
 
     def get_shape(self) -> TensorShape:
-        return self.shape
+        return self._shape
+
+    def ref(self) -> Reference:
+        """A hashable reference to this variable, usable as a dict key or set member."""
+        return Reference(self)
+
+    experimental_ref = ref
 
     def _read_for_op(self) -> Tensor:
         """The tensor an op sees; active tapes record the read to link it to this variable."""
@@ -98,52 +130,80 @@ class Variable:
 
     # --- assignment --------------------------------------------------------------------
     def _converted(self, value: Any, op: str) -> np.ndarray:
-        if isinstance(value, Tensor) or hasattr(value, "_read_for_op"):
-            tensor = convert_to_tensor(value)
-            if tensor.dtype != self.dtype:
-                raise InvalidArgumentError(
-                    f"{op}: the variable {self._name!r} has dtype {self.dtype.name} but the "
-                    f"value has dtype {tensor.dtype.name}. Use tf.cast(value, "
-                    f"tf.{self.dtype.name}).", op)
-            array = tensor._value
+        """``value`` as an array of this variable's dtype, with TF's conversion rules."""
+        if type(value) is Tensor and value._value.dtype == self._value.dtype:
+            array = value._value  # the optimizer's case, kept fast
         else:
-            array = np.asarray(value, dtype=self._value.dtype)
-        if array.shape != self._value.shape and not self._shape.is_compatible_with(array.shape):
-            raise InvalidArgumentError(
-                f"{op}: cannot assign a value of shape {tuple(array.shape)} to the variable "
-                f"{self._name!r} of shape {tuple(self._value.shape)}.", op)
+            array = self._converted_slow(value, op)
+        if type(array) is not type(self._value):  # the value lives on another device
+            if type(self._value) is np.ndarray:
+                return host_array(array)
+            array = device_of(self._value).asarray(array)
         return array
 
+    def _converted_slow(self, value: Any, op: str):
+        try:
+            tensor = convert_to_tensor(value, dtype=self.dtype)
+        except (TypeError, ValueError) as error:
+            if not (isinstance(value, Tensor) or hasattr(value, "_read_for_op")):
+                raise TypeError(f"{op}: cannot assign {value!r} to the variable "
+                                f"{self._name!r} of dtype {self.dtype.name}: {error}") from None
+            raise DTypeMismatchError(
+                f"{op}: the variable {self._name!r} has dtype {self.dtype.name} but the "
+                f"value has dtype {value.dtype.name}. Use tf.cast(value, "
+                f"tf.{self.dtype.name}).", op) from None
+        return tensor._value
+
+    def _shape_error(self, op: str, shape: tuple, expected: Any) -> InvalidArgumentError:
+        return InvalidArgumentError(
+            f"{op}: cannot {'assign' if op == 'assign' else 'update'} the variable "
+            f"{self._name!r} of shape {expected} with a value of shape {shape}; the shapes "
+            f"must be equal (no broadcasting).", op)
+
     def assign(self, value: Any, use_locking=None, name=None, read_value=True):
+        """Replace the value; the new value must have this variable's dtype and shape."""
         if recording.tracer is not None:
             return recording.tracer.assign_variable(self, value, "assign")
-        self._value = self._converted(value, "assign").copy()
+        array = self._converted(value, "assign")
+        if array.shape != self._value.shape and not self._shape.is_compatible_with(array.shape):
+            raise self._shape_error("assign", tuple(array.shape), self._shape)
+        # No copy: conversion copied NumPy values, and tensors' arrays are never written to
+        # (assignment replaces a variable's array rather than writing into it).
+        self._value = array
         return self if read_value else None
 
     def assign_add(self, delta: Any, use_locking=None, name=None, read_value=True):
+        """Add ``delta`` (same dtype and shape) to the value."""
         if recording.tracer is not None:
             return recording.tracer.assign_variable(self, delta, "assign_add")
-        self._value = self._value + self._converted(delta, "assign_add")
+        array = self._converted(delta, "assign_add")
+        if array.shape != self._value.shape:
+            raise self._shape_error("assign_add", tuple(array.shape), tuple(self._value.shape))
+        self._value = _array(self._value + array)
         return self if read_value else None
 
     def assign_sub(self, delta: Any, use_locking=None, name=None, read_value=True):
+        """Subtract ``delta`` (same dtype and shape) from the value."""
         if recording.tracer is not None:
             return recording.tracer.assign_variable(self, delta, "assign_sub")
-        self._value = self._value - self._converted(delta, "assign_sub")
+        array = self._converted(delta, "assign_sub")
+        if array.shape != self._value.shape:
+            raise self._shape_error("assign_sub", tuple(array.shape), tuple(self._value.shape))
+        self._value = _array(self._value - array)
         return self if read_value else None
 
     # --- Python protocol ---------------------------------------------------------------
     def __array__(self, dtype=None, copy=None):
-        return self._value if dtype is None else self._value.astype(dtype, copy=False)
+        return Tensor(self._value).__array__(dtype, copy)
 
     def __len__(self) -> int:
-        return len(self._value)
+        return len(Tensor(self._value))
 
     def __iter__(self):
         return iter(self._read_for_op())
 
     def __bool__(self) -> bool:
-        return bool(self._read_for_op())
+        return bool(Tensor(self._value))
 
     def __float__(self) -> float:
         return float(self._value)
@@ -152,21 +212,29 @@ class Variable:
         return int(self._value)
 
     def __index__(self) -> int:
-        return self._read_for_op().__index__()
+        return Tensor(self._value).__index__()
 
     def __hash__(self) -> int:
+        # Identity, as for tensors (TF makes variables unhashable; v.ref() works too).
         return id(self)
 
     def __repr__(self) -> str:
-        body = np.array2string(self._value, separator=", ")
-        return (f"<tf.Variable {self._name!r} shape={self.shape} dtype={self.dtype.name}, "
-                f"numpy={body}>")
+        text = numpy_text(host_array(self._value), is_repr=True)
+        return (f"<tf.Variable {self._name!r} shape={self._shape} dtype={self.dtype.name}, "
+                f"numpy={text}>")
 
-    def __deepcopy__(self, memo):
-        copy = Variable(self._value.copy(), trainable=self._trainable,
-                        name=self._name[:-2])
-        memo[id(self)] = copy
-        return copy
+    __str__ = __repr__
+
+    def __copy__(self) -> Variable:
+        return self  # as in TF: a shallow copy of a variable is the variable
+
+    def __deepcopy__(self, memo) -> Variable:
+        # Copy every attribute (the value array included), so subclasses copy too.
+        clone = object.__new__(type(self))
+        memo[id(self)] = clone
+        for key, value in self.__dict__.items():
+            clone.__dict__[key] = copy.deepcopy(value, memo)
+        return clone
 
 
 operators.install(Variable)

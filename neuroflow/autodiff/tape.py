@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from neuroflow.backend import device_of
 from neuroflow.ops import elementwise as ew
 from neuroflow.ops import reductions as red
 from neuroflow.ops import shape_ops as so
@@ -80,7 +81,7 @@ class GradientTape:
     def stop_recording(self):
         """Temporarily stop recording operations on this tape."""
         if not self._active:
-            raise RuntimeError("stop_recording() needs the tape to be active (inside `with`).")
+            raise RuntimeError("Trying to stop recording a tape which is not recording.")
         previous, self.recording = self.recording, False
         try:
             yield
@@ -93,6 +94,7 @@ class GradientTape:
         self.entries.clear()
         self._variables.clear()
         self._used = False
+        self.recording = self._active
 
     # --- watching --------------------------------------------------------------------
     def watch(self, tensor) -> None:
@@ -112,11 +114,13 @@ class GradientTape:
             self.watched[id(item)] = item
 
     def watch_variable(self, variable) -> None:
-        if variable.dtype.is_floating or variable.dtype.is_complex:
+        # Integer variables are listed as watched (as in TF) but get no gradient.
+        self._variables[id(variable)] = variable
+        if variable._value.dtype.kind in "fc":
             self.watched[id(variable)] = variable
-            self._variables[id(variable)] = variable
 
     def watched_variables(self) -> tuple:
+        """The variables this tape watches, in the order it first saw them."""
         return tuple(self._variables.values())
 
     # --- differentiation ---------------------------------------------------------------
@@ -129,50 +133,43 @@ class GradientTape:
         ``unconnected_gradients='zero'``.
         """
         self._check_usable("gradient")
-        mode = UnconnectedGradients(getattr(unconnected_gradients, "value",
-                                            unconnected_gradients))
+        zero = _zero_mode(unconnected_gradients)
         targets = [t if _is_variable(t) else as_tensor(t) for t in nest.flatten(target)]
-        if output_gradients is None:
-            seeds = [None] * len(targets)
-        else:
-            seeds = [None if g is None else as_tensor(g) for g in nest.flatten(output_gradients)]
-            if len(seeds) != len(targets):
-                raise ValueError(f"output_gradients has {len(seeds)} entries but target has "
-                                 f"{len(targets)}; they must match.")
-        flat_sources = nest.flatten(sources)
-        for s in flat_sources:
-            if not (isinstance(s, Tensor) or _is_variable(s)):
-                raise ValueError(f"gradient sources must be tensors or variables, received "
-                                 f"{type(s).__name__}.")
+        seeds = _seeds(target, targets, output_gradients)
+        flat_sources = _check_sources(sources)
         grads = self._backward(targets, seeds, flat_sources)
-        if mode is UnconnectedGradients.ZERO:
+        if zero:
             grads = [g if g is not None else _zeros_like(s) for g, s in zip(grads, flat_sources)]
+        if not self.persistent:
+            self._release()
         return nest.pack_sequence_as(sources, grads)
 
     def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE,
                  parallel_iterations=None, experimental_use_pfor=True):
         """Full Jacobian: for each source, shape ``target.shape + source.shape``."""
         self._check_usable("jacobian")
+        zero = _zero_mode(unconnected_gradients)
         target = as_tensor(target)
-        flat_sources = nest.flatten(sources)
+        flat_sources = _check_sources(sources)
         count = target._value.size
         rows: list[list] = [[] for _ in flat_sources]
         for index in range(count):
             seed = np.zeros(count, dtype=target._value.dtype)
             seed[index] = 1
-            seed_tensor = Tensor(seed.reshape(target._value.shape))
+            seed_tensor = _beside(seed.reshape(target._value.shape), target)
             for row, grad in zip(rows, self._backward([target], [seed_tensor], flat_sources)):
                 row.append(grad)
         result = []
         for source, row in zip(flat_sources, rows):
-            shape = list(target._value.shape) + list(np.shape(source))
+            shape = list(target._value.shape) + list(source._value.shape)
             if all(g is None for g in row):
-                zero = unconnected_gradients in ("zero", UnconnectedGradients.ZERO)
                 result.append(_zeros(shape, source) if zero else None)
                 continue
             row = [g if g is not None else _zeros_like(source) for g in row]
             stacked = so.stack(row) if row else _zeros(shape, source)
             result.append(so.reshape(stacked, shape))
+        if not self.persistent:
+            self._release()
         return nest.pack_sequence_as(sources, result)
 
     def batch_jacobian(self, target, source, unconnected_gradients=UnconnectedGradients.NONE,
@@ -183,24 +180,36 @@ class GradientTape:
         example i of the source.
         """
         self._check_usable("batch_jacobian")
+        zero = _zero_mode(unconnected_gradients)
         target = as_tensor(target)
-        tshape, sshape = target._value.shape, tuple(np.shape(source))
+        (source,) = _check_sources([source])
+        tshape, sshape = target._value.shape, source._value.shape
         if not tshape or not sshape or tshape[0] != sshape[0]:
             raise ValueError(f"batch_jacobian needs target and source with the same first "
                              f"(batch) dimension, received {tshape} and {sshape}.")
         batch, per_example = tshape[0], int(np.prod(tshape[1:], dtype=np.int64))
-        columns = []
+        columns, connected = [], False
         for index in range(per_example):
             seed = np.zeros((batch, per_example), dtype=target._value.dtype)
             seed[:, index] = 1
-            (grad,) = self._backward([target], [Tensor(seed.reshape(tshape))], [source])
+            (grad,) = self._backward([target], [_beside(seed.reshape(tshape), target)], [source])
+            connected = connected or grad is not None
             columns.append(_zeros_like(source) if grad is None else grad)
-        if all(c is None for c in columns):
-            return None
+        if not self.persistent:
+            self._release()
+        shape = list(tshape) + list(sshape[1:])
+        if not connected:
+            return _zeros(shape, source) if zero else None
         stacked = so.stack(columns, axis=1) if columns else _zeros((batch, 0), source)
-        return so.reshape(stacked, list(tshape) + list(sshape[1:]))
+        return so.reshape(stacked, shape)
 
     # --- the backward walk -----------------------------------------------------------------
+    def _release(self) -> None:
+        """A used non-persistent tape frees what it recorded and records no more (as TF)."""
+        self.entries = []
+        self.watched = {}
+        self.recording = False
+
     def _check_usable(self, what: str) -> None:
         if self._used and not self.persistent:
             raise RuntimeError(
@@ -213,10 +222,11 @@ class GradientTape:
         source_ids = {id(s) for s in sources}
         grads: dict[int, Tensor] = {}
         for target, seed in zip(targets, seeds):
-            if np.asarray(target).dtype.kind not in "fc":
+            value = target._value
+            if value.dtype.kind not in "fc":
                 continue  # integer targets carry no gradient
             if seed is None:
-                seed = Tensor(np.ones(np.shape(target), dtype=np.asarray(target).dtype))
+                seed = _beside(np.ones(value.shape, dtype=value.dtype), target)
             _accumulate(grads, id(target), seed)
         # Recording the backward pass is what higher-order gradients need; a
         # non-persistent tape is finished, so only outer tapes record it.
@@ -258,9 +268,56 @@ def _accumulate(grads: dict, key: int, grad: Tensor) -> None:
     grads[key] = grad if existing is None else ew.add(existing, grad)
 
 
+def _beside(array: np.ndarray, like) -> Tensor:
+    """A tensor of the host ``array`` on the device of the tensor or variable ``like``."""
+    if type(like._value) is not np.ndarray:
+        array = device_of(like._value).asarray(array)
+    return Tensor(array)
+
+
 def _zeros_like(source) -> Tensor:
-    return Tensor(np.zeros(np.shape(source), dtype=np.asarray(source).dtype))
+    return _beside(np.zeros(source._value.shape, dtype=source._value.dtype), source)
 
 
 def _zeros(shape, source) -> Tensor:
-    return Tensor(np.zeros(shape, dtype=np.asarray(source).dtype))
+    return _beside(np.zeros(shape, dtype=source._value.dtype), source)
+
+
+def _zero_mode(unconnected_gradients) -> bool:
+    """True for ``'zero'`` / UnconnectedGradients.ZERO, False for ``'none'``."""
+    try:
+        mode = UnconnectedGradients(getattr(unconnected_gradients, "value",
+                                            unconnected_gradients))
+    except ValueError:
+        raise ValueError(f"Unknown value for unconnected_gradients: "
+                         f"{unconnected_gradients!r}. Expected 'none' or 'zero'.") from None
+    return mode is UnconnectedGradients.ZERO
+
+
+def _check_sources(sources) -> list:
+    flat = nest.flatten(sources)
+    for source in flat:
+        if not (isinstance(source, Tensor) or _is_variable(source)):
+            raise ValueError(f"gradient sources must be tensors or variables, received "
+                             f"{type(source).__name__}: {source!r}.")
+    return flat
+
+
+def _seeds(target, targets: list, output_gradients) -> list:
+    """One seed per flat target: ones (None) or the matching ``output_gradients`` entry."""
+    if output_gradients is None:
+        return [None] * len(targets)
+    # The structure follows the target's: for a single target, a list is one tensor.
+    flat = nest.flatten(output_gradients) if nest.is_nested(target) else [output_gradients]
+    if len(flat) != len(targets):
+        raise ValueError(f"output_gradients has {len(flat)} entries but target has "
+                         f"{len(targets)}; they must match.")
+    seeds = []
+    for index, (t, g) in enumerate(zip(targets, flat)):
+        if g is not None:
+            g = as_tensor(g, dtype=t.dtype) if not isinstance(g, Tensor) else g
+            if g._value.shape != t._value.shape:
+                raise ValueError(f"output_gradients[{index}] has shape {g.shape} but its "
+                                 f"target has shape {t.shape}; they must match.")
+        seeds.append(g)
+    return seeds

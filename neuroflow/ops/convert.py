@@ -1,4 +1,10 @@
-"""Argument conversion shared by the op wrappers, with TensorFlow's dtype rules."""
+"""Argument conversion shared by the op wrappers, with TensorFlow's dtype rules.
+
+TensorFlow never promotes between operands of different dtypes. The one
+implicit conversion is a non-tensor operand (Python number, list, NumPy value)
+taking the dtype of the tensor it meets: NumPy values are cast (as TF casts
+them), Python values must keep their kind (``int32 + 1.5`` is an error, as in TF).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,17 @@ from typing import Any
 
 import numpy as np
 
-from neuroflow import dtypes
+from neuroflow.backend import device_of
 from neuroflow.errors import InvalidArgumentError
 from neuroflow.tensor import Tensor, convert_to_tensor
+
+
+class DTypeMismatchError(InvalidArgumentError, TypeError):
+    """Operands whose dtypes do not match.
+
+    TensorFlow raises InvalidArgumentError for some ops and operand orders and
+    TypeError for others; this error is both, so either ``except`` clause catches it.
+    """
 
 
 def as_tensor(value: Any, dtype=None) -> Tensor:
@@ -18,59 +32,104 @@ def as_tensor(value: Any, dtype=None) -> Tensor:
     return convert_to_tensor(value, dtype=dtype)
 
 
-def _is_python_number(value: Any) -> bool:
-    return isinstance(value, (bool, int, float, complex)) or (
-        isinstance(value, (list, tuple)) and not any(_has_tensor(v) for v in value))
+_PYTHON_SCALARS = frozenset((float, int, bool))
 
 
-def _has_tensor(value: Any) -> bool:
-    if isinstance(value, (list, tuple)):
-        return any(_has_tensor(v) for v in value)
+def _beside(array: np.ndarray, like) -> Tensor:
+    """A tensor of ``array`` on the device of the array ``like`` (host arrays stay put)."""
+    if type(like) is not np.ndarray:
+        array = device_of(like).asarray(array)
+    return Tensor(array)
+
+
+def _scalar_in(value: Any, like, op: str) -> Tensor:
+    """A Python number as a tensor like the array ``like`` (dtype, device), refusing to
+    change the number's kind, as TF does."""
+    np_dtype = like.dtype
+    kind = np_dtype.kind
+    number = type(value)
+    if kind in "fc" and number is not complex or number is bool or kind == "c":
+        return _beside(np.array(value, dtype=np_dtype), like)
+    if number is int and kind in "iu":
+        try:
+            return _beside(np.array(value, dtype=np_dtype), like)
+        except OverflowError:  # TF wraps out-of-range integers around; so does this
+            bits = 8 * np_dtype.itemsize
+            wrapped = value & ((1 << bits) - 1)
+            if kind == "i" and wrapped >= 1 << (bits - 1):
+                wrapped -= 1 << bits
+            return _beside(np.array(wrapped, dtype=np_dtype), like)
+    name = np_dtype.name
+    if kind == "b":
+        hint = "Use True/False with bool tensors, or compare first (e.g. x > 0)"
+    else:
+        target = "float32" if number is float else "complex64"
+        hint = f"Cast the tensor first, e.g. tf.cast(x, tf.{target})"
+    raise DTypeMismatchError(
+        f"{op}: cannot use the Python {number.__name__} {value!r} with a tensor of dtype {name}; "
+        f"TensorFlow converts it to {name}, which would change its value. {hint}.", op)
+
+
+def _is_tensor(value: Any) -> bool:
     return isinstance(value, Tensor) or hasattr(value, "_read_for_op")
 
 
-def _scalar_in(value: Any, dtype: dtypes.DType, op: str) -> Tensor:
-    """Convert a Python number to ``dtype``, refusing to lose its value (as TF does)."""
-    array = np.asarray(value)
-    if array.dtype.kind == "f" and dtype.is_integer and np.any(array != np.round(array)):
-        raise TypeError(f"{op}: cannot convert {value!r} to a {dtype.name} tensor without "
-                        f"losing its fractional part. Cast the tensor first: "
-                        f"tf.cast(x, tf.float32).")
-    if array.dtype.kind == "c" and not dtype.is_complex:
-        raise TypeError(f"{op}: cannot combine the complex number {value!r} with a "
-                        f"{dtype.name} tensor.")
-    return Tensor(array.astype(dtype.np))
+def _like(value: Any, tensor: Tensor, op: str) -> Tensor:
+    """Convert a non-tensor operand to the dtype of the tensor operand."""
+    like = tensor._value
+    if type(value) in _PYTHON_SCALARS or type(value) is complex:
+        return _scalar_in(value, like, op)
+    if isinstance(value, (np.ndarray, np.generic)):
+        return _beside(np.asarray(value).astype(like.dtype), like)  # astype copies
+    try:
+        converted = convert_to_tensor(value, dtype=like.dtype)
+    except TypeError as error:
+        raise DTypeMismatchError(f"{op}: {error}", op) from None
+    if type(like) is not np.ndarray and type(converted._value) is np.ndarray:
+        return _beside(converted._value, like)
+    return converted
 
 
 def binary_operands(x: Any, y: Any, op: str) -> tuple[Tensor, Tensor]:
     """Convert two operands the way TensorFlow's binary ops do.
 
-    A Python number takes the dtype of the tensor it meets; two tensors (or a
-    tensor and a NumPy array) must already share a dtype.
+    Two tensors (or variables) must share a dtype; a non-tensor operand takes the
+    dtype of the tensor operand; with no tensor operand, ``x`` converts with the
+    default dtypes and ``y`` takes its dtype.
     """
-    if type(x) is Tensor and type(y) is Tensor and x._value.dtype == y._value.dtype:
-        return x, y  # the common case, kept fast
-    if _is_python_number(y) and not _is_python_number(x):
-        x = as_tensor(x)
-        return x, _scalar_in(y, x.dtype, op)
-    if _is_python_number(x) and not _is_python_number(y):
+    tx, ty = type(x), type(y)
+    if tx is Tensor:  # the common cases first, kept fast
+        if ty is Tensor:
+            if x._value.dtype == y._value.dtype:
+                return x, y
+        elif ty in _PYTHON_SCALARS:
+            return x, _scalar_in(y, x._value, op)
+    elif ty is Tensor and tx in _PYTHON_SCALARS:
+        return _scalar_in(x, y._value, op), y
+    x_is_tensor, y_is_tensor = _is_tensor(x), _is_tensor(y)
+    if x_is_tensor and y_is_tensor:
+        x, y = as_tensor(x), as_tensor(y)
+        check_same_dtype(op, x, y)
+        return x, y
+    if y_is_tensor:
         y = as_tensor(y)
-        return _scalar_in(x, y.dtype, op), y
-    x, y = as_tensor(x), as_tensor(y)
-    check_same_dtype(op, x, y)
-    return x, y
+        return _like(x, y, op), y
+    x = as_tensor(x)
+    return x, _like(y, x, op)
 
 
 def check_same_dtype(op: str, *tensors: Tensor, names: tuple[str, ...] = ("x", "y")) -> None:
-    first = tensors[0].dtype
+    """Raise :class:`DTypeMismatchError`, naming both dtypes, unless all dtypes match."""
+    first = tensors[0]._value.dtype
     for index, t in enumerate(tensors[1:], start=1):
-        if t.dtype != first:
+        if t._value.dtype != first:
             a = names[0] if len(names) > 0 else "input 0"
             b = names[index] if index < len(names) else f"input {index}"
-            raise InvalidArgumentError(
-                f"{op}: {a} has dtype {first.name} but {b} has dtype {t.dtype.name}. "
+            expected = tensors[0].dtype.name
+            raise DTypeMismatchError(
+                f"{op}: {a} has dtype {expected} but {b} has dtype {t.dtype.name}. "
                 f"neuroflow, like TensorFlow, does not convert dtypes implicitly; "
-                f"use tf.cast({b}, tf.{first.name}) (or cast {a}) so they match.", op)
+                f"use tf.cast({b}, tf.{expected}) (or cast {a}) so they match.", op)
 
 
 def normalize_axis(axis: Any, ndim: int, op: str) -> tuple[int, ...] | None:

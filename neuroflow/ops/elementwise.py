@@ -531,7 +531,9 @@ def where(condition, x=None, y=None, name=None) -> Tensor:
     if condition.dtype.name != "bool":
         raise TypeError(f"where expects a bool condition, received {condition.dtype.name}.")
     if x is None and y is None:
-        return Tensor(np.argwhere(condition._value).astype(np.int64))
+        from neuroflow.ops.shape_ops import where_indices
+
+        return where_indices(condition)
     if x is None or y is None:
         raise ValueError("where needs both x and y, or neither.")
     x, y = binary_operands(x, y, "where")

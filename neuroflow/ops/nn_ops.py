@@ -14,7 +14,7 @@ from neuroflow.ops import elementwise as ew
 from neuroflow.ops import reductions as red
 from neuroflow.ops import shape_ops as so
 from neuroflow.ops.convert import as_tensor, check_same_dtype
-from neuroflow.ops.random_ops import generator
+from neuroflow.ops.random_ops import draw
 from neuroflow.ops.registry import primitive
 from neuroflow.tensor import Tensor
 
@@ -143,17 +143,55 @@ def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None
             f"sparse_softmax_cross_entropy_with_logits: labels must have shape "
             f"{tuple(z._value.shape[:-1])} (the logits' shape without the last axis), "
             f"received {tuple(y._value.shape)}.", "SparseSoftmaxCrossEntropyWithLogits")
-    classes = z._value.shape[-1]
-    if y._value.size and (y._value.min() < 0 or y._value.max() >= classes):
-        bad = int(y._value[(y._value < 0) | (y._value >= classes)].reshape(-1)[0])
+    return _sparse_softmax_xent(z, y)
+
+
+def _check_labels(xp, labels, classes: int) -> None:
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        bad = labels[(labels < 0) | (labels >= classes)].reshape(-1)[0]
         raise InvalidArgumentError(
-            f"Received a label value of {bad} which is outside the valid range of "
+            f"Received a label value of {int(bad)} which is outside the valid range of "
             f"[0, {classes}).", "SparseSoftmaxCrossEntropyWithLogits")
-    log_p = log_softmax(z)
-    flat = so.reshape(log_p, [-1, classes])
-    index = Tensor(np.arange(flat._value.shape[0]) * classes + y._value.reshape(-1))
-    picked = so.gather(so.reshape(flat, [-1]), index)
-    return ew.negative(so.reshape(picked, y._value.shape))
+
+
+def _row_pick(xp, labels, classes: int):
+    """Flat indices of ``[..., labels]`` in an array of shape ``labels.shape + (classes,)``."""
+    return xp.arange(labels.size) * classes + labels.reshape(-1)
+
+
+# Softmax + cross-entropy fused into one primitive: measurably cheaper than the
+# composite (log_softmax, gather, negative) and its gradient, softmax - onehot, is
+# one line. tests/ops/test_nn_ops.py checks both against the composite.
+@primitive("sparse_softmax_xent", save_inputs=True)
+def _sparse_softmax_xent(xp, logits, labels):
+    classes = logits.shape[-1]
+    _check_labels(xp, labels, classes)
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    log_sum = xp.log(xp.exp(shifted).sum(axis=-1))
+    picked = shifted.reshape(-1)[_row_pick(xp, labels, classes)].reshape(labels.shape)
+    return log_sum - picked
+
+
+@_sparse_softmax_xent.defvjp
+def _sparse_softmax_xent_vjp(ctx, g):
+    logits, labels = ctx.inputs
+    return so.expand_dims(g, -1) * _sparse_softmax_xent_grad(logits, labels), None
+
+
+@primitive("sparse_softmax_xent_grad", save_inputs=True)
+def _sparse_softmax_xent_grad(xp, logits, labels):
+    """softmax(logits) - onehot(labels): the gradient of the loss per logit."""
+    e = xp.exp(logits - logits.max(axis=-1, keepdims=True))
+    e /= e.sum(axis=-1, keepdims=True)
+    e.reshape(-1)[_row_pick(xp, labels, logits.shape[-1])] -= 1
+    return e
+
+
+@_sparse_softmax_xent_grad.defvjp
+def _sparse_softmax_xent_grad_vjp(ctx, gg):
+    # d(softmax)/d(logits) applied to gg: p * (gg - sum(gg * p)); the one-hot is constant.
+    p = softmax(ctx.inputs[0])
+    return p * (gg - red.reduce_sum(gg * p, axis=-1, keepdims=True)), None
 
 
 def softmax_cross_entropy_with_logits(labels=None, logits=None, axis=-1, name=None) -> Tensor:
@@ -215,9 +253,9 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None) -> Tensor:
         return x
     shape = x._value.shape if noise_shape is None else tuple(
         d if d is not None else s for d, s in zip(noise_shape, x._value.shape))
-    keep = generator(seed).random(shape) >= rate
+    keep = ew.greater_equal(draw("uniform", shape, x._value.dtype, seed), rate)
     scale = np.asarray(1 / (1 - rate), dtype=x._value.dtype)
-    return x * Tensor(np.where(keep, scale, np.zeros((), x._value.dtype)))
+    return x * ew.cast(keep, x._value.dtype) * scale
 
 
 def moments(x, axes, shift=None, keepdims=False, name=None) -> tuple[Tensor, Tensor]:
@@ -237,25 +275,33 @@ def top_k(input, k=1, sorted=True, name=None):  # noqa: A002
     if not 0 <= k <= n:
         raise InvalidArgumentError(f"top_k: k={k} is out of range for a last axis of size {n}.",
                                    "TopKV2")
-    # A stable sort of -x keeps the lower index first among equal values, as TF does.
-    order = np.argsort(-x._value, axis=-1, kind="stable")[..., :k].astype(np.int32)
+    order = _argsort_last(x, descending=True, k=k)
     values = _take_along_last(x, order)
-    return namedtuple("TopKV2", ["values", "indices"])(values, Tensor(order))
+    return namedtuple("TopKV2", ["values", "indices"])(values, order)
 
 
-def _take_along_last(x: Tensor, index: np.ndarray) -> Tensor:
+@primitive("argsort", differentiable=False)
+def _argsort_last(xp, x, descending, k=None):
+    # A stable sort of -x keeps the lower index first among equal values, as TF does.
+    order = xp.argsort(-x if descending else x, axis=-1, kind="stable")
+    return (order if k is None else order[..., :k]).astype(np.int32)
+
+
+def _take_along_last(x: Tensor, index: Tensor) -> Tensor:
+    """``x[..., index]`` row by row, as a gather (so it is differentiable and traceable)."""
     n = x._value.shape[-1]
-    rows = np.arange(index.size // max(index.shape[-1], 1)).reshape(index.shape[:-1] + (1,))
-    flat_index = Tensor((rows * n + index).reshape(-1))
+    shape = index._value.shape
+    rows = np.arange(int(np.prod(shape[:-1], dtype=np.int64))).reshape(shape[:-1] + (1,)) * n
+    flat_index = so.reshape(ew.add(Tensor(rows.astype(np.int32)), index), [-1])
     picked = so.gather(so.reshape(x, [-1]), flat_index)
-    return so.reshape(picked, index.shape)
+    return so.reshape(picked, shape)
 
 
 def sort(values, axis=-1, direction="ASCENDING", name=None) -> Tensor:
     x = as_tensor(values)
     order = argsort(x, axis=axis, direction=direction)
     moved = _move_last(x, axis)
-    return _move_back(_take_along_last(moved, _move_last(order, axis)._value), axis)
+    return _move_back(_take_along_last(moved, _move_last(order, axis)), axis)
 
 
 def argsort(values, axis=-1, direction="ASCENDING", stable=False, name=None) -> Tensor:
@@ -263,8 +309,8 @@ def argsort(values, axis=-1, direction="ASCENDING", stable=False, name=None) -> 
     if direction not in ("ASCENDING", "DESCENDING"):
         raise ValueError(f"direction must be 'ASCENDING' or 'DESCENDING', received "
                          f"{direction!r}.")
-    key = x._value if direction == "ASCENDING" else -x._value
-    return Tensor(np.argsort(key, axis=axis, kind="stable").astype(np.int32))
+    moved = _move_last(x, axis)
+    return _move_back(_argsort_last(moved, descending=direction == "DESCENDING"), axis)
 
 
 def _move_last(x: Tensor, axis: int) -> Tensor:

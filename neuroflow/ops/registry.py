@@ -39,10 +39,11 @@ class Primitive:
     """
 
     __slots__ = ("name", "forward", "vjp", "save_inputs", "save_output", "differentiable",
-                 "smooth")
+                 "smooth", "stateful")
 
     def __init__(self, name: str, forward: Callable, *, save_inputs: bool = False,
-                 save_output: bool = False, differentiable: bool = True, smooth: bool = True):
+                 save_output: bool = False, differentiable: bool = True, smooth: bool = True,
+                 stateful: bool = False):
         if name in REGISTRY:
             raise ValueError(f"A primitive named {name!r} is already registered.")
         self.name = name
@@ -53,6 +54,9 @@ class Primitive:
         self.differentiable = differentiable
         # Smooth primitives get second-derivative tests; kinks (relu, abs) do not.
         self.smooth = smooth
+        # Stateful primitives (random draws, printing) must run on every call of a
+        # compiled function: graph passes never fold, merge or drop them.
+        self.stateful = stateful
         REGISTRY[name] = self
 
     def defvjp(self, rule: Callable) -> Callable:
@@ -97,7 +101,11 @@ class TapeEntry:
 
 
 class _Recording:
-    """The stack of active tapes (innermost last) and the active graph tracer."""
+    """The stack of active tapes (innermost last) and the active graph tracer.
+
+    A tracer (see ``neuroflow/graph/trace.py``) sees every primitive applied while a
+    ``tf.function`` traces, after it has run, and every variable read and assignment.
+    """
 
     tapes: list = []
     tracer = None
@@ -108,8 +116,6 @@ recording = _Recording()
 
 def apply(prim: Primitive, inputs: tuple[Tensor, ...], attrs: dict) -> Tensor:
     """Run ``prim`` on ``inputs`` and record it on every tape that watches an input."""
-    if recording.tracer is not None:
-        return recording.tracer.add_node(prim, inputs, attrs)
     arrays = [t._value for t in inputs]
     xp = _array_module(prim, arrays)
     try:
@@ -121,6 +127,8 @@ def apply(prim: Primitive, inputs: tuple[Tensor, ...], attrs: dict) -> Tensor:
     result = Tensor(out)
     if recording.tapes and prim.differentiable:
         _record(prim, inputs, attrs, result)
+    if recording.tracer is not None:
+        recording.tracer.record(prim, inputs, attrs, result)
     return result
 
 

@@ -447,8 +447,23 @@ def boolean_mask(tensor, mask, axis=None, name=None) -> Tensor:
             f"{tuple(x._value.shape)} at axes {a}..{a + k - 1}.", "boolean_mask")
     shape = x._value.shape
     flat = reshape(x, [*shape[:a], -1, *shape[a + k:]]) if k != 1 else x
-    indices = Tensor(np.flatnonzero(m._value).astype(np.int64))
-    return _gather(flat, indices, axis=a)
+    return _gather(flat, _flat_nonzero(m), axis=a)
+
+
+# The number of true entries is only known when the op runs: the shape of what
+# follows depends on the data (the graph compiler keeps such values off its buffers).
+@primitive("flat_nonzero", differentiable=False)
+def _flat_nonzero(xp, mask):
+    return xp.flatnonzero(mask).astype(np.int64)
+
+
+@primitive("where_indices", differentiable=False)
+def where_indices(xp, condition):
+    """Coordinates of the true entries of ``condition``, one row each (int64)."""
+    return xp.argwhere(condition).astype(np.int64)
+
+
+DYNAMIC_SHAPE_OPS = {"flat_nonzero", "where_indices"}
 
 
 def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None) -> Tensor:
@@ -499,17 +514,21 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
     """
     from neuroflow.dtypes import as_dtype
 
-    idx = as_tensor(indices)._value
+    idx = as_tensor(indices)
     given = [as_tensor(v) for v in (on_value, off_value) if v is not None]
     kind = as_dtype(dtype).np if dtype is not None else (
         given[0]._value.dtype if given else np.dtype(np.float32))
-    hot = np.expand_dims(idx, -1) == np.arange(int(depth))
-    on = 1 if on_value is None else np.asarray(as_tensor(on_value)._value)
-    off = 0 if off_value is None else np.asarray(as_tensor(off_value)._value)
-    out = np.where(hot, np.asarray(on, kind), np.asarray(off, kind))
-    if axis is not None and axis != -1:
-        out = np.moveaxis(out, -1, axis)
-    return Tensor(out)
+    on = 1 if on_value is None else as_tensor(on_value)._value.item()
+    off = 0 if off_value is None else as_tensor(off_value)._value.item()
+    return _one_hot(idx, depth=int(depth), on=on, off=off, dtype=np.dtype(kind),
+                    axis=-1 if axis is None else int(axis))
+
+
+@primitive("one_hot", differentiable=False)
+def _one_hot(xp, indices, depth, on, off, dtype, axis):
+    hot = xp.expand_dims(indices, -1) == xp.arange(depth)
+    out = xp.where(hot, xp.asarray(on, dtype), xp.asarray(off, dtype))
+    return out if axis == -1 else xp.moveaxis(out, -1, axis)
 
 
 def stop_gradient(input, name=None) -> Tensor:  # noqa: A002

@@ -22,16 +22,55 @@ from _opcheck import (
 import neuroflow as tf
 from neuroflow.autodiff.gradcheck import check_gradients, check_second_derivatives
 
+LABELS = np.array([0, 3, 4, 1], dtype=np.int32)
+WEIGHTS = np.array([1.0, 2.0, 3.0, 4.0])
+
+
+def _xent_gradient(z, y):
+    """The fused gradient primitive, reached through a tape on the fused loss."""
+    with tf.GradientTape() as tape:
+        tape.watch(z)
+        loss = tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(y, z))
+    return tape.gradient(loss, z)
+
+
+def _softmax_rows(x):
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
 FORWARD = {
     "relu": [Fwd(tf.nn.relu, lambda v: np.maximum(v, 0), (np.asarray(x, dtype),), f"{dtype}-{i}")
              for i, x in enumerate((uniform(), uniform(2, 3), uniform(0, 2)))
              for dtype in ("float32", "float64")]
     + [Fwd(tf.nn.relu, lambda v: np.maximum(v, 0), (ints(5),), "int32")],
+    "sparse_softmax_xent": [
+        Fwd(lambda z, y: tf.nn.sparse_softmax_cross_entropy_with_logits(y, z),
+            lambda z, y: -np.log(_softmax_rows(z))[np.arange(len(y)), y], (uniform(4, 5), LABELS),
+            "float64"),
+        Fwd(lambda z, y: tf.nn.sparse_softmax_cross_entropy_with_logits(y, z),
+            lambda z, y: -np.log(_softmax_rows(z))[np.arange(len(y)), y],
+            (uniform(4, 5).astype(np.float32), LABELS), "float32")],
+    "sparse_softmax_xent_grad": [
+        Fwd(_xent_gradient, lambda z, y: _softmax_rows(z) - np.eye(5)[y], (uniform(4, 5), LABELS),
+            "softmax-minus-onehot")],
+    "argsort": [
+        Fwd(lambda t: tf.argsort(t), lambda v: np.argsort(v, kind="stable"), (distinct(2, 5),),
+            "ascending", dtype="int32"),
+        Fwd(lambda t: tf.argsort(t, direction="DESCENDING", axis=0),
+            lambda v: np.argsort(-v, axis=0, kind="stable"), (distinct(4, 3),), "descending-0",
+            dtype="int32")],
 }
 
 GRADIENTS = {
     "relu": [Grad(tf.nn.relu, (nonzero(2, 3),), "away-from-zero"),
              Grad(lambda x: tf.nn.relu(x) * x, (nonzero(4),), "product")],
+    "sparse_softmax_xent": [
+        Grad(lambda z, y: tf.nn.sparse_softmax_cross_entropy_with_logits(y, z) * WEIGHTS,
+             (uniform(4, 5), LABELS), "weighted-rows")],
+    "sparse_softmax_xent_grad": [
+        Grad(lambda z, y, w=uniform(4, 5): _xent_gradient(z, y) * w, (uniform(4, 5), LABELS),
+             "weighted-entries")],
 }
 
 
@@ -261,3 +300,27 @@ def test_dropout_scales_kept_values_and_zeroes_about_rate():
         tf.nn.dropout(x, rate=1.0)
     noise = tf.nn.dropout(x, rate=0.5, noise_shape=[200, 1], seed=1).numpy()
     assert np.all(noise == noise[:, :1])  # one draw per row, broadcast along it
+
+
+def test_fused_softmax_cross_entropy_matches_the_composite():
+    """The fused primitive, its gradient and second derivative equal log_softmax + pick."""
+    z = tf.constant(uniform(6, 7))
+    y = tf.constant(np.array([0, 6, 3, 3, 1, 5], dtype=np.int32))
+    weights = tf.constant(uniform(6))
+
+    def both(loss_fn):
+        with tf.GradientTape(persistent=True) as outer:
+            outer.watch(z)
+            with tf.GradientTape() as inner:
+                inner.watch(z)
+                loss = tf.reduce_sum(loss_fn() * weights)
+            grad = inner.gradient(loss, z)
+            curvature = tf.reduce_sum(grad * grad)
+        return loss, grad, outer.gradient(curvature, z)
+
+    fused = both(lambda: tf.nn.sparse_softmax_cross_entropy_with_logits(y, z))
+    composite = both(lambda: -tf.reduce_sum(tf.nn.log_softmax(z) * tf.one_hot(y, 7,
+                                                                            dtype=tf.float64),
+                                             axis=-1))
+    for a, b in zip(fused, composite):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-12, atol=1e-12)

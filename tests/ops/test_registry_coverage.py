@@ -9,6 +9,7 @@ new primitive cannot land without tests.
 from __future__ import annotations
 
 import pytest
+import test_creation_random
 import test_elementwise
 import test_linalg
 import test_nn_ops
@@ -17,7 +18,8 @@ import test_shape_ops
 
 from neuroflow.ops.registry import REGISTRY
 
-FAMILIES = (test_elementwise, test_reductions, test_shape_ops, test_linalg, test_nn_ops)
+FAMILIES = (test_elementwise, test_reductions, test_shape_ops, test_linalg, test_nn_ops,
+            test_creation_random)
 
 
 def _union(table_name: str) -> dict[str, list]:

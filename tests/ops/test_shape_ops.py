@@ -77,6 +77,16 @@ FORWARD = {
                 (ints(3),), "int-value")],
     "stop_gradient": [Fwd(tf.stop_gradient, lambda v: v, (uniform(2, 3),), "values")],
     "identity": [Fwd(tf.identity, lambda v: v, (ints(2, 3),), "values")],
+    "one_hot": [Fwd(lambda t: tf.one_hot(t, 4), lambda v: np.eye(4, dtype=np.float32)[v],
+                    (np.array([0, 3, 1], dtype=np.int32),), "depth-4", dtype="float32"),
+                Fwd(lambda t: tf.one_hot(t, 3, on_value=5, off_value=-1, axis=0),
+                    lambda v: np.where(np.eye(3, dtype=bool)[v].T, 5, -1).astype(np.int32),
+                    (np.array([2, 0], dtype=np.int32),), "axis-0-int", dtype="int32")],
+    "flat_nonzero": [Fwd(lambda t, m: tf.boolean_mask(t, m),
+                         lambda v, m: v[m], (uniform(5, 2), np.array([1, 0, 1, 1, 0], bool)),
+                         "rows")],
+    "where_indices": [Fwd(lambda m: tf.where(m), lambda m: np.argwhere(m),
+                          (np.array([[True, False], [False, True]]),), "2d", dtype="int64")],
 }
 
 

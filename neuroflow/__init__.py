@@ -27,6 +27,7 @@ from neuroflow.dtypes import (
 from neuroflow.dtypes import (
     bool_ as bool,
 )
+from neuroflow.graph import TensorSpec, function
 from neuroflow.ops.creation import eye, fill, linspace, ones, ones_like, zeros, zeros_like
 from neuroflow.ops.creation import range_ as range  # noqa: A004
 from neuroflow.ops.elementwise import (  # noqa: E402
@@ -66,6 +67,7 @@ from neuroflow.ops.elementwise import (  # noqa: E402
 )
 from neuroflow.ops.linalg import einsum, matmul, norm, tensordot
 from neuroflow.ops.nn_ops import argsort, sort
+from neuroflow.ops.printing import print_ as print  # noqa: A004
 from neuroflow.ops.reductions import (
     argmax,
     argmin,
@@ -109,6 +111,8 @@ from neuroflow.util import nest
 from neuroflow.variables import Variable
 
 newaxis = None
+double = float64
+half = float16
 __version__ = "0.1.0"
 
 _LAZY_SUBMODULES = ("keras", "data")

@@ -24,6 +24,10 @@ from neuroflow import dtypes
 from neuroflow.backend import device_of
 from neuroflow.dtypes import DType
 
+# Set by neuroflow.graph while a tf.function traces: raises when Python asks for the
+# concrete value of a tensor that is symbolic in the graph (see graph/trace.py).
+symbolic_check = None
+
 
 class TensorShape:
     """The shape of a tensor: tuple-like, with ``None`` for unknown dimensions.
@@ -234,6 +238,8 @@ class Tensor:
 
     def numpy(self) -> np.ndarray:
         """A copy of the value as a NumPy array (a NumPy scalar for rank-0 tensors, as in TF)."""
+        if symbolic_check is not None:
+            symbolic_check(self, "numpy")
         value = self._value
         if type(value) is not np.ndarray:
             return host_array(value)[()]  # a GPU array: get() already copies to the host
@@ -270,6 +276,8 @@ class Tensor:
         return iter(unstack(self))
 
     def __bool__(self) -> bool:
+        if symbolic_check is not None:
+            symbolic_check(self, "bool")
         value = self._value
         if value.size == 1:
             return bool(value.reshape(()))
@@ -280,12 +288,18 @@ class Tensor:
             "Use tf.reduce_any(...) or tf.reduce_all(...).")
 
     def __float__(self) -> float:
+        if symbolic_check is not None:
+            symbolic_check(self, "float")
         return float(self._value)
 
     def __int__(self) -> int:
+        if symbolic_check is not None:
+            symbolic_check(self, "int")
         return int(self._value)
 
     def __index__(self) -> int:
+        if symbolic_check is not None:
+            symbolic_check(self, "index")
         value = self._value
         if value.dtype.kind not in "iu" or value.ndim:
             raise TypeError(f"Only scalar integer tensors can be used as an index, "

@@ -11,6 +11,7 @@ from neuroflow.ops import (  # noqa: F401 - importing registers the primitives
     linalg,
     nn_ops,
     operators,
+    printing,
     random_ops,
     reductions,
     shape_ops,

@@ -1,0 +1,30 @@
+"""Constant folding: evaluate, once, every node whose inputs are all constants."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from neuroflow.graph.ir import Graph, Value
+
+
+def fold_constants(graph: Graph) -> Graph:
+    constants = dict(graph.constants)
+    rename: dict[str, Value] = {}
+    kept = []
+    for node in graph.nodes:
+        inputs = [rename.get(v.name, v) for v in node.inputs]
+        foldable = (node.primitive is not None and not node.stateful
+                    and all(v.kind == "const" for v in inputs))
+        if foldable:
+            array = np.asarray(node.primitive.forward(np, *(constants[v.name] for v in inputs),
+                                                      **node.attrs))
+            folded = Value(node.output.name, array.shape, array.dtype, "const")
+            constants[folded.name] = array
+            rename[folded.name] = folded
+            continue
+        kept.append(dataclasses.replace(node, inputs=inputs) if inputs != node.inputs else node)
+    result = graph.copy(nodes=kept, outputs=[rename.get(v.name, v) for v in graph.outputs])
+    result.constants = constants
+    return result

@@ -62,6 +62,9 @@ class Variable:
         # so the variable never shares memory with its initial value.
         shared = isinstance(initial_value, Tensor) or hasattr(initial_value, "_read_for_op")
         self._value = value.copy() if shared else value
+        # True while some tensor may share self._value: compiled code that updates the
+        # variable in place copies the array first (copy on write).
+        self._shared = False
         self._trainable = True if trainable is None else bool(trainable)
         self._shape = TensorShape(self._value.shape)
         if shape is not None:
@@ -124,6 +127,7 @@ class Variable:
         if recording.tracer is not None:
             return recording.tracer.read_variable(self)
         snapshot = Tensor(self._value)
+        self._shared = True
         if recording.tapes:
             record_variable_read(self, snapshot)
         return snapshot
@@ -170,6 +174,7 @@ class Variable:
         # No copy: conversion copied NumPy values, and tensors' arrays are never written to
         # (assignment replaces a variable's array rather than writing into it).
         self._value = array
+        self._shared = True  # the array may be the value of a tensor the caller holds
         return self if read_value else None
 
     def assign_add(self, delta: Any, use_locking=None, name=None, read_value=True):

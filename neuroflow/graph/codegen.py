@@ -45,13 +45,22 @@ IN_PLACE_OK = set(_UNARY_UFUNCS) | set(_BINARY_UFUNCS) | {"relu", "relu_grad",
 _file_ids = itertools.count()
 
 
+def private_array(variable):
+    """The variable's array, copied first if a tensor may share it (copy on write)."""
+    if variable._shared:
+        variable._value = variable._value.copy()
+        variable._shared = False
+    return variable._value
+
+
 class Emitter:
     """Collects the namespace (constants, attributes, primitives) the generated code uses."""
 
-    def __init__(self, graph: Graph, buffers: dict[str, str]):
+    def __init__(self, graph: Graph, buffers: dict[str, str], inplace_assigns=frozenset()):
         self.graph = graph
         self.buffers = buffers  # value name -> buffer name
-        self.namespace: dict[str, object] = {"np": np}
+        self.inplace_assigns = inplace_assigns  # ids of assignment nodes done in place
+        self.namespace: dict[str, object] = {"np": np, "private": private_array}
 
     def bind(self, prefix: str, obj) -> str:
         for name, existing in self.namespace.items():
@@ -79,8 +88,14 @@ def _emit_node(em: Emitter, node: Node, args: list[str]) -> str:
     if op == "assign":
         return f"V{node.variable}._value = np.array({args[0]})"
     if op in ("assign_add", "assign_sub"):
+        var = f"V{node.variable}"
+        if id(node) in em.inplace_assigns:
+            ufunc = "np.add" if op == "assign_add" else "np.subtract"
+            return f"{ufunc}(private({var}), {args[0]}, out={var}._value)"
         sign = "+" if op == "assign_add" else "-"
-        return f"V{node.variable}._value = np.asarray(V{node.variable}._value {sign} {args[0]})"
+        return f"{var}._value = np.asarray({var}._value {sign} {args[0]})"
+    if op in ("dense", "fused_elementwise"):
+        return _SPECIAL[op](em, node, args)
     special = _SPECIAL.get(op)
     if special is not None:
         return f"{out_name} = {special(em, node, args)}"
@@ -168,15 +183,17 @@ _SPECIAL: dict[str, Callable] = {
 }
 
 
-def emit_source(graph: Graph, buffers: dict[str, str] | None = None,
-                buffer_specs: dict[str, tuple] | None = None) -> tuple[str, dict]:
-    """The Python source of ``graph`` and the namespace it needs."""
-    em = Emitter(graph, buffers or {})
+def emit_source(graph: Graph, plan=None) -> tuple[str, dict]:
+    """The Python source of ``graph`` (with a memory plan, if given) and its namespace."""
+    buffers = plan.buffers if plan is not None else {}
+    buffer_specs = plan.specs if plan is not None else {}
+    inplace = {id(graph.nodes[i]) for i in plan.inplace_assigns} if plan is not None else set()
+    em = Emitter(graph, buffers, inplace)
     for name, array in graph.constants.items():
         em.namespace[name] = array
     for index, variable in enumerate(graph.variables):
         em.namespace[f"V{index}"] = variable
-    for name, (shape, dtype) in (buffer_specs or {}).items():
+    for name, (shape, dtype) in buffer_specs.items():
         em.namespace[name] = np.empty(shape, dtype=dtype)
     params = ", ".join(v.name for v in graph.inputs)
     lines = [f"def {_identifier(graph.name)}({params}):"]

@@ -72,7 +72,8 @@ class ConcreteFunction:
     def __init__(self, graph: Graph, optimized: Graph, plan, structure, output_leaves):
         self.graph = graph
         self.optimized = optimized
-        self.source, namespace = codegen.emit_source(optimized, plan.buffers, plan.specs)
+        self.plan = plan
+        self.source, namespace = codegen.emit_source(optimized, plan)
         self._compiled = codegen.compile_source(self.source, namespace, optimized.name)
         self._structure = structure
         self._leaves = output_leaves  # per output leaf: a graph Value, or a Python constant

@@ -120,6 +120,7 @@ class Tracer:
         from neuroflow.tensor import Tensor
 
         snapshot = Tensor(variable._value)
+        variable._shared = True
         if recording.tapes:
             record_variable_read(variable, snapshot)
         self.record_read(variable, snapshot)

@@ -1,17 +1,255 @@
-"""Fusion (placeholder until patterns land): returns the graph unchanged."""
+"""Fusion: rewrite known patterns and elementwise chains into fewer, in-place nodes.
+
+NumPy cannot run a fused kernel, but it can run a chain of ufuncs in place on
+one buffer: no temporaries, fewer allocations, one node. The patterns:
+
+* ``dense``: ``matmul -> add(bias) [-> relu]`` becomes one node computing into one
+  buffer (``np.matmul(x, w, out=b); b += bias; np.maximum(b, 0, out=b)``).
+* ``relu_grad``: ``where(greater(a, 0), g, 0)`` (ReLU's backward) becomes ``g * (a > 0)``.
+* softmax + argmax: ``argmax(softmax(z))`` reads ``z`` directly (the softmax is
+  monotonic), so a softmax computed only for an accuracy metric disappears.
+  (Softmax + cross-entropy is one primitive already, ``sparse_softmax_xent``.)
+* ``cast(cast(x))`` through a type that holds every value of ``x`` becomes one cast.
+* ``fused_elementwise``: a chain of elementwise nodes, each feeding only the next,
+  with one shape and dtype, runs in place on the first node's result.
+"""
 
 from __future__ import annotations
 
-from neuroflow.graph.ir import Graph
+import dataclasses
+
+import numpy as np
+
+from neuroflow.graph.ir import Graph, Node, Value
+
+_ELEMENTWISE = {
+    "add", "subtract", "multiply", "divide", "maximum", "minimum", "negative", "abs", "exp",
+    "log", "log1p", "expm1", "sqrt", "square", "sin", "cos", "tanh", "relu",
+}
+_UFUNC_NAMES = {"divide": "true_divide", "relu": "maximum"}
+
+
+def _producers(graph: Graph) -> dict[str, Node]:
+    return {node.output.name: node for node in graph.nodes if node.output is not None}
+
+
+def _single_use(value: Value, uses: dict[str, int]) -> bool:
+    return uses.get(value.name, 0) == 1 and value.kind == "node"
+
+
+def _is_zero_constant(value: Value, graph: Graph) -> bool:
+    array = graph.constants.get(value.name)
+    return array is not None and array.size == 1 and float(array.reshape(())) == 0.0
+
+
+def _rewrite(graph: Graph, replaced: dict[int, Node], removed: set[int]) -> Graph:
+    nodes = [replaced.get(i, node) for i, node in enumerate(graph.nodes) if i not in removed]
+    return graph.copy(nodes=nodes)
+
+
+# --- patterns -----------------------------------------------------------------------------------
+
+
+def fuse_dense(graph: Graph) -> Graph:
+    """``matmul -> add(bias) [-> relu]`` with single-use intermediates -> one ``dense`` node."""
+    uses = graph.uses()
+    index = {id(node): i for i, node in enumerate(graph.nodes)}
+    consumers: dict[str, list[Node]] = {}
+    for node in graph.nodes:
+        for value in node.inputs:
+            consumers.setdefault(value.name, []).append(node)
+    replaced: dict[int, Node] = {}
+    removed: set[int] = set()
+    for node in graph.nodes:
+        if node.op != "matmul" or len(node.output.shape) != 2 or not _single_use(node.output,
+                                                                                   uses):
+            continue
+        (add,) = consumers.get(node.output.name, [None])
+        if add is None or add.op != "add" or add.inputs[0] is not node.output:
+            continue
+        bias = add.inputs[1]
+        if bias.shape != node.output.shape[-1:] or bias.dtype != node.output.dtype:
+            continue
+        last, activation = add, None
+        after = consumers.get(add.output.name, [])
+        if _single_use(add.output, uses) and len(after) == 1 and after[0].op == "relu":
+            last, activation = after[0], "relu"
+        fused = Node("dense", [node.inputs[0], node.inputs[1], bias],
+                     {"activation": activation}, last.output, location=node.location)
+        replaced[index[id(last)]] = fused
+        removed.update(index[id(n)] for n in (node, add, last) if n is not last)
+    return _rewrite(graph, replaced, removed)
+
+
+def fuse_relu_grad(graph: Graph) -> Graph:
+    """``where(greater(a, 0), g, 0)`` -> ``relu_grad g a`` (computes ``g * (a > 0)``)."""
+    producers = _producers(graph)
+    replaced: dict[int, Node] = {}
+    for i, node in enumerate(graph.nodes):
+        if node.op != "where" or not _is_zero_constant(node.inputs[2], graph):
+            continue
+        mask = producers.get(node.inputs[0].name)
+        if mask is None or mask.op != "greater" or not _is_zero_constant(mask.inputs[1], graph):
+            continue
+        gradient, activation = node.inputs[1], mask.inputs[0]
+        if gradient.shape != node.output.shape or activation.shape != node.output.shape:
+            continue
+        # The mask node is left for dead-code removal.
+        replaced[i] = Node("relu_grad", [gradient, activation], {}, node.output,
+                           location=node.location)
+    return _rewrite(graph, replaced, set())
+
+
+def _softmax_input(node: Node, producers: dict[str, Node]) -> Value | None:
+    """``z`` if ``node`` computes ``exp(z - max(z)) / sum(exp(z - max(z)))``, else None."""
+    if node.op != "divide":
+        return None
+    exp, total = (producers.get(v.name) for v in node.inputs)
+    if exp is None or total is None or exp.op != "exp" or total.op != "reduce_sum":
+        return None
+    if total.inputs[0] is not exp.output:
+        return None
+    shift = producers.get(exp.inputs[0].name)
+    if shift is None or shift.op != "subtract":
+        return None
+    peak = producers.get(shift.inputs[1].name)
+    while peak is not None and peak.op == "stop_gradient":
+        peak = producers.get(peak.inputs[0].name)
+    if peak is None or peak.op != "reduce_max" or peak.inputs[0] is not shift.inputs[0]:
+        return None
+    return shift.inputs[0]
+
+
+def fuse_softmax_argmax(graph: Graph) -> Graph:
+    """``argmax(softmax(z), axis=-1)`` -> ``argmax(z)``."""
+    producers = _producers(graph)
+    replaced: dict[int, Node] = {}
+    for i, node in enumerate(graph.nodes):
+        if node.op != "argmax":
+            continue
+        source = producers.get(node.inputs[0].name)
+        logits = _softmax_input(source, producers) if source is not None else None
+        if logits is not None and node.attrs.get("axis") in (-1, len(logits.shape) - 1):
+            replaced[i] = dataclasses.replace(node, inputs=[logits])
+    return _rewrite(graph, replaced, set())
+
+
+def _holds_all_values(source: np.dtype, middle: np.dtype) -> bool:
+    if source.kind == "b":
+        return True
+    if middle.kind == "f":
+        return source.kind in "iu" and np.finfo(middle).nmant >= source.itemsize * 8 - (
+            source.kind == "i") or (source.kind == "f" and middle.itemsize >= source.itemsize)
+    return middle.kind in "iu" and source.kind in "iu" and np.can_cast(source, middle)
+
+
+def fuse_casts(graph: Graph) -> Graph:
+    """``cast(cast(x, a), b)`` -> ``cast(x, b)`` when ``a`` holds every value of ``x``."""
+    producers = _producers(graph)
+    replaced: dict[int, Node] = {}
+    for i, node in enumerate(graph.nodes):
+        if node.op != "cast":
+            continue
+        inner = producers.get(node.inputs[0].name)
+        if inner is None or inner.op != "cast":
+            continue
+        source = inner.inputs[0]
+        if _holds_all_values(source.dtype, inner.output.dtype):
+            replaced[i] = dataclasses.replace(node, inputs=[source])
+    return _rewrite(graph, replaced, set())
+
+
+def fuse_elementwise_chains(graph: Graph) -> Graph:
+    """Chains of elementwise nodes, each feeding only the next, -> ``fused_elementwise``."""
+    uses = graph.uses()
+    consumers: dict[str, list[int]] = {}
+    for i, node in enumerate(graph.nodes):
+        for value in node.inputs:
+            consumers.setdefault(value.name, []).append(i)
+    nodes = graph.nodes
+    replaced: dict[int, Node] = {}
+    removed: set[int] = set()
+    for start, node in enumerate(nodes):
+        if start in removed or not _chainable(node):
+            continue
+        chain = [start]
+        current = node
+        while _single_use(current.output, uses):
+            (nxt,) = consumers.get(current.output.name, [None])
+            if nxt is None or nxt in removed or not _chainable(nodes[nxt]):
+                break
+            follower = nodes[nxt]
+            if follower.output.shape != node.output.shape or \
+                    follower.output.dtype != node.output.dtype:
+                break
+            chain.append(nxt)
+            current = follower
+        if len(chain) < 2:
+            continue
+        steps, inputs = _chain_steps([nodes[i] for i in chain])
+        replaced[chain[-1]] = Node("fused_elementwise", inputs, {"steps": steps},
+                                   current.output, location=node.location)
+        removed.update(chain[:-1])
+    return _rewrite(graph, replaced, removed)
+
+
+def _chainable(node: Node) -> bool:
+    return (node.op in _ELEMENTWISE and node.output is not None and node.output.shape != ()
+            and node.output.dtype.kind == "f")
+
+
+def _chain_steps(chain: list[Node]) -> tuple[tuple, list[Value]]:
+    """Steps ``(ufunc, operands)`` where an operand is an input index or ``-1`` (the carry)."""
+    inputs: list[Value] = []
+    steps = []
+    carry = None
+    for node in chain:
+        operands = []
+        for value in node.inputs:
+            if carry is not None and value is carry:
+                operands.append(-1)
+            else:
+                if value not in inputs:
+                    inputs.append(value)
+                operands.append(inputs.index(value))
+        if node.op == "relu":
+            operands.append("zero")
+        steps.append((_UFUNC_NAMES.get(node.op, node.op), tuple(operands)))
+        carry = node.output
+    return tuple(steps), inputs
+
+
+# --- emission (called by codegen) ---------------------------------------------------------------
+
+
+def emit_chain(em, node: Node, args: list[str]) -> str:
+    """One line: the first ufunc writes the buffer, the rest update it in place."""
+    out = node.output.name
+    buffer = em.buffers.get(out)
+    statements = []
+    for k, (ufunc, operands) in enumerate(node.attrs["steps"]):
+        names = [out if o == -1 else ("0" if o == "zero" else args[o]) for o in operands]
+        target = buffer if k == 0 and buffer else (None if k == 0 else out)
+        call = f"np.{ufunc}({', '.join(names)}{f', out={target}' if target else ''})"
+        statements.append(f"{out} = {call}" if k == 0 else call)
+    return "; ".join(statements)
+
+
+def emit_dense(em, node: Node, args: list[str]) -> str:
+    x, w, b = args
+    out = node.output.name
+    buffer = em.buffers.get(out)
+    first = f"{out} = np.matmul({x}, {w}{f', out={buffer}' if buffer else ''})"
+    rest = [f"np.add({out}, {b}, out={out})"]
+    if node.attrs["activation"] == "relu":
+        rest.append(f"np.maximum({out}, 0, out={out})")
+    return "; ".join([first, *rest])
 
 
 def fuse(graph: Graph) -> Graph:
-    return graph
+    """All fusions, patterns first, then generic elementwise chains."""
+    from neuroflow.graph.passes.dce import remove_dead_code
 
-
-def emit_chain(em, node, args):
-    raise NotImplementedError
-
-
-def emit_dense(em, node, args):
-    raise NotImplementedError
+    for rewrite in (fuse_softmax_argmax, fuse_casts, fuse_dense, fuse_relu_grad):
+        graph = remove_dead_code(rewrite(graph))
+    return fuse_elementwise_chains(graph)

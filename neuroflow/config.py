@@ -13,6 +13,9 @@ Environment variables:
     ``$NEUROFLOW_HOME/datasets``).
 ``NEUROFLOW_RUN_EAGERLY``
     ``1`` makes every ``tf.function`` run eagerly (for debugging).
+``NEUROFLOW_STEP_BLAS_THREADS``
+    BLAS threads used inside Keras training/inference steps (default 1; ``none``
+    leaves the BLAS library's own setting).
 """
 
 from __future__ import annotations
@@ -31,6 +34,10 @@ def _datasets_dir() -> Path:
     return Path(explicit).expanduser() if explicit else _home() / "datasets"
 
 
+def _int_or_none(text: str) -> int | None:
+    return None if text.strip().lower() in ("", "none", "0") else int(text)
+
+
 def _flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
@@ -46,6 +53,10 @@ class Settings:
     run_functions_eagerly: bool = field(default_factory=lambda: _flag("NEUROFLOW_RUN_EAGERLY"))
     # How many retraces of one tf.function before it warns.
     retrace_warning_threshold: int = 5
+    # BLAS threads during Keras fit/evaluate/predict steps: small per-step matrix
+    # products run fastest on one thread (see backend/blas.py). None leaves BLAS alone.
+    step_blas_threads: int | None = field(
+        default_factory=lambda: _int_or_none(os.environ.get("NEUROFLOW_STEP_BLAS_THREADS", "1")))
 
 
 settings = Settings()

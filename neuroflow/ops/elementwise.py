@@ -32,7 +32,7 @@ def _subtract(xp, x, y):
 
 @_subtract.defvjp
 def _subtract_vjp(ctx, g):
-    return g, negative(g)
+    return g, (negative(g) if ctx.needs(1) else None)
 
 
 @primitive("multiply", save_inputs=True)
@@ -43,7 +43,7 @@ def _multiply(xp, x, y):
 @_multiply.defvjp
 def _multiply_vjp(ctx, g):
     x, y = ctx.inputs
-    return g * y, g * x
+    return (g * y if ctx.needs(0) else None), (g * x if ctx.needs(1) else None)
 
 
 @primitive("divide", save_inputs=True)
@@ -55,7 +55,7 @@ def _divide(xp, x, y):
 def _divide_vjp(ctx, g):
     x, y = ctx.inputs
     gx = g / y
-    return gx, negative(gx * x / y)
+    return gx, (negative(gx * x / y) if ctx.needs(1) else None)
 
 
 @primitive("pow", save_inputs=True, save_output=True)
@@ -69,7 +69,9 @@ def _pow(xp, x, y):
 @_pow.defvjp
 def _pow_vjp(ctx, g):
     x, y = ctx.inputs
-    gx = g * y * pow(x, y - 1)
+    gx = g * y * pow(x, y - 1) if ctx.needs(0) else None
+    if not ctx.needs(1):
+        return gx, None
     # d(x^y)/dy = x^y log x, taken as 0 where x <= 0, as TensorFlow does: the log of a
     # non-positive base would give NaN (and a warning) even where y is a constant.
     positive = greater(x, 0)

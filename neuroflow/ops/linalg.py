@@ -21,7 +21,8 @@ def _matmul(xp, a, b):
 @_matmul.defvjp
 def _matmul_vjp(ctx, g):
     a, b = ctx.inputs
-    return matmul(g, b, transpose_b=True), matmul(a, g, transpose_a=True)
+    return (matmul(g, b, transpose_b=True) if ctx.needs(0) else None,
+            matmul(a, g, transpose_a=True) if ctx.needs(1) else None)
 
 
 @primitive("einsum", save_inputs=True)
@@ -78,7 +79,10 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
     >>> tf.matmul(tf.ones([2, 3]), tf.ones([3, 4])).shape
     TensorShape([2, 4])
     """
-    a, b = _operands(a, b, "matmul")
+    if type(a) is Tensor and type(b) is Tensor and a._value.dtype == b._value.dtype:
+        pass  # the common case, kept fast
+    else:
+        a, b = _operands(a, b, "matmul")
     for label, t in (("a", a), ("b", b)):
         if t._value.ndim < 2:
             raise InvalidArgumentError(
@@ -94,12 +98,13 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
             f"matmul: the inner dimensions do not match: a has shape {tuple(sa)} and b has "
             f"shape {tuple(sb)} ({sa[-1]} != {sb[-2]}). Check the order of the operands or "
             f"use transpose_a/transpose_b.", "matmul")
-    try:
-        np.broadcast_shapes(sa[:-2], sb[:-2])
-    except ValueError:
-        raise InvalidArgumentError(
-            f"matmul: batch dimensions {tuple(sa[:-2])} and {tuple(sb[:-2])} cannot be "
-            f"broadcast together.", "matmul") from None
+    if len(sa) > 2 or len(sb) > 2:
+        try:
+            np.broadcast_shapes(sa[:-2], sb[:-2])
+        except ValueError:
+            raise InvalidArgumentError(
+                f"matmul: batch dimensions {tuple(sa[:-2])} and {tuple(sb[:-2])} cannot be "
+                f"broadcast together.", "matmul") from None
     return _matmul(a, b)
 
 

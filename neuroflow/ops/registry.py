@@ -81,7 +81,12 @@ def primitive(name: str | None = None, **options) -> Callable[[Callable], Primit
 
 
 class TapeEntry:
-    """One recorded application of a primitive, as a gradient tape keeps it."""
+    """One recorded application of a primitive, as a gradient tape keeps it.
+
+    It is also the ``ctx`` a gradient rule receives: ``ctx.inputs`` (saved inputs),
+    ``ctx.output``, ``ctx.attrs``, ``ctx.input_shapes`` and ``ctx.needs(i)``, which
+    lets a rule skip the gradient of an input nothing asked for.
+    """
 
     __slots__ = ("primitive", "input_ids", "input_shapes", "input_dtypes", "inputs", "output",
                  "output_id", "attrs")
@@ -98,6 +103,10 @@ class TapeEntry:
         self.output = output  # the output if saved, else None
         self.output_id = output_id
         self.attrs = attrs
+
+    def needs(self, index: int) -> bool:
+        """Whether the tape wants the gradient of input ``index``."""
+        return self.input_ids[index] is not None
 
 
 class _Recording:
@@ -117,7 +126,12 @@ recording = _Recording()
 def apply(prim: Primitive, inputs: tuple[Tensor, ...], attrs: dict) -> Tensor:
     """Run ``prim`` on ``inputs`` and record it on every tape that watches an input."""
     arrays = [t._value for t in inputs]
-    xp = _array_module(prim, arrays)
+    for array in arrays:
+        if type(array) is not np.ndarray:
+            xp = _array_module(prim, arrays)
+            break
+    else:
+        xp = np  # the common case: every input is a NumPy array
     try:
         out = prim.forward(xp, *arrays, **attrs)
     except (ValueError, IndexError) as error:
@@ -133,9 +147,7 @@ def apply(prim: Primitive, inputs: tuple[Tensor, ...], attrs: dict) -> Tensor:
 
 
 def _array_module(prim: Primitive, arrays: list):
-    """NumPy for CPU arrays (the fast path); otherwise the one device all inputs share."""
-    if all(type(a) is np.ndarray for a in arrays):
-        return np
+    """The array module of the one device all inputs share."""
     devices = {device_of(a).name: device_of(a) for a in arrays}
     if len(devices) > 1:
         names = " and ".join(sorted(devices))

@@ -1,0 +1,150 @@
+"""Benchmarks: neuroflow side by side with NumPy, PyTorch and TensorFlow, with ratios.
+
+    python bench/run.py                  # everything (about 5 minutes)
+    python bench/run.py --only micro     # import time, one eager op, one tape step
+    python bench/run.py --only lab       # the lab workload: epoch time, predict, memory
+
+Every measurement runs in its own process (one process tree), one after the other
+so they do not compete for the two cores. TensorFlow and PyTorch run under the
+Python named by NEUROFLOW_PEER_PYTHON (a separate virtual environment where
+``pip install tensorflow-cpu==2.21.0 torch==2.13.0`` was run); a peer that is not
+installed there is skipped with a note. The NumPy baseline is the hand-written
+loop in numpy_loop.py, run with one BLAS thread (its fastest setting here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+WORKER = HERE / "workers.py"
+
+
+def peer_python() -> str | None:
+    path = os.environ.get("NEUROFLOW_PEER_PYTHON", str(HERE.parent.parent / "peers/bin/python"))
+    return path if Path(path).exists() else None
+
+
+def has_module(python: str, module: str) -> bool:
+    probe = subprocess.run([python, "-c", f"import {module}"], capture_output=True)
+    return probe.returncode == 0
+
+
+def run_worker(python: str, *args: str, env: dict | None = None) -> dict | None:
+    proc = subprocess.run([python, str(WORKER), *args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})})
+    if proc.returncode != 0:
+        print(f"  ! {' '.join(args)} failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
+        return None
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def import_seconds(python: str, framework: str) -> float | None:
+    """Wall time of ``import X`` in a fresh interpreter (NumPy included where X needs it)."""
+    module = {"neuroflow": "neuroflow", "numpy": "numpy", "tensorflow": "tensorflow",
+              "torch": "torch"}[framework]
+    code = ("import time; t = time.perf_counter(); import " + module +
+            "; print(time.perf_counter() - t)")
+    proc = subprocess.run([python, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    return float(proc.stdout.split()[-1]) if proc.returncode == 0 else None
+
+
+def interpreters() -> dict[str, str | None]:
+    peer = peer_python()
+    found = {"neuroflow": sys.executable, "numpy": sys.executable}
+    for name, module in (("tensorflow", "tensorflow"), ("torch", "torch")):
+        found[name] = peer if peer and has_module(peer, module) else None
+        if found[name] is None:
+            print(f"note: {name} not found (set NEUROFLOW_PEER_PYTHON to a Python that has "
+                  f"it); its rows are skipped.")
+    return found
+
+
+def table(title: str, rows: list[tuple], header: tuple) -> None:
+    print(f"\n{title}")
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  " + "  ".join(str(c).rjust(w) if i else str(c).ljust(w)
+                               for i, (c, w) in enumerate(zip(row, widths))))
+
+
+def us(seconds: float) -> str:
+    return f"{seconds * 1e6:.1f} us"
+
+
+def micro(pythons: dict) -> None:
+    rows = []
+    for task, label in (("import_time", "import"), ("eager_op", "add 32x100 f32"),
+                        ("tape_step", "GradientTape dense step")):
+        results = {}
+        for framework in ("numpy", "neuroflow", "tensorflow", "torch"):
+            python = pythons.get(framework)
+            if python is None or (framework == "numpy" and task == "tape_step"):
+                continue
+            if task == "import_time":
+                samples = [import_seconds(python, framework) for _ in range(5)]
+                samples = [s for s in samples if s is not None]
+                results[framework] = min(samples) if samples else None
+            else:
+                result = run_worker(python, task, framework)
+                results[framework] = result and result["seconds"]
+        mine = results.get("neuroflow")
+        for framework, seconds in results.items():
+            if seconds is None:
+                continue
+            ratio = f"{seconds / mine:.2f}x" if mine else "-"
+            shown = f"{seconds:.3f} s" if task == "import_time" else us(seconds)
+            rows.append((label, framework, shown, ratio))
+    table("Micro-benchmarks (time; ratio = framework / neuroflow)", rows,
+          ("what", "framework", "time", "vs neuroflow"))
+
+
+def lab(pythons: dict, epochs: int, warmup: int) -> None:
+    rows = []
+    results = {}
+    for framework in ("neuroflow", "numpy", "torch", "tensorflow"):
+        python = pythons.get(framework)
+        if python is None:
+            continue
+        env = {"OPENBLAS_NUM_THREADS": "1"} if framework == "numpy" else None
+        result = run_worker(python, "lab", framework, "--epochs", str(epochs),
+                            "--warmup", str(warmup), env=env)
+        if result:
+            results[framework] = result
+    mine = results.get("neuroflow")
+    for framework, r in results.items():
+        epoch = r["seconds_per_epoch"]
+        vs = f"{epoch / mine['seconds_per_epoch']:.2f}x" if mine else "-"
+        mem = f"{r['peak_mb']:.0f} MB"
+        mem_vs = f"{r['peak_mb'] / mine['peak_mb']:.2f}x" if mine else "-"
+        val = r["final"].get("val_accuracy")
+        rows.append((framework, f"{epoch:.3f} s", vs, us(r["predict_one"]),
+                     f"{r['predict_10000'] * 1e3:.0f} ms", mem, mem_vs,
+                     f"{val:.4f}" if val is not None else "-"))
+    table(f"Lab workload: 55,000 x 784, batch 32, 5,000 validation; median of {epochs} epochs "
+          f"after {warmup} warm-up (ratio = framework / neuroflow)", rows,
+          ("framework", "s/epoch", "vs nf", "predict 1", "predict 10k", "peak mem",
+           "vs nf", "val acc"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", choices=["micro", "lab"])
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=1)
+    args = parser.parse_args()
+    pythons = interpreters()
+    if args.only in (None, "micro"):
+        micro(pythons)
+    if args.only in (None, "lab"):
+        lab(pythons, args.epochs, args.warmup)
+
+
+if __name__ == "__main__":
+    main()

@@ -3,8 +3,9 @@
 Each line calls NumPy directly (``v7 = np.matmul(v5, v3, out=B2)``) and ends
 with a comment naming the op and the user's line that created it. The source
 is registered with ``linecache`` under a unique file name, so tracebacks and
-debuggers show the generated line. ``emit_source`` is pure: the same graph and
-plan always give the same text (checked in as golden files).
+debuggers show the generated line (:func:`failing_node` maps it back to the
+node). ``emit_source`` is pure: the same graph and plan always give the same
+text (checked in as golden files).
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from collections.abc import Callable
 import numpy as np
 
 from neuroflow.graph.ir import Graph, Node
+from neuroflow.ops.shape_ops import DYNAMIC_SHAPE_OPS
 
 _UNARY_UFUNCS = {
     "negative": "np.negative", "abs": "np.abs", "exp": "np.exp", "log": "np.log",
     "log1p": "np.log1p", "expm1": "np.expm1", "sqrt": "np.sqrt", "square": "np.square",
     "sin": "np.sin", "cos": "np.cos", "tanh": "np.tanh", "sign": "np.sign",
-    "floor": "np.floor", "ceil": "np.ceil", "round": "np.rint", "logical_not": "np.logical_not",
+    "floor": "np.floor", "ceil": "np.ceil", "logical_not": "np.logical_not",
     "is_nan": "np.isnan", "is_inf": "np.isinf", "is_finite": "np.isfinite",
 }
 _BINARY_UFUNCS = {
@@ -30,7 +32,7 @@ _BINARY_UFUNCS = {
     "equal": "np.equal", "not_equal": "np.not_equal", "less": "np.less",
     "less_equal": "np.less_equal", "greater": "np.greater", "greater_equal": "np.greater_equal",
     "logical_and": "np.logical_and", "logical_or": "np.logical_or",
-    "logical_xor": "np.logical_xor", "floormod": "np.mod", "pow": "np.power",
+    "logical_xor": "np.logical_xor", "pow": "np.power",
 }
 # Ops whose emitted call accepts ``out=`` (the memory planner may give them a buffer).
 OUT_CAPABLE = set(_UNARY_UFUNCS) | set(_BINARY_UFUNCS) | {
@@ -38,6 +40,12 @@ OUT_CAPABLE = set(_UNARY_UFUNCS) | set(_BINARY_UFUNCS) | {
 # Ops whose output may share memory with their first input (views).
 VIEW_OPS = {"reshape", "transpose", "getitem", "broadcast_to", "identity", "stop_gradient",
             "read_variable"}
+# Ops whose output is always a new array (or their ``out=`` buffer), never an input's memory.
+# Any other primitive may return (a view of) an input: the memory planner assumes it does.
+FRESH_OPS = OUT_CAPABLE | {
+    "reduce_sum", "where", "concat", "gather", "scatter_add", "scatter_into_zeros", "pad",
+    "one_hot", "random", "flat_nonzero", "where_indices", "argmax", "argmin",
+    "sparse_softmax_xent", "sparse_softmax_xent_grad"}
 # Elementwise ops may write into the buffer of an input they read for the last time.
 IN_PLACE_OK = set(_UNARY_UFUNCS) | set(_BINARY_UFUNCS) | {"relu", "relu_grad",
                                                           "fused_elementwise", "cast"}
@@ -53,14 +61,36 @@ def private_array(variable):
     return variable._value
 
 
+def shared_array(variable):
+    """The variable's array, for a read whose value leaves the function (an output)."""
+    variable._shared = True
+    return variable._value
+
+
+class ShapeChanged(Exception):
+    """Raised by compiled code when a data-dependent shape differs from the traced one."""
+
+    def __init__(self, value: str, shape: tuple, traced: tuple):
+        super().__init__(f"{value} has shape {shape}, traced with {traced}")
+        self.value, self.shape, self.traced = value, shape, traced
+
+
+def guard_shape(array, traced: tuple, value: str) -> None:
+    if array.shape != traced:
+        raise ShapeChanged(value, array.shape, traced)
+
+
 class Emitter:
     """Collects the namespace (constants, attributes, primitives) the generated code uses."""
 
-    def __init__(self, graph: Graph, buffers: dict[str, str], inplace_assigns=frozenset()):
+    def __init__(self, graph: Graph, buffers: dict[str, str], inplace_assigns=frozenset(),
+                 escaping_reads=frozenset()):
         self.graph = graph
         self.buffers = buffers  # value name -> buffer name
         self.inplace_assigns = inplace_assigns  # ids of assignment nodes done in place
-        self.namespace: dict[str, object] = {"np": np, "private": private_array}
+        self.escaping_reads = escaping_reads  # ids of reads whose value is returned
+        self.namespace: dict[str, object] = {"np": np, "private": private_array,
+                                             "shared": shared_array, "guard": guard_shape}
 
     def bind(self, prefix: str, obj) -> str:
         for name, existing in self.namespace.items():
@@ -77,6 +107,9 @@ class Emitter:
     def line(self, node: Node) -> str:
         args = [v.name for v in node.inputs]
         code = _emit_node(self, node, args)
+        if node.op in DYNAMIC_SHAPE_OPS:
+            name = node.output.name
+            code += f"; guard({name}, {node.output.shape!r}, {name!r})"
         where = f" @ {node.location}" if node.location else ""
         return f"    {code}  # {node.op}{where}"
 
@@ -84,6 +117,8 @@ class Emitter:
 def _emit_node(em: Emitter, node: Node, args: list[str]) -> str:
     op, out_name = node.op, node.output.name if node.output is not None else None
     if op == "read_variable":
+        if id(node) in em.escaping_reads:
+            return f"{out_name} = shared(V{node.variable})"
         return f"{out_name} = V{node.variable}._value"
     if op == "assign":
         return f"V{node.variable}._value = np.array({args[0]})"
@@ -145,17 +180,20 @@ def _relu_grad(em, node, args):
 
 def _reduce_sum(em, node, args):
     a = node.attrs
-    dtype = node.output.dtype.name
     return (f"np.sum({args[0]}, axis={a['axes']!r}, keepdims={a['keepdims']!r}, "
-            f"dtype=np.{dtype})")
+            f"dtype={_dtype_text(node.output.dtype)})")
 
 
 def _cast(em, node, args):
-    dtype = node.attrs["dtype"]
     buffer = em.buffers.get(node.output.name)
     if buffer:
         return f"np.copyto({buffer}, {args[0]}, casting='unsafe') or {buffer}"
-    return f"{args[0]}.astype(np.{np.dtype(dtype).name})"
+    return f"np.asarray({args[0]}).astype({_dtype_text(node.attrs['dtype'])})"
+
+
+def _dtype_text(dtype) -> str:
+    name = np.dtype(dtype).name
+    return "np.bool_" if name == "bool" else f"np.{name}"
 
 
 def _where(em, node, args):
@@ -185,10 +223,13 @@ _SPECIAL: dict[str, Callable] = {
 
 def emit_source(graph: Graph, plan=None) -> tuple[str, dict]:
     """The Python source of ``graph`` (with a memory plan, if given) and its namespace."""
+    from neuroflow.graph.passes.memory import escaping_reads
+
     buffers = plan.buffers if plan is not None else {}
     buffer_specs = plan.specs if plan is not None else {}
     inplace = {id(graph.nodes[i]) for i in plan.inplace_assigns} if plan is not None else set()
-    em = Emitter(graph, buffers, inplace)
+    escaping = {id(graph.nodes[i]) for i in escaping_reads(graph)}
+    em = Emitter(graph, buffers, inplace, escaping)
     for name, array in graph.constants.items():
         em.namespace[name] = array
     for index, variable in enumerate(graph.variables):
@@ -217,3 +258,15 @@ def compile_source(source: str, namespace: dict, name: str) -> Callable:
     function = namespace[_identifier(name)]
     function.__neuroflow_filename__ = filename
     return function
+
+
+def failing_node(graph: Graph, compiled: Callable, traceback) -> Node | None:
+    """The node whose generated line raised, from the traceback of an error."""
+    filename = getattr(compiled, "__neuroflow_filename__", None)
+    line = None
+    while traceback is not None:
+        if traceback.tb_frame.f_code.co_filename == filename:
+            line = traceback.tb_lineno
+        traceback = traceback.tb_next
+    index = None if line is None else line - 2  # line 1 is the ``def``
+    return graph.nodes[index] if index is not None and 0 <= index < len(graph.nodes) else None

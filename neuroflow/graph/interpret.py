@@ -21,7 +21,9 @@ def run_graph(graph: Graph, inputs: list[np.ndarray]) -> list[np.ndarray]:
     for node in graph.nodes:
         args = [env[v.name] for v in node.inputs]
         if node.op == "read_variable":
-            env[node.output.name] = graph.variables[node.variable]._value
+            variable = graph.variables[node.variable]
+            variable._shared = True  # the value may outlive the call (copy on write)
+            env[node.output.name] = variable._value
         elif node.op == "assign":
             graph.variables[node.variable]._value = np.array(args[0])
         elif node.op == "assign_add":

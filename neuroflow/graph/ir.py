@@ -24,6 +24,9 @@ _SHORT_DTYPES = {"float16": "f16", "float32": "f32", "float64": "f64", "int8": "
 
 # Nodes that change state: passes keep them, in order.
 ASSIGN_OPS = ("assign", "assign_add", "assign_sub")
+# Stateful primitives whose only effect is advancing their own random stream: running
+# one again is invisible to the user (unlike an assignment or a print).
+REPEATABLE_OPS = ("random",)
 
 
 def type_string(shape: tuple, dtype: np.dtype) -> str:
@@ -62,6 +65,11 @@ class Node:
     @property
     def stateful(self) -> bool:
         return self.op in ASSIGN_OPS or (self.primitive is not None and self.primitive.stateful)
+
+    @property
+    def has_effect(self) -> bool:
+        """Whether running the node again would be visible (it assigns or prints)."""
+        return self.stateful and self.op not in REPEATABLE_OPS
 
     def format(self, graph: Graph) -> str:
         args = " ".join(v.name for v in self.inputs)

@@ -140,17 +140,25 @@ class Tracer:
         self.record_assign(variable, kind, tensor)
         return variable
 
-    def finish(self, flat_outputs: list) -> list:
-        """Set the graph outputs; returns, per output leaf, a Value or the Python constant."""
-        kept = []
+    def finish(self, flat_outputs: list) -> tuple[list, list]:
+        """Set the graph outputs from the leaves the function returned.
+
+        Returns, per leaf, a Value or the Python constant, and the leaves as this call
+        returns them: a returned variable is returned as its value at the end of the
+        call, as in TF.
+        """
+        kept, leaves = [], []
         for leaf in flat_outputs:
-            if hasattr(leaf, "_value") and not hasattr(leaf, "_read_for_op"):
+            if hasattr(leaf, "_read_for_op"):
+                leaf = self.read_variable(leaf)
+            if hasattr(leaf, "_value"):
                 value = self.value_of(leaf)
                 self.graph.outputs.append(value)
                 kept.append(value)
             else:
                 kept.append(leaf)
-        return kept
+            leaves.append(leaf)
+        return kept, leaves
 
 
 class tracing:

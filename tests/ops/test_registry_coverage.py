@@ -13,13 +13,14 @@ import test_creation_random
 import test_elementwise
 import test_linalg
 import test_nn_ops
+import test_printing
 import test_reductions
 import test_shape_ops
 
 from neuroflow.ops.registry import REGISTRY
 
 FAMILIES = (test_elementwise, test_reductions, test_shape_ops, test_linalg, test_nn_ops,
-            test_creation_random)
+            test_creation_random, test_printing)
 
 
 def _union(table_name: str) -> dict[str, list]:

@@ -1,27 +1,64 @@
 """Common-subexpression elimination: compute each distinct (op, inputs, attrs) once.
 
-Variable reads are merged too, but only between assignments to that variable.
+Equal small constants become one, and variable reads are merged too, but only
+between assignments to that variable. Stateful nodes (random draws, prints)
+are never merged.
 """
 
 from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
+
 from neuroflow.graph.ir import ASSIGN_OPS, Graph, Node, Value
+
+
+def _frozen(value):
+    """A hashable stand-in for an attribute value that compares like the value."""
+    if isinstance(value, np.ndarray):
+        # Not repr: NumPy abbreviates large arrays, so two different ones could look equal.
+        return ("array", value.shape, value.dtype.str, value.tobytes())
+    if isinstance(value, (tuple, list)):
+        return (type(value).__name__, tuple(_frozen(v) for v in value))
+    if isinstance(value, slice):
+        return ("slice", _frozen(value.start), _frozen(value.stop), _frozen(value.step))
+    if isinstance(value, dict):
+        return ("dict", tuple(sorted((k, _frozen(v)) for k, v in value.items())))
+    hash(value)
+    return (type(value).__name__, value)
 
 
 def _attrs_key(attrs: dict):
     try:
-        key = tuple(sorted((k, repr(v)) for k, v in attrs.items()))
-        hash(key)
-        return key
+        return _frozen(attrs)
     except TypeError:
-        return None
+        return None  # an unhashable attribute: never merged
+
+
+# Larger constants are rarely equal, and comparing them costs a copy of their bytes.
+_MAX_MERGED_CONSTANT = 1024
+
+
+def _equal_constants(graph: Graph) -> dict[str, Value]:
+    """Constant name -> the first constant with the same dtype, shape and values."""
+    first: dict[tuple, Value] = {}
+    rename: dict[str, Value] = {}
+    for node in graph.nodes:
+        for value in node.inputs:
+            array = graph.constants.get(value.name) if value.kind == "const" else None
+            if array is None or array.size > _MAX_MERGED_CONSTANT or value.name in rename:
+                continue
+            key = (array.shape, array.dtype.str, np.ascontiguousarray(array).tobytes())
+            canonical = first.setdefault(key, value)
+            if canonical is not value:
+                rename[value.name] = canonical
+    return rename
 
 
 def eliminate_common_subexpressions(graph: Graph) -> Graph:
     seen: dict[tuple, Value] = {}
-    rename: dict[str, Value] = {}
+    rename: dict[str, Value] = _equal_constants(graph)
     kept: list[Node] = []
     for node in graph.nodes:
         inputs = [rename.get(v.name, v) for v in node.inputs]

@@ -100,14 +100,15 @@ def fuse_relu_grad(graph: Graph) -> Graph:
     return _rewrite(graph, replaced, set())
 
 
-def _softmax_input(node: Node, producers: dict[str, Node]) -> Value | None:
-    """``z`` if ``node`` computes ``exp(z - max(z)) / sum(exp(z - max(z)))``, else None."""
+def _softmax_input(node: Node, producers: dict[str, Node]) -> tuple[Value, int] | None:
+    """``(z, axis)`` if ``node`` computes ``exp(z - max(z)) / sum(exp(z - max(z)))``."""
     if node.op != "divide":
         return None
     exp, total = (producers.get(v.name) for v in node.inputs)
     if exp is None or total is None or exp.op != "exp" or total.op != "reduce_sum":
         return None
-    if total.inputs[0] is not exp.output:
+    axes = total.attrs["axes"]
+    if total.inputs[0] is not exp.output or axes is None or len(axes) != 1:
         return None
     shift = producers.get(exp.inputs[0].name)
     if shift is None or shift.op != "subtract":
@@ -117,19 +118,25 @@ def _softmax_input(node: Node, producers: dict[str, Node]) -> Value | None:
         peak = producers.get(peak.inputs[0].name)
     if peak is None or peak.op != "reduce_max" or peak.inputs[0] is not shift.inputs[0]:
         return None
-    return shift.inputs[0]
+    if peak.attrs["axes"] != axes:
+        return None
+    return shift.inputs[0], axes[0]
 
 
 def fuse_softmax_argmax(graph: Graph) -> Graph:
-    """``argmax(softmax(z), axis=-1)`` -> ``argmax(z)``."""
+    """``argmax(softmax(z, axis=a), axis=a)`` -> ``argmax(z, axis=a)`` (softmax is monotonic)."""
     producers = _producers(graph)
     replaced: dict[int, Node] = {}
     for i, node in enumerate(graph.nodes):
         if node.op != "argmax":
             continue
         source = producers.get(node.inputs[0].name)
-        logits = _softmax_input(source, producers) if source is not None else None
-        if logits is not None and node.attrs.get("axis") in (-1, len(logits.shape) - 1):
+        found = _softmax_input(source, producers) if source is not None else None
+        if found is None:
+            continue
+        logits, axis = found
+        rank = len(logits.shape)
+        if node.attrs.get("axis") % rank == axis % rank:
             replaced[i] = dataclasses.replace(node, inputs=[logits])
     return _rewrite(graph, replaced, set())
 
@@ -169,14 +176,15 @@ def fuse_elementwise_chains(graph: Graph) -> Graph:
     nodes = graph.nodes
     replaced: dict[int, Node] = {}
     removed: set[int] = set()
+    claimed: set[int] = set()  # nodes already in a chain (each joins at most one)
     for start, node in enumerate(nodes):
-        if start in removed or not _chainable(node):
+        if start in claimed or not _chainable(node):
             continue
         chain = [start]
         current = node
         while _single_use(current.output, uses):
             (nxt,) = consumers.get(current.output.name, [None])
-            if nxt is None or nxt in removed or not _chainable(nodes[nxt]):
+            if nxt is None or nxt in claimed or not _chainable(nodes[nxt]):
                 break
             follower = nodes[nxt]
             if follower.output.shape != node.output.shape or \
@@ -186,6 +194,7 @@ def fuse_elementwise_chains(graph: Graph) -> Graph:
             current = follower
         if len(chain) < 2:
             continue
+        claimed.update(chain)
         steps, inputs = _chain_steps([nodes[i] for i in chain])
         replaced[chain[-1]] = Node("fused_elementwise", inputs, {"steps": steps},
                                    current.output, location=node.location)

@@ -3,12 +3,15 @@
 Buffers are allocated once per compiled function and reused on every call, so
 a training step allocates almost nothing. A buffer is handed to the next value
 of the same shape and dtype once every value that may share its memory (views
-made by reshape, transpose, indexing) has been read for the last time.
+made by reshape, transpose, indexing, and whatever an unknown primitive returns)
+has been read for the last time.
 
-What never lives in a buffer: the graph's outputs (the caller keeps them), values
-whose shape depends on the data, and anything produced by an op that cannot
-write through ``out=``. Elementwise ops may write into the buffer of an input
-they read for the last time (in place); matmul-like ops never alias inputs.
+What never lives in a buffer: the graph's outputs and anything sharing their
+memory (the caller keeps them), values whose shape depends on the data, 0-d
+values, and anything produced by an op that cannot write through ``out=``.
+Elementwise ops may write into the buffer of an input they read for the last
+time (in place), if they read it before their first write; matmul-like ops
+never alias inputs.
 
 It also marks assignments that may update a variable's array in place: those
 after which no earlier read of that variable is used again.
@@ -18,8 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from neuroflow.graph.codegen import IN_PLACE_OK, OUT_CAPABLE, VIEW_OPS
-from neuroflow.graph.ir import ASSIGN_OPS, Graph
+from neuroflow.graph.codegen import FRESH_OPS, IN_PLACE_OK, OUT_CAPABLE, VIEW_OPS
+from neuroflow.graph.ir import ASSIGN_OPS, Graph, Node
 from neuroflow.ops.shape_ops import DYNAMIC_SHAPE_OPS
 
 _FOREVER = 1 << 60
@@ -39,63 +42,89 @@ class MemoryPlan:
                 f"({reused} reuses), {len(self.inplace_assigns)} in-place assignments")
 
 
-def _roots_and_last_uses(graph: Graph):
-    """For each value: the value owning its memory, and the last node reading that memory."""
-    root: dict[str, str] = {}
+@dataclass
+class Lifetimes:
+    """Which memory each value may share, and when each piece of memory is last read."""
+
+    roots: dict[str, frozenset[str]]  # value -> the values owning memory it may share
+    last_use: dict[str, int]  # owning value -> index of the last node reading it
+    dynamic: set[str]  # values whose shape depends on the data
+
+
+def lifetimes(graph: Graph) -> Lifetimes:
+    roots: dict[str, frozenset[str]] = {}
     dynamic: set[str] = set()
+
+    def roots_of(name: str) -> frozenset[str]:
+        return roots.get(name, frozenset((name,)))  # inputs and constants own their memory
+
     for node in graph.nodes:
         if node.output is None:
             continue
         name = node.output.name
         if node.op in VIEW_OPS and node.inputs:
-            root[name] = root.get(node.inputs[0].name, node.inputs[0].name)
+            roots[name] = roots_of(node.inputs[0].name)
+        elif node.op in VIEW_OPS or node.op in FRESH_OPS:
+            roots[name] = frozenset((name,))
         else:
-            root[name] = name
+            roots[name] = frozenset((name,)).union(*(roots_of(v.name) for v in node.inputs))
         if node.op in DYNAMIC_SHAPE_OPS or any(v.name in dynamic for v in node.inputs):
             dynamic.add(name)
     last_use: dict[str, int] = {}
     for i, node in enumerate(graph.nodes):
         for value in node.inputs:
-            owner = root.get(value.name, value.name)
-            last_use[owner] = i
+            for owner in roots_of(value.name):
+                last_use[owner] = i
     for value in graph.outputs:
-        last_use[root.get(value.name, value.name)] = _FOREVER
-    return root, last_use, dynamic
+        for owner in roots_of(value.name):
+            last_use[owner] = _FOREVER
+    return Lifetimes({**{v.name: roots_of(v.name) for v in graph.inputs}, **roots},
+                     last_use, dynamic)
+
+
+def _read_after_first_write(node: Node, life: Lifetimes) -> set[str]:
+    """Memory the node still reads after it first writes its output (must not be its buffer)."""
+    if node.op != "fused_elementwise":
+        return set()  # a single ufunc reads each element before writing it
+    later = {o for _, operands in node.attrs["steps"][1:] for o in operands
+             if isinstance(o, int) and o >= 0}
+    return {owner for o in later for owner in life.roots.get(node.inputs[o].name,
+                                                              {node.inputs[o].name})}
 
 
 def plan_memory(graph: Graph) -> MemoryPlan:
     plan = MemoryPlan()
-    root, last_use, dynamic = _roots_and_last_uses(graph)
+    life = lifetimes(graph)
     free: dict[tuple, list[str]] = {}
     holder: dict[str, str] = {}  # buffer name -> value currently in it
 
-    def release_finished(i: int) -> None:
+    def release_finished(i: int, keep: set[str] = frozenset()) -> None:
         for buffer, owner in list(holder.items()):
-            if last_use.get(owner, -1) <= i:
+            if life.last_use.get(owner, -1) <= i and owner not in keep:
                 spec = plan.specs[buffer]
-                free.setdefault(spec, []).append(buffer)
+                free.setdefault((spec[0], spec[1].str), []).append(buffer)
                 del holder[buffer]
 
     for i, node in enumerate(graph.nodes):
         out = node.output
         wants_buffer = (out is not None and node.op in OUT_CAPABLE and out.shape != ()
-                        and out.name not in dynamic
-                        and last_use.get(out.name, -1) != _FOREVER)
+                        and out.name not in life.dynamic
+                        and life.last_use.get(out.name, -1) != _FOREVER)
         if wants_buffer and node.op in IN_PLACE_OK:
-            release_finished(i)  # inputs read for the last time here may be overwritten
+            # Inputs read for the last time here may be overwritten by the output.
+            release_finished(i, keep=_read_after_first_write(node, life))
         if wants_buffer:
-            spec = (out.shape, out.dtype.str)
-            pool = free.get(spec)
+            pool = free.get((out.shape, out.dtype.str))
             buffer = pool.pop() if pool else f"B{len(plan.specs)}"
             plan.specs.setdefault(buffer, (out.shape, out.dtype))
             plan.buffers[out.name] = buffer
             holder[buffer] = out.name
         release_finished(i)
-    plan.inplace_assigns = _inplace_assigns(graph, root, last_use)
+    plan.inplace_assigns = _inplace_assigns(graph, life)
     return plan
 
 
-def _inplace_assigns(graph: Graph, root: dict, last_use: dict) -> set[int]:
+def _inplace_assigns(graph: Graph, life: Lifetimes) -> set[int]:
     """Assignments after which no earlier read of the variable is used again."""
     reads: dict[int, list[str]] = {}
     safe: set[int] = set()
@@ -104,6 +133,14 @@ def _inplace_assigns(graph: Graph, root: dict, last_use: dict) -> set[int]:
             reads.setdefault(node.variable, []).append(node.output.name)
         elif node.op in ASSIGN_OPS and node.op != "assign":
             earlier = reads.get(node.variable, [])
-            if all(last_use.get(name, -1) <= i for name in earlier):
+            if all(life.last_use.get(name, -1) <= i for name in earlier):
                 safe.add(i)
     return safe
+
+
+def escaping_reads(graph: Graph) -> set[int]:
+    """Indices of variable reads whose array may be returned by the function."""
+    life = lifetimes(graph)
+    returned = {owner for v in graph.outputs for owner in life.roots.get(v.name, {v.name})}
+    return {i for i, node in enumerate(graph.nodes)
+            if node.op == "read_variable" and node.output.name in returned}

@@ -1,0 +1,421 @@
+"""Each graph pass on its own: what it rewrites, what it must leave alone, and purity.
+
+Graphs come from tracing small functions (``traced``) or are built by hand
+(``Builder``) where tracing would never produce the pattern (tracing already
+folds constants, for example).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from _graphcheck import calls_of, check_agreement, floats
+
+import neuroflow as tf
+from neuroflow.graph import passes
+from neuroflow.graph.codegen import IN_PLACE_OK
+from neuroflow.graph.ir import Graph, Node, Value
+from neuroflow.graph.passes import fusion
+from neuroflow.graph.passes.memory import _FOREVER, _read_after_first_write, lifetimes
+from neuroflow.ops.registry import REGISTRY
+
+
+def traced(fn, *args):
+    """The unoptimized graph of ``fn`` traced on ``args``."""
+    return tf.function(fn).get_concrete_function(*args).graph
+
+
+def ops(graph: Graph) -> list[str]:
+    return [node.op for node in graph.nodes]
+
+
+class Builder:
+    """Builds a graph by hand; output shapes come from running each forward on zeros."""
+
+    def __init__(self):
+        self.graph = Graph("g")
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def _value(self, array, kind, index=-1) -> Value:
+        value = Value(f"v{len(self._arrays)}", array.shape, array.dtype, kind, index)
+        self._arrays[value.name] = array
+        return value
+
+    def input(self, *shape, dtype="float32") -> Value:
+        value = self._value(np.zeros(shape, dtype), "input", len(self.graph.inputs))
+        self.graph.inputs.append(value)
+        return value
+
+    def const(self, array) -> Value:
+        value = self._value(np.asarray(array), "const")
+        self.graph.constants[value.name] = value_array = np.asarray(array)
+        self._arrays[value.name] = value_array
+        return value
+
+    def op(self, name, *inputs, **attrs) -> Value:
+        prim = REGISTRY[name]
+        out = np.asarray(prim.forward(np, *(self._arrays[v.name] for v in inputs), **attrs))
+        value = self._value(out, "node")
+        self.graph.nodes.append(Node(name, list(inputs), attrs, value, primitive=prim))
+        return value
+
+    def outputs(self, *values) -> Graph:
+        self.graph.outputs = list(values)
+        return self.graph
+
+
+@pytest.mark.parametrize("graph_pass", [*passes.PIPELINE, fusion.fuse_dense,
+                                        fusion.fuse_relu_grad, fusion.fuse_casts,
+                                        fusion.fuse_softmax_argmax,
+                                        fusion.fuse_elementwise_chains])
+def test_passes_return_new_graphs_and_leave_their_input_alone(graph_pass):
+    def step(x, w):
+        with tf.GradientTape() as tape:
+            tape.watch(w)
+            y = tf.nn.relu(tf.matmul(x, w) + 1.0)
+            loss = tf.reduce_sum(tf.exp(y) * 2.0)
+        return loss, tape.gradient(loss, w)
+
+    graph = traced(step, tf.ones([2, 3]), tf.ones([3, 4]))
+    before = str(graph)
+    result = graph_pass(graph)
+    assert str(graph) == before
+    assert isinstance(result, Graph)
+
+
+# --- dead code ----------------------------------------------------------------------------------
+
+
+def test_dead_code_removal_keeps_outputs_and_side_effects():
+    v = tf.Variable(1.0)
+
+    def f(x):
+        unused = tf.exp(x) * 3.0  # noqa: F841 - dead on purpose
+        tf.print("side effect")
+        v.assign_add(1.0)
+        return x * 2.0
+
+    graph = traced(f, tf.ones([2]))
+    assert "exp" in ops(graph)
+    cleaned = passes.remove_dead_code(graph)
+    assert ops(cleaned) == ["print", "assign_add", "multiply"]
+    used = {value.name for node in cleaned.nodes for value in node.inputs}
+    assert set(cleaned.constants) <= used  # the constant 3.0 went with its node
+
+
+# --- constant folding ---------------------------------------------------------------------------
+
+
+def test_constant_folding_evaluates_constant_subgraphs_once():
+    b = Builder()
+    x = b.input(3)
+    total = b.op("add", b.const([1.0, 2.0, 3.0]), b.const(np.float32(1.0)))
+    scaled = b.op("multiply", total, b.const(np.float32(2.0)))
+    out = b.op("multiply", x, scaled)
+    noise = b.op("random", kind="normal", shape=(3,), dtype=np.dtype("float32"), seeds=None)
+    graph = b.outputs(out, noise)
+    folded = passes.fold_constants(graph)
+    assert ops(folded) == ["multiply", "random"]  # the random draw is never folded
+    factor = folded.nodes[0].inputs[1]
+    assert factor.kind == "const"
+    np.testing.assert_array_equal(folded.constants[factor.name], [4.0, 6.0, 8.0])
+
+
+# --- common subexpressions ----------------------------------------------------------------------
+
+
+def test_cse_merges_repeated_pure_computations():
+    def f(x):
+        return tf.exp(x) + tf.exp(x), tf.reduce_sum(x, axis=0) * tf.reduce_sum(x, axis=0)
+
+    merged = passes.eliminate_common_subexpressions(traced(f, tf.ones([2, 3])))
+    assert ops(merged).count("exp") == 1 and ops(merged).count("reduce_sum") == 1
+
+
+def test_cse_keeps_random_draws_and_reads_across_assignments():
+    v = tf.Variable(2.0)
+
+    def f(x):
+        a = v * x
+        b = v * x  # same read: merged
+        v.assign_add(1.0)
+        c = v * x  # a new read after the assignment: kept
+        return a + b + c + tf.random.normal([]) + tf.random.normal([])
+
+    merged = passes.eliminate_common_subexpressions(traced(f, tf.constant(1.0)))
+    assert ops(merged).count("read_variable") == 2
+    assert ops(merged).count("random") == 2
+
+
+def test_cse_compares_array_attributes_by_value():
+    big = np.zeros(2000, np.int64)
+    other = big.copy()
+    other[1000] = 1  # NumPy's repr of the two arrays is identical
+    assert repr(big) == repr(other)
+    b = Builder()
+    x = b.input(2000)
+    first = b.op("getitem", x, key=(big,))
+    second = b.op("getitem", x, key=(other,))
+    again = b.op("getitem", x, key=(big.copy(),))
+    merged = passes.eliminate_common_subexpressions(b.outputs(first, second, again))
+    assert ops(merged) == ["getitem", "getitem"]
+    assert merged.outputs[2] is first
+
+
+# --- fusion -------------------------------------------------------------------------------------
+
+
+def test_dense_pattern_with_and_without_activation():
+    def layers(x, w, b):
+        return tf.nn.relu(tf.matmul(x, w) + b), tf.matmul(x, w * 2.0) + b
+
+    fused = fusion.fuse_dense(traced(layers, tf.ones([4, 3]), tf.ones([3, 2]), tf.ones([2])))
+    dense = [node for node in fused.nodes if node.op == "dense"]
+    assert [node.attrs["activation"] for node in dense] == ["relu", None]
+    assert "relu" not in ops(fused)
+
+
+def test_dense_pattern_needs_a_single_use_product_and_a_row_bias():
+    def f(x, w, b, col):
+        product = tf.matmul(x, w)
+        return product + b, product * 2.0, tf.matmul(x, w * 3.0) + col
+
+    graph = traced(f, tf.ones([4, 3]), tf.ones([3, 2]), tf.ones([2]), tf.ones([4, 1]))
+    assert "dense" not in ops(fusion.fuse_dense(graph))
+
+
+def test_relu_backward_becomes_relu_grad():
+    def grad(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = tf.reduce_sum(tf.nn.relu(x) * x)
+        return tape.gradient(y, x)
+
+    graph = traced(grad, tf.ones([3, 2]))
+    assert "where" in ops(graph)
+    fused = passes.remove_dead_code(fusion.fuse_relu_grad(graph))
+    assert "relu_grad" in ops(fused) and "where" not in ops(fused)
+    check_agreement(lambda: (grad, []), calls_of(lambda r: (floats(r, 3, 2),)))
+
+
+def test_argmax_of_softmax_reads_the_logits():
+    def predict(z):
+        return tf.argmax(tf.nn.softmax(z), axis=-1)
+
+    graph = traced(predict, tf.ones([4, 3]))
+    fused = passes.remove_dead_code(fusion.fuse_softmax_argmax(graph))
+    assert ops(fused) == ["argmax"] and fused.nodes[0].inputs[0] is graph.inputs[0]
+
+
+def test_argmax_of_softmax_along_another_axis_is_left_alone():
+    def predict(z):
+        return tf.argmax(tf.nn.softmax(z, axis=0), axis=1)
+
+    graph = traced(predict, tf.ones([4, 3]))
+    assert ops(fusion.fuse_softmax_argmax(graph)) == ops(graph)
+    check_agreement(lambda: (predict, []), calls_of(lambda r: (floats(r, 4, 3),)))
+
+
+@pytest.mark.parametrize("source, middle, target, merges", [
+    ("int8", "int32", "float32", True),
+    ("int32", "float64", "int64", True),
+    ("float32", "float64", "float16", True),
+    ("bool", "int32", "float32", True),
+    ("float32", "int32", "float32", False),  # the middle truncates
+    ("float64", "float32", "float64", False),  # the middle rounds
+    ("int32", "float32", "int32", False),  # float32 cannot hold every int32
+    ("int32", "int8", "int32", False),
+])
+def test_cast_of_cast_merges_only_through_a_type_that_holds_every_value(source, middle, target,
+                                                                         merges):
+    def f(x):
+        return tf.cast(tf.cast(x, middle), target)
+
+    x = tf.cast(tf.constant([[0.0, 1.0], [-3.0, 4.0]]), source)
+    merged = passes.remove_dead_code(fusion.fuse_casts(traced(f, x)))
+    assert (ops(merged) == ["cast"]) is merges
+    check_agreement(lambda: (f, []), [((x,), {})] * 2)
+
+
+def test_elementwise_chains_fuse_into_one_node():
+    def f(x, y):
+        shared = tf.exp(x)  # two uses: ends no chain inside it
+        return tf.tanh(shared * 2.0 + y) - 1.0, shared + 1.0
+
+    graph = traced(f, tf.ones([4, 3]), tf.ones([3]))
+    fused = fusion.fuse_elementwise_chains(graph)
+    chain = next(node for node in fused.nodes if node.op == "fused_elementwise")
+    assert [step[0] for step in chain.attrs["steps"]] == ["multiply", "add", "tanh", "subtract"]
+    assert ops(fused).count("exp") == 1
+
+
+def test_chains_stop_at_a_change_of_shape_or_dtype():
+    def f(x, col):
+        wide = tf.exp(x[:, :1]) + col * 0.0  # [4,1] then broadcast to [4,3]
+        return tf.cast(wide * 2.0 > 1.0, tf.float32)
+
+    fused = fusion.fuse_elementwise_chains(traced(f, tf.ones([4, 3]), tf.ones([4, 3])))
+    for node in fused.nodes:
+        if node.op == "fused_elementwise":
+            shapes = {node.output.shape}
+            assert shapes == {(4, 3)} or shapes == {(4, 1)}
+
+
+# --- scheduling ---------------------------------------------------------------------------------
+
+
+def test_data_dependent_shapes_move_ahead_of_side_effects():
+    v = tf.Variable(np.zeros(4, np.float32))
+
+    def f(x, mask):
+        tf.print("start")
+        v.assign_add(x)
+        return tf.reduce_sum(tf.boolean_mask(x, mask)), tf.reduce_sum(tf.boolean_mask(x, v > 1))
+
+    graph = traced(f, tf.ones([4]), tf.constant([True, False, True, True]))
+    hoisted = passes.hoist_data_dependent_shapes(graph)
+    order = ops(hoisted)
+    first, second = (i for i, op in enumerate(order) if op == "flat_nonzero")
+    assert first < order.index("print")  # depends on the inputs only
+    assert second > order.index("assign_add")  # reads v after the assignment: stays
+    assert sorted(map(id, hoisted.nodes)) == sorted(map(id, graph.nodes))
+
+
+# --- memory planning ----------------------------------------------------------------------------
+
+
+def check_plan(graph: Graph, plan) -> None:
+    """The plan's invariants: no two values whose lifetimes overlap share a buffer, etc."""
+    life = lifetimes(graph)
+    defined = {node.output.name: i for i, node in enumerate(graph.nodes) if node.output}
+    node_of = {node.output.name: node for node in graph.nodes if node.output}
+    returned = {root for v in graph.outputs for root in life.roots[v.name]}
+    holders: dict[str, list[str]] = {}
+    for value, buffer in plan.buffers.items():
+        assert value not in returned, f"output memory {value} is a buffer"
+        assert value not in life.dynamic, f"data-dependent {value} is a buffer"
+        node = node_of[value]
+        assert plan.specs[buffer] == (node.output.shape, node.output.dtype)
+        holders.setdefault(buffer, []).append(value)
+    for buffer, values in holders.items():
+        values.sort(key=defined.get)
+        for k, later in enumerate(values):
+            for earlier in values[:k]:
+                end = life.last_use.get(earlier, -1)
+                start = defined[later]
+                assert end != _FOREVER
+                if start == end:  # written by the node that reads it last: in place
+                    node = graph.nodes[start]
+                    assert node.op in IN_PLACE_OK, f"{node.op} overwrites its input {earlier}"
+                    assert earlier not in _read_after_first_write(node, life)
+                else:
+                    assert start > end, f"{earlier} and {later} live at once in {buffer}"
+    reads: dict[int, list[int]] = {}
+    for i, node in enumerate(graph.nodes):
+        if node.op == "read_variable":
+            reads.setdefault(node.variable, []).append(i)
+    for i in plan.inplace_assigns:
+        node = graph.nodes[i]
+        assert node.op in ("assign_add", "assign_sub")
+        for k in reads.get(node.variable, []):
+            if k < i:
+                for root in life.roots[graph.nodes[k].output.name]:
+                    assert life.last_use.get(root, -1) <= i
+
+
+def _mlp_step():
+    w1 = tf.Variable(np.full((4, 8), 0.1, np.float32))
+    w2 = tf.Variable(np.full((8, 3), 0.1, np.float32))
+
+    def step(x, labels):
+        with tf.GradientTape() as tape:
+            hidden = tf.nn.relu(tf.matmul(x, w1))
+            logits = tf.matmul(hidden, w2)
+            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+                labels=labels, logits=logits))
+        g1, g2 = tape.gradient(loss, [w1, w2])
+        w1.assign_sub(0.1 * g1)
+        w2.assign_sub(0.1 * g2)
+        return loss, hidden
+
+    return step
+
+
+def _late_reader(x, y):
+    a = tf.exp(x)
+    chained = (a + y) * a  # the fused chain reads ``a`` again after its first write
+    return tf.reduce_sum(chained, axis=0)
+
+
+def _views(x):
+    t = tf.transpose(tf.exp(x))
+    r = tf.reshape(tf.tanh(x), [-1])
+    return tf.reduce_sum(t * 2.0, axis=0), r[:3] * 1.0, tf.sqrt(tf.abs(t)) + 1.0
+
+
+def _aliasing_primitive(x):
+    e = tf.einsum("ij->ji", tf.exp(x))  # NumPy's einsum returns a view of its input here
+    f = tf.sqrt(tf.abs(x) + 1.0)  # would take the exp's buffer if e did not keep it alive
+    return tf.reduce_sum(e * f, axis=0)
+
+
+@pytest.mark.parametrize("fn, args", [
+    (_mlp_step(), (tf.ones([16, 4]), tf.zeros([16], tf.int32))),
+    (_late_reader, (tf.ones([3, 3]), tf.ones([3, 3]))),
+    (_views, (tf.ones([3, 3]),)),
+    (_aliasing_primitive, (tf.ones([3, 3]),)),
+])
+def test_memory_plan_invariants(fn, args):
+    graph = passes.optimize(traced(fn, *args))
+    plan = passes.plan_memory(graph)
+    assert plan.buffers, "nothing was planned"
+    check_plan(graph, plan)
+
+
+def test_buffers_are_reused_after_a_values_last_use():
+    def chain(x, w):
+        a = tf.matmul(x, w)
+        b = tf.matmul(a, w)
+        c = tf.matmul(b, w)
+        return tf.reduce_sum(tf.matmul(c, w))
+
+    graph = passes.optimize(traced(chain, tf.ones([3, 3]), tf.ones([3, 3])))
+    plan = passes.plan_memory(graph)
+    assert len(plan.buffers) == 4 and len(plan.specs) == 2  # matmul never writes its input
+    check_plan(graph, plan)
+    assert "out=B" in tf.function(chain).get_concrete_function(tf.ones([3, 3]),
+                                                                  tf.ones([3, 3])).source
+
+
+def test_a_chain_never_takes_the_buffer_of_a_value_it_reads_later():
+    check_agreement(lambda: (_late_reader, []), calls_of(lambda r: (floats(r, 3, 3),
+                                                                    floats(r, 3, 3))))
+    check_agreement(lambda: (_views, []), calls_of(lambda r: (floats(r, 3, 3),)))
+    check_agreement(lambda: (_aliasing_primitive, []), calls_of(lambda r: (floats(r, 3, 3),)))
+
+
+def _updates():
+    v = tf.Variable(np.ones(3, np.float32))
+
+    def safe(x):
+        v.assign_add(x)
+
+    def unsafe(x):
+        before = tf.identity(v)  # a view of v's array, used after the update
+        v.assign_add(x)
+        return before * 2.0
+
+    return v, safe, unsafe
+
+
+def test_in_place_assignment_only_when_no_earlier_read_is_used_later():
+    _, safe, unsafe = _updates()
+    for fn, expected in ((safe, 1), (unsafe, 0)):
+        graph = passes.optimize(traced(fn, tf.ones([3])))
+        assert len(passes.plan_memory(graph).inplace_assigns) == expected
+
+    def build():
+        v, _, unsafe = _updates()
+        return unsafe, [v]
+
+    check_agreement(build, calls_of(lambda r: (floats(r, 3),)))

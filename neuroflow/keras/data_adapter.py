@@ -29,6 +29,16 @@ def _to_numpy(value):
     return np.asarray(value)
 
 
+def _check_finite(array: np.ndarray, label: str, what: str) -> None:
+    if array.dtype.kind != "f" or np.isfinite(array).all():
+        return
+    bad = np.flatnonzero(~np.isfinite(array.reshape(len(array), -1)).all(axis=1))
+    raise ValueError(
+        f"The {label} passed to `{what}` contains NaN or infinite values (in {len(bad)} "
+        f"samples, first at index {int(bad[0])}). Clean them, e.g. with np.nan_to_num(x) or "
+        f"by dropping those samples: x = x[np.isfinite(x).reshape(len(x), -1).all(axis=1)].")
+
+
 def is_dataset(value) -> bool:
     from neuroflow.data import Dataset
 
@@ -50,18 +60,15 @@ class ArrayData:
             detail = "\n".join(f"'{name}' sizes: {', '.join(map(str, values))}"
                                for name, values in sizes.items())
             raise ValueError(f"Data cardinality is ambiguous. Make sure all arrays contain the "
-                             f"same number of samples.\n{detail}")
+                             f"same number of samples.\n{detail}\nx and y must hold one entry "
+                             f"per sample; check how they were sliced or split.")
         self.size = flat_sizes.pop() if flat_sizes else 0
         if self.size == 0:
             raise ValueError(f"Expected input data to be non-empty, but `{what}` received x "
                              f"with {self.size} samples.")
-        for array in nest.flatten(self.x):
-            if array.dtype.kind == "f" and not np.isfinite(array).all():
-                bad = np.argwhere(~np.isfinite(array.reshape(len(array), -1)).all(axis=1))
-                raise ValueError(
-                    f"The input data passed to `{what}` contains NaN or infinite values "
-                    f"(in {len(bad)} samples, first at index {int(bad[0, 0])}). Clean them, "
-                    f"e.g. with np.nan_to_num(x) or by dropping those samples.")
+        for label, value in (("input data", self.x), ("labels", self.y)):
+            for array in nest.flatten(value) if value is not None else []:
+                _check_finite(array, label, what)
 
     def split(self, fraction: float) -> tuple[ArrayData, ArrayData]:
         """Keras's ``validation_split``: the last ``fraction`` of samples, before shuffling."""
@@ -97,7 +104,8 @@ class ArrayData:
                 part = part.astype(dtype)
             return Tensor(part)
 
-        return nest.map_structure(take, value)
+        # One array is the usual case: skip the structure walk once per batch.
+        return take(value) if type(value) is np.ndarray else nest.map_structure(take, value)
 
     def num_batches(self, batch_size: int) -> int:
         return math.ceil(self.size / batch_size)

@@ -3,6 +3,10 @@
 ``Trainer`` is mixed into ``Model``. One training step is ``train_step``:
 forward under a GradientTape, loss, gradients, optimizer update, metric
 update. ``fit`` wraps it in epochs, batches, validation and callbacks.
+
+The loop is eager and runs once per batch (1,719 times per epoch on the
+reference lab), so it avoids per-step work nobody reads: metric results are
+turned into Python floats only when a callback asks for them.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from neuroflow.keras import data_adapter
 from neuroflow.keras import losses as losses_module
 from neuroflow.keras import metrics as metrics_module
 from neuroflow.keras import optimizers as optimizers_module
+from neuroflow.keras.callbacks.callback import pythonify_logs
+from neuroflow.ops import reductions as red
 from neuroflow.tensor import Tensor
 
 
@@ -23,27 +29,31 @@ class Trainer:
 
     compiled = False
     stop_training = False
+    optimizer = None
+    loss = None
 
-    # --- compile ---------------------------------------------------------------------------
+    # --- compile ------------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
                 jit_compile="auto", auto_scale_loss=True):
-        """Choose the optimizer, loss and metrics used by ``fit`` and ``evaluate``."""
+        """Choose the optimizer, loss and metrics used by ``fit`` and ``evaluate``.
+
+        Names are checked now: an unknown optimizer, loss or metric name raises a
+        ``ValueError`` listing the closest valid names.
+        """
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = loss
         self._loss_fn = losses_module.resolve(loss)
         self._loss_tracker = metrics_module.Mean(name="loss")
-        self._compile_metrics = [self._resolve_metric(m) for m in (metrics or [])]
-        self._weighted_metrics = [self._resolve_metric(m) for m in (weighted_metrics or [])]
+        self._compile_metrics = [metrics_module.resolve(m) for m in _as_list(metrics)]
+        self._weighted_metrics = [metrics_module.resolve(m) for m in _as_list(weighted_metrics)]
         self.run_eagerly = bool(run_eagerly)
         self.compiled = True
-
-    @staticmethod
-    def _resolve_metric(identifier):
-        return metrics_module.resolve(identifier)
+        self._sorted_metrics = sorted(self.metrics, key=lambda m: m.name)
 
     @property
     def metrics(self) -> list:
+        """The loss tracker, then the compiled metrics, then the weighted metrics."""
         if not self.compiled:
             return []
         return [self._loss_tracker, *self._compile_metrics, *self._weighted_metrics]
@@ -56,21 +66,52 @@ class Trainer:
         for metric in self.metrics:
             metric.reset_state()
 
-    def _require_compiled(self, what: str) -> None:
-        if not self.compiled or self._loss_fn is None:
-            raise RuntimeError(f"You must call `compile()` with a loss before using `{what}`, "
-                               f"e.g. model.compile(optimizer='sgd', "
-                               f"loss='sparse_categorical_crossentropy').")
+    def get_metrics_result(self) -> dict:
+        """Every metric's current result as a Python float, by name (sorted, as Keras logs)."""
+        return {m.name: float(m.result()) for m in self._sorted_metrics}
 
-    # --- one step ----------------------------------------------------------------------------
-    def compute_loss(self, x, y, y_pred, sample_weight=None, training=True) -> Tensor:
+    def _require_compiled(self, what: str) -> None:
+        if not self.compiled:
+            raise ValueError(f"You must call `compile()` before using `{what}()`, e.g. "
+                             f"model.compile(optimizer='sgd', "
+                             f"loss='sparse_categorical_crossentropy', metrics=['accuracy']).")
+        if self._loss_fn is None and what != "predict":
+            raise ValueError(f"`{what}()` needs a loss, but `compile()` was called without one. "
+                             f"Pass e.g. loss='sparse_categorical_crossentropy' to compile().")
+
+    def _require_labels(self, x, y, what: str, step: str) -> None:
+        if y is None and x is not None and not data_adapter.is_dataset(x) \
+                and not self._custom(step):
+            raise ValueError(f"`{what}()` received inputs x but no labels y. Pass both, as in "
+                             f"model.{what}(x, y), or a dataset that yields (x, y) pairs.")
+
+    # --- one step -----------------------------------------------------------------------------
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None,
+                     training=True) -> Tensor:
+        """The compiled loss plus every regularization penalty of the model's layers."""
         loss = self._loss_fn(y, y_pred, sample_weight=sample_weight)
-        penalties = self.losses
-        for penalty in penalties:
+        for penalty in self.losses:
             loss = loss + penalty
         return loss
 
     def train_step(self, data) -> dict:
+        """One optimizer step on a batch ``(x, y, sample_weight)``; returns the metric results.
+
+        Override it to customize training; ``fit`` then calls the override.
+        """
+        self._train_batch(data)
+        return self.get_metrics_result()
+
+    def test_step(self, data) -> dict:
+        """Loss and metrics on a batch, without updating weights; returns the metric results."""
+        self._test_batch(data)
+        return self.get_metrics_result()
+
+    def predict_step(self, data):
+        x = data[0] if isinstance(data, tuple) else data
+        return self(x, training=False)
+
+    def _train_batch(self, data) -> None:
         x, y, sample_weight = data
         with GradientTape() as tape:
             y_pred = self(x, training=True)
@@ -78,39 +119,40 @@ class Trainer:
         weights = self.trainable_weights
         gradients = tape.gradient(loss, weights)
         self.optimizer.apply_gradients(zip(gradients, weights))
-        return self._update_metrics(loss, y, y_pred, sample_weight, x)
+        self._update_metrics(loss, y, y_pred, sample_weight, x)
 
-    def test_step(self, data) -> dict:
+    def _test_batch(self, data) -> None:
         x, y, sample_weight = data
         y_pred = self(x, training=False)
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
-        return self._update_metrics(loss, y, y_pred, sample_weight, x)
+        self._update_metrics(loss, y, y_pred, sample_weight, x)
 
-    def predict_step(self, data):
-        x = data[0] if isinstance(data, tuple) else data
-        return self(x, training=False)
-
-    def _update_metrics(self, loss, y, y_pred, sample_weight, x) -> dict:
-        batch = _batch_size(x)
-        self._loss_tracker.update_state(loss, sample_weight=batch)
+    def _update_metrics(self, loss, y, y_pred, sample_weight, x) -> None:
+        # The loss tracker averages batch losses weighted by batch size, as Keras 3 does;
+        # its two sums are updated directly: Mean.update_state would add five ops.
+        batch = float(_batch_size(x))
+        tracker = self._loss_tracker
+        tracker.total.assign_add((red.reduce_mean(loss) if loss.ndim else loss) * batch)
+        tracker.count.assign_add(batch)
         for metric in self._compile_metrics:
             metric.update_state(y, y_pred)
         for metric in self._weighted_metrics:
             metric.update_state(y, y_pred, sample_weight=sample_weight)
-        return self._logs()
 
-    def _logs(self) -> dict:
-        # Keras 3 reports logs sorted by name: accuracy, loss, val_accuracy, val_loss.
-        return {m.name: float(m.result()) for m in sorted(self.metrics, key=lambda m: m.name)}
+    def _custom(self, step: str) -> bool:
+        """Whether a subclass overrides ``train_step``/``test_step`` (then fit must call it)."""
+        return getattr(type(self), step) is not getattr(Trainer, step)
 
-    # --- fit -------------------------------------------------------------------------------------
+    # --- fit ----------------------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
             validation_batch_size=None, validation_freq=1):
         """Train for ``epochs`` epochs; returns a ``History`` of per-epoch logs."""
         self._require_compiled("fit")
+        self._require_labels(x, y, "fit", "train_step")
         batch_size = _check_batch_size(batch_size, x)
+        sample_weight = _class_weights(class_weight, y, sample_weight)
         train = data_adapter.adapt(x, y, sample_weight, "fit")
         val = None
         if validation_split and validation_data is None:
@@ -121,13 +163,13 @@ class Trainer:
         elif validation_data is not None:
             val = _adapt_validation(validation_data)
         self._check_data(train, "fit")
-        steps = train.num_batches(batch_size)
-        if steps_per_epoch is not None:
-            steps = steps_per_epoch
-        callback_list, history = self._callbacks_for(
-            callbacks, verbose, epochs=epochs, steps=steps, in_fit=True)
+        if val is not None:
+            self._check_data(val, "fit")
+        steps = steps_per_epoch if steps_per_epoch is not None else train.num_batches(batch_size)
+        callback_list = self._callbacks_for(callbacks, verbose, True, epochs=epochs, steps=steps)
         self.stop_training = False
-        callback_list.call("on_train_begin", None)
+        callback_list.on_train_begin()
+        logs: dict = {}
         for epoch in range(initial_epoch, epochs):
             logs = self._run_epoch(train, batch_size, shuffle, steps_per_epoch, epoch,
                                    callback_list)
@@ -135,149 +177,190 @@ class Trainer:
                 val_logs = self._evaluate_batches(
                     val, validation_batch_size or batch_size, validation_steps, callback_list)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
-            callback_list.call("on_epoch_end", epoch, logs)
+            callback_list.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
-        callback_list.call("on_train_end", None)
-        return history
+        callback_list.on_train_end(logs)
+        return self.history
 
     def _run_epoch(self, data, batch_size, shuffle, steps_per_epoch, epoch, callback_list):
         self.reset_metrics()
-        callback_list.call("on_epoch_begin", epoch, None)
-        logs: dict = {}
+        callback_list.on_epoch_begin(epoch)
+        begin = callback_list.wants("on_train_batch_begin")
+        end = callback_list.wants("on_train_batch_end")
+        custom = self._custom("train_step")
+        logs = None
         batches = data.batches(batch_size, shuffle=bool(shuffle) and shuffle != "batch")
         for step, batch in enumerate(batches):
             if steps_per_epoch is not None and step >= steps_per_epoch:
                 break
-            callback_list.call("on_train_batch_begin", step, None)
-            logs = self.train_step(batch)
-            callback_list.call("on_train_batch_end", step, logs)
+            if begin:
+                callback_list.on_train_batch_begin(step)
+            if custom:
+                logs = self.train_step(batch)
+            else:
+                self._train_batch(batch)
+            if end:
+                callback_list.batch_end("on_train_batch_end", step, logs)
             if self.stop_training:
                 break
-        return dict(logs)
+        return pythonify_logs(logs) if custom else self.get_metrics_result()
 
-    def _callbacks_for(self, callbacks, verbose, **params):
+    def _callbacks_for(self, callbacks, verbose, in_fit: bool, **params):
         if isinstance(callbacks, callbacks_module.CallbackList):
-            return callbacks, None
-        verbose = 1 if verbose == "auto" else int(verbose)
-        user = list(callbacks or [])
-        history = callbacks_module.History()
-        extra = [history] if params.get("in_fit") else []
-        if verbose:
-            extra.append(callbacks_module.ProgbarLogger(verbose=verbose))
-        params["verbose"] = verbose
-        self.history = history
-        return callbacks_module.CallbackList(user + extra, model=self, params=params), history
+            return callbacks
+        return callbacks_module.CallbackList(
+            callbacks, add_history=in_fit, add_progbar=verbose != 0, model=self,
+            verbose=verbose, **params)
 
-    # --- evaluate --------------------------------------------------------------------------------
+    # --- evaluate -----------------------------------------------------------------------------
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False, **kwargs):
         """Loss and metrics on the given data: a scalar, a list, or a dict."""
         self._require_compiled("evaluate")
+        self._require_labels(x, y, "evaluate", "test_step")
         batch_size = _check_batch_size(batch_size, x)
         data = data_adapter.adapt(x, y, sample_weight, "evaluate")
         self._check_data(data, "evaluate")
-        callback_list, _ = self._callbacks_for(
-            callbacks, verbose, steps=steps or data.num_batches(batch_size), epochs=1)
+        callback_list = self._callbacks_for(
+            callbacks, verbose, False, epochs=1, steps=steps or data.num_batches(batch_size))
         logs = self._evaluate_batches(data, batch_size, steps, callback_list)
-        if return_dict:
-            return logs
-        values = [logs[m.name] for m in self.metrics]
-        return values[0] if len(values) == 1 else values
+        return logs if return_dict else self._flatten_in_order(logs)
 
     def _evaluate_batches(self, data, batch_size, steps, callback_list) -> dict:
         self.reset_metrics()
-        callback_list.call("on_test_begin", None)
-        logs: dict = {}
+        callback_list.on_test_begin()
+        begin = callback_list.wants("on_test_batch_begin")
+        end = callback_list.wants("on_test_batch_end")
+        custom = self._custom("test_step")
+        logs = None
         for step, batch in enumerate(data.batches(batch_size, shuffle=False)):
             if steps is not None and step >= steps:
                 break
-            callback_list.call("on_test_batch_begin", step, None)
-            logs = self.test_step(batch)
-            callback_list.call("on_test_batch_end", step, logs)
-        callback_list.call("on_test_end", logs)
-        return dict(logs)
+            if begin:
+                callback_list.on_test_batch_begin(step)
+            if custom:
+                logs = self.test_step(batch)
+            else:
+                self._test_batch(batch)
+            if end:
+                callback_list.batch_end("on_test_batch_end", step, logs)
+        logs = pythonify_logs(logs) if custom else self.get_metrics_result()
+        callback_list.on_test_end(logs)
+        return logs
 
-    # --- predict -------------------------------------------------------------------------------------
+    def _flatten_in_order(self, logs: dict):
+        """Logs as a list in ``metrics_names`` order (a lone value unwrapped), as Keras 3."""
+        names = [m.name for m in self.metrics]
+        values = [logs[n] for n in names if n in logs] + \
+            [logs[k] for k in sorted(logs) if k not in names]
+        return values[0] if len(values) == 1 else values
+
+    # --- predict ------------------------------------------------------------------------------
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Model outputs for ``x``, batch by batch, as one NumPy array."""
         batch_size = _check_batch_size(batch_size, x)
         data = data_adapter.adapt(x, None, None, "predict")
-        callback_list, _ = self._callbacks_for(
-            callbacks, verbose, steps=steps or data.num_batches(batch_size), epochs=1)
-        callback_list.call("on_predict_begin", None)
+        callback_list = self._callbacks_for(
+            callbacks, verbose, False, epochs=1, steps=steps or data.num_batches(batch_size))
+        callback_list.on_predict_begin()
+        begin = callback_list.wants("on_predict_batch_begin")
         outputs = []
         for step, batch in enumerate(data.batches(batch_size, shuffle=False)):
             if steps is not None and step >= steps:
                 break
-            callback_list.call("on_predict_batch_begin", step, None)
+            if begin:
+                callback_list.on_predict_batch_begin(step)
             outputs.append(self.predict_step(batch).numpy())
-            callback_list.call("on_predict_batch_end", step, None)
-        callback_list.call("on_predict_end", None)
+            callback_list.on_predict_batch_end(step, {"outputs": outputs[-1]})
+        callback_list.on_predict_end()
         if not outputs:
-            raise ValueError("predict received no data: x has no samples.")
+            raise ValueError("`predict` received no data: x has no samples.")
         return np.concatenate(outputs, axis=0)
 
-    # --- single batches --------------------------------------------------------------------------
+    # --- single batches -----------------------------------------------------------------------
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        return_dict=False):
+        """One optimizer step on exactly this batch; returns its loss and metrics."""
         self._require_compiled("train_on_batch")
+        sample_weight = _class_weights(class_weight, y, sample_weight)
+        data = data_adapter.adapt(x, y, sample_weight, "train_on_batch")
+        self._check_data(data, "train_on_batch")
         self.reset_metrics()
-        batch = next(data_adapter.adapt(x, y, sample_weight, "train_on_batch")
-                     .batches(_len(x), shuffle=False))
-        return self._single_result(self.train_step(batch), return_dict)
+        logs = self.train_step(next(data.batches(data.size, shuffle=False)))
+        logs = pythonify_logs(logs)
+        return logs if return_dict else self._flatten_in_order(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """Loss and metrics on exactly this batch, without updating weights."""
         self._require_compiled("test_on_batch")
+        data = data_adapter.adapt(x, y, sample_weight, "test_on_batch")
+        self._check_data(data, "test_on_batch")
         self.reset_metrics()
-        batch = next(data_adapter.adapt(x, y, sample_weight, "test_on_batch")
-                     .batches(_len(x), shuffle=False))
-        return self._single_result(self.test_step(batch), return_dict)
+        logs = pythonify_logs(
+            self.test_step(next(data.batches(data.size, shuffle=False))))
+        return logs if return_dict else self._flatten_in_order(logs)
 
     def predict_on_batch(self, x):
-        return self(_as_float_batch(x), training=False).numpy()
+        """The model's outputs for one batch, as a NumPy array."""
+        data = data_adapter.adapt(x, None, None, "predict_on_batch")
+        return self.predict_step(next(data.batches(data.size, shuffle=False))).numpy()
 
-    def _single_result(self, logs: dict, return_dict: bool):
-        if return_dict:
-            return logs
-        values = [logs[m.name] for m in self.metrics]
-        return values[0] if len(values) == 1 else values
-
-    # --- input checks ------------------------------------------------------------------------------
+    # --- input checks -------------------------------------------------------------------------
     def _check_data(self, data, what: str) -> None:
-        """Catch label mistakes before the first step, naming the output layer."""
-        if not isinstance(data, data_adapter.ArrayData) or data.y is None:
+        """Catch shape and label mistakes before the first step, naming the layer at fault."""
+        if not isinstance(data, data_adapter.ArrayData):
             return
-        check = getattr(self, "_check_labels", None)
+        check = getattr(self, "_check_training_data", None)
         if check is not None:
-            check(data.y, self.loss)
+            check(data.x, data.y, self.loss)
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 def _batch_size(x) -> int:
-    first = x[0] if isinstance(x, (list, tuple)) else x
-    return int(first.shape[0])
+    while isinstance(x, (list, tuple)):
+        x = x[0]
+    if isinstance(x, dict):
+        return _batch_size(next(iter(x.values())))
+    return int(x.shape[0])
 
 
-def _len(x) -> int:
-    first = x[0] if isinstance(x, (list, tuple)) else x
-    return len(first)
-
-
-def _as_float_batch(x):
-    array = np.asarray(x)
-    return array.astype(np.float32) if array.dtype.kind in "fiub" else array
-
-
-def _check_batch_size(batch_size, x) -> int:
+def _check_batch_size(batch_size, x) -> int | None:
     if data_adapter.is_dataset(x):
         if batch_size is not None:
             raise ValueError("Do not pass batch_size when x is a dataset: the dataset batches.")
         return None
     if batch_size is None:
         return 32
-    if not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+            or batch_size <= 0:
         raise ValueError(f"batch_size must be a positive integer, received {batch_size!r}.")
     return int(batch_size)
+
+
+def _class_weights(class_weight, y, sample_weight):
+    """Turn ``class_weight={class: weight}`` into per-sample weights, as Keras 3 does."""
+    if class_weight is None:
+        return sample_weight
+    if sample_weight is not None:
+        raise ValueError("Arguments `sample_weight` and `class_weight` cannot be specified at "
+                         "the same time.")
+    if y is None or data_adapter.is_dataset(y):
+        raise ValueError("`class_weight` needs array labels `y`.")
+    labels = np.asarray(y)
+    if labels.ndim > 1:
+        labels = labels.argmax(axis=-1) if labels.shape[-1] != 1 else labels[..., 0]
+    labels = np.round(labels).astype(np.int64)
+    table = np.ones(max(int(labels.max()) + 1, 1), dtype=np.float32)
+    for cls, weight in class_weight.items():
+        if 0 <= int(cls) < len(table):
+            table[int(cls)] = weight
+    return table[labels]
 
 
 def _adapt_validation(validation_data):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import csv
-import io
 import os
 import tempfile
+import warnings
 
 import numpy as np
 
@@ -31,11 +31,13 @@ def write_atomically(path: str, data: bytes) -> None:
 
 
 class ModelCheckpoint(Callback):
-    """Save the model's weights after each epoch (or only the best ones).
+    """Save the model's weights after each epoch (or only when ``monitor`` improves).
 
     ``filepath`` may hold format fields such as ``{epoch:02d}`` or ``{val_loss:.2f}``.
-    Weights are stored as a NumPy ``.npz`` archive (``.weights.h5`` names are accepted
-    and written in the same format), atomically.
+    Weights are stored as a NumPy ``.npz`` archive (``.weights.h5`` names, as Keras
+    asks for, are accepted and written in the same format), atomically: a reader sees
+    the previous file or the new one, never half of one. ``Model.load_weights`` reads
+    them back.
     """
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
@@ -43,70 +45,109 @@ class ModelCheckpoint(Callback):
                  initial_value_threshold=None):
         super().__init__()
         if save_freq != "epoch":
-            raise ValueError("ModelCheckpoint supports save_freq='epoch' only.")
+            raise ValueError(f"Unrecognized save_freq: {save_freq!r}. ModelCheckpoint supports "
+                             f"save_freq='epoch'.")
         self.filepath = os.fspath(filepath)
         self.monitor = monitor
         self.verbose = verbose
         self.save_best_only = save_best_only
         self.save_weights_only = save_weights_only
+        self.save_freq = save_freq
         self.direction = _improvement_direction(monitor, mode)
         self.best = initial_value_threshold
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-        path = self.filepath.format(epoch=epoch + 1, **logs)
-        if self.save_best_only:
-            value = logs.get(self.monitor)
-            if value is None:
-                import warnings
+        try:
+            path = self.filepath.format(epoch=epoch + 1, **logs)
+        except KeyError as error:
+            raise KeyError(f'Failed to format this callback filepath: "{self.filepath}". '
+                           f"Reason: {error}") from None
+        if self._should_save(epoch, logs, path):
+            if os.path.isdir(path):
+                raise OSError(f"Please specify a non-directory filepath for ModelCheckpoint. "
+                              f"Filepath used is an existing directory: {path}")
+            self.model.save_weights(path)
+            if self.verbose > 0:
+                print(f"\nEpoch {epoch + 1}: finished saving model to {path}")
 
-                warnings.warn(f"Can save best model only with {self.monitor} available.",
-                              stacklevel=2)
-                return
-            if self.best is not None and self.direction * (value - self.best) <= 0:
-                if self.verbose:
-                    print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from "
-                          f"{self.best:.5f}")
-                return
-            if self.verbose:
-                print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best} to "
-                      f"{value:.5f}, saving model to {path}")
-            self.best = value
-        self.model.save_weights(path)
+    def _should_save(self, epoch: int, logs: dict, path: str) -> bool:
+        if not self.save_best_only:
+            if self.verbose > 0:
+                print(f"\nEpoch {epoch + 1}: saving model to {path}")
+            return True
+        value = logs.get(self.monitor)
+        if value is None:
+            warnings.warn(f"Can save best model only with {self.monitor} available.",
+                          stacklevel=2)
+            return True
+        best = "None" if self.best is None else f"{self.best:.5f}"
+        if self.best is not None and self.direction * (value - self.best) <= 0:
+            if self.verbose > 0:
+                print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {best}")
+            return False
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {best} to {value:.5f}, "
+                  f"saving model to {path}")
+        self.best = value
+        return True
 
 
 class CSVLogger(Callback):
-    """Append each epoch's logs to a CSV file (``epoch`` first, then sorted keys)."""
+    """Write each epoch's logs to a CSV file: ``epoch`` first, then the sorted log keys.
+
+    As in Keras, a run without validation still gets the ``val_`` columns (``NA``), so
+    the header reads ``epoch,accuracy,loss,val_accuracy,val_loss`` either way.
+    """
 
     def __init__(self, filename, separator=",", append=False):
         super().__init__()
         self.filename = os.fspath(filename)
-        self.separator = separator
+        self.sep = separator
         self.append = append
         self.keys = None
+        self._file = None
+        self._writer = None
 
     def on_train_begin(self, logs=None):
-        self._has_header = self.append and os.path.exists(self.filename) and \
-            os.path.getsize(self.filename) > 0
-        if not self.append:
-            open(self.filename, "w").close()
+        header = True
+        if self.append and os.path.exists(self.filename):
+            with open(self.filename) as handle:
+                header = not handle.readline()
+        self._close()
+        self._file = open(self.filename, "a" if self.append else "w", newline="")
+        self._header = header
+        self._writer = None
+        self.keys = None
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         if self.keys is None:
             self.keys = sorted(logs)
-        row = io.StringIO()
-        writer = csv.writer(row, delimiter=self.separator, lineterminator="\n")
-        if not self._has_header:
-            writer.writerow(["epoch", *self.keys])
-            self._has_header = True
-        writer.writerow([epoch, *(_plain(logs.get(k, "NA")) for k in self.keys)])
-        with open(self.filename, "a") as handle:
-            handle.write(row.getvalue())
+            if self.keys and not any(k.startswith("val_") for k in self.keys):
+                self.keys += [f"val_{k}" for k in self.keys]
+        if self._writer is None:
+            self._writer = csv.writer(self._file, delimiter=self.sep, lineterminator="\n")
+            if self._header:
+                self._writer.writerow(["epoch", *self.keys])
+        self._writer.writerow([epoch, *(_plain(logs.get(k, "NA")) for k in self.keys)])
+        self._file.flush()
+
+    def on_train_end(self, logs=None):
+        self._close()
+
+    def _close(self) -> None:
+        if self._file is not None and not self._file.closed:
+            self._file.close()
+        self._writer = None
 
 
 def _plain(value):
-    return value.item() if isinstance(value, np.generic) else value
+    if isinstance(value, str):
+        return value
+    if isinstance(value, np.ndarray) and value.ndim:
+        return f"[{', '.join(map(str, value.tolist()))}]"
+    return value.item() if isinstance(value, np.generic | np.ndarray) else value
 
 
 class LambdaCallback(Callback):

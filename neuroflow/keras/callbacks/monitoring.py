@@ -55,7 +55,9 @@ class EarlyStopping(Callback):
         if epoch < self.start_from_epoch:
             return
         if self.restore_best_weights and self.best_weights is None:
+            # Until something improves, the weights seen first are the best.
             self.best_weights = self.model.get_weights()
+            self.best_epoch = epoch
         self.wait += 1
         if self._is_improvement(value, self.best):
             self.best, self.best_epoch = value, epoch
@@ -71,7 +73,8 @@ class EarlyStopping(Callback):
     def on_train_end(self, logs=None):
         if self.stopped_epoch > 0 and self.verbose > 0:
             print(f"Epoch {self.stopped_epoch + 1}: early stopping")
-        if self.restore_best_weights and self.best_weights is not None and self.stopped_epoch:
+        # Keras 3 restores the best weights at the end of training, stopped early or not.
+        if self.restore_best_weights and self.best_weights is not None:
             if self.verbose > 0:
                 print("Restoring model weights from the end of the best epoch: "
                       f"{self.best_epoch + 1}.")
@@ -79,10 +82,18 @@ class EarlyStopping(Callback):
 
 
 class TerminateOnNaN(Callback):
-    """Stop training as soon as the loss becomes NaN or infinite."""
+    """Stop training as soon as the loss becomes NaN or infinite (``raise_error``: raise)."""
 
-    def on_train_batch_end(self, batch, logs=None):
+    def __init__(self, raise_error: bool = False):
+        super().__init__()
+        self.raise_error = raise_error
+
+    def on_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
-        if loss is not None and not math.isfinite(loss):
-            print(f"Batch {batch}: Invalid loss, terminating training")
-            self.model.stop_training = True
+        if loss is None or math.isfinite(loss):
+            return
+        if self.raise_error:
+            raise RuntimeError(f"NaN or Inf loss encountered at batch {batch}. Loss value: "
+                               f"{loss}. Terminating training immediately.")
+        print(f"Batch {batch}: Invalid loss, terminating training")
+        self.model.stop_training = True

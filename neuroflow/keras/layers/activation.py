@@ -5,6 +5,7 @@ from __future__ import annotations
 from neuroflow.keras.layers.base import Layer
 from neuroflow.ops import elementwise as ew
 from neuroflow.ops import nn_ops
+from neuroflow.ops.convert import as_tensor
 
 
 class Softmax(Layer):
@@ -13,11 +14,16 @@ class Softmax(Layer):
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
         self.axis = axis
+        self.built = True
 
     def call(self, inputs, mask=None):
-        if mask is not None:
-            inputs = ew.where(mask, inputs, ew.zeros_like_value(inputs) - 1e9)
-        return nn_ops.softmax(inputs, axis=self.axis)
+        if mask is None:
+            return nn_ops.softmax(inputs, axis=self.axis)
+        # Masked entries get a huge negative logit, then an exact 0 (a fully masked
+        # row is all zeros rather than uniform), as Keras 3 does.
+        keep = ew.cast(as_tensor(mask), inputs.dtype)
+        outputs = nn_ops.softmax(inputs + (1.0 - keep) * -1e9, axis=self.axis)
+        return outputs * keep
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
@@ -40,6 +46,7 @@ class ReLU(Layer):
         self.max_value = max_value
         self.negative_slope = negative_slope
         self.threshold = threshold
+        self.built = True
 
     def call(self, inputs):
         if self.negative_slope == 0 and self.threshold == 0:

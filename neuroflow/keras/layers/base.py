@@ -8,8 +8,10 @@ the math.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
+import warnings
 from collections import defaultdict
 from typing import Any
 
@@ -23,6 +25,14 @@ from neuroflow.util import nest
 from neuroflow.variables import Variable
 
 _name_counts: dict[str, int] = defaultdict(int)
+
+# The `training` flag of the layer call in progress: a layer called without
+# `training=` inside another layer's call inherits it, as in Keras 3.
+_outer_training = None
+# How deep in nested layer calls we are; the outermost call clears the losses
+# added by the previous one (only once some layer has ever added a loss).
+_call_depth = 0
+_losses_added = False
 
 
 def unique_name(base: str) -> str:
@@ -59,9 +69,22 @@ class KerasVariable(Variable):
         self.regularizer = regularizer
         self.constraint = constraint
 
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        # Settable, as in Keras 3: freezing a layer flips its weights' flags.
+        self._trainable = bool(value)
+
     def __repr__(self) -> str:
         return (f"<KerasVariable shape={tuple(self._value.shape)}, dtype={self.dtype.name}, "
                 f"path={self.path}>")
+
+    def __str__(self) -> str:
+        return (f"<Variable path={self.path}, shape={tuple(self._value.shape)}, "
+                f"dtype={self.dtype.name}, value={self.numpy()}>")
 
 
 class Layer:
@@ -82,11 +105,14 @@ class Layer:
             raise TypeError(f"{type(self).__name__} got unexpected keyword argument(s) "
                             f"{sorted(unknown)}.")
         self.name = name or unique_name(snake_case(type(self).__name__))
-        self.trainable = trainable
+        self._trainable = bool(trainable)
         self.dtype = "float32" if dtype is None else str(getattr(dtype, "name", dtype))
+        self._np_dtype = _numpy_dtype(self.dtype)
         self.built = False
         self._trainable_weights: list[KerasVariable] = []
         self._non_trainable_weights: list[KerasVariable] = []
+        self._call_losses: list[Tensor] = []
+        self.activity_regularizer = None
         self._call_takes_training = "training" in inspect.signature(self.call).parameters
         self._build_input_shape = None
         # Keras 2 style `input_shape=` on the first layer of a Sequential model.
@@ -95,6 +121,23 @@ class Layer:
         if "batch_input_shape" in kwargs:
             input_shape = tuple(kwargs["batch_input_shape"])[1:]
         self._declared_input_shape = None if input_shape is None else tuple(input_shape)
+        if input_shape is not None:
+            warnings.warn("Do not pass an `input_shape`/`input_dim` argument to a layer. When "
+                          "using Sequential models, prefer using an `Input(shape)` object as "
+                          "the first layer in the model instead.", UserWarning, stacklevel=3)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        build = cls.__dict__.get("build")
+        if build is not None and not getattr(build, "_marks_built", False):
+            # `layer.build(shape)` called by hand leaves the layer built, as in Keras 3.
+            @functools.wraps(build)
+            def build_and_mark(self, *args, **kwargs):
+                build(self, *args, **kwargs)
+                self.built = True
+
+            build_and_mark._marks_built = True
+            cls.build = build_and_mark
 
     # --- the contract subclasses fill in -------------------------------------------------
     def build(self, input_shape) -> None:
@@ -120,21 +163,40 @@ class Layer:
 
     # --- calling ---------------------------------------------------------------------------
     def __call__(self, inputs, *args, training=None, **kwargs):
+        global _outer_training, _call_depth
         # 1. Convert arrays to tensors of the layer's dtype (Keras autocasts floats).
         inputs = self._convert_inputs(inputs)
         # 2. Build the weights from the first inputs seen.
         if not self.built:
             self._build_from_shape(tuple(_shape_of(inputs)))
-        # 3. Run the math; only layers whose call() takes `training` receive it.
+        if _losses_added and _call_depth == 0:
+            for layer in self._flatten_layers():
+                layer._call_losses = []
+        # 3. Run the math; only layers whose call() takes `training` receive it, and a
+        #    call without it inherits the flag of the call it runs inside.
+        outer = _outer_training
+        if training is None:
+            training = outer
         if self._call_takes_training:
             kwargs["training"] = training
-        return self.call(inputs, *args, **kwargs)
+        _outer_training = training
+        _call_depth += 1
+        try:
+            outputs = self.call(inputs, *args, **kwargs)
+        finally:
+            _outer_training = outer
+            _call_depth -= 1
+        # 4. Activity regularization: a penalty on the outputs, added to the loss by fit.
+        if self.activity_regularizer is not None:
+            self.add_loss(self.activity_regularizer(outputs))
+        return outputs
 
     def _convert_inputs(self, inputs):
         if type(inputs) is Tensor:
-            if inputs._value.dtype.kind == "f" and inputs._value.dtype.name != self.dtype:
-                return ew.cast(inputs, self.dtype)
-            return inputs
+            dtype = inputs._value.dtype
+            if dtype == self._np_dtype or dtype.kind != "f":
+                return inputs
+            return ew.cast(inputs, self.dtype)
         if isinstance(inputs, (list, tuple, dict)):
             return nest.map_structure(self._convert_inputs, inputs)
         tensor = as_tensor(inputs)
@@ -161,27 +223,74 @@ class Layer:
         return weight
 
     @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        """Freeze (``False``) or unfreeze the layer: its weights move between the lists."""
+        value = bool(value)
+        self._trainable = value
+        for weight in self._trainable_weights:
+            weight.trainable = value
+
+    @property
     def trainable_weights(self) -> list[KerasVariable]:
-        return list(self._trainable_weights) if self.trainable else []
+        if not self._trainable:
+            return []
+        return [w for w in self.weights if w.trainable]
 
     @property
     def non_trainable_weights(self) -> list[KerasVariable]:
-        if self.trainable:
-            return list(self._non_trainable_weights)
-        return list(self._trainable_weights) + list(self._non_trainable_weights)
+        if not self._trainable:
+            return self.weights
+        return [w for w in self.weights if not w.trainable]
 
     @property
     def weights(self) -> list[KerasVariable]:
-        return list(self._trainable_weights) + list(self._non_trainable_weights)
+        return self._trainable_weights + self._non_trainable_weights
 
-    trainable_variables = trainable_weights
-    non_trainable_variables = non_trainable_weights
-    variables = weights
+    @property
+    def trainable_variables(self) -> list[KerasVariable]:
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self) -> list[KerasVariable]:
+        return self.non_trainable_weights
+
+    @property
+    def variables(self) -> list[KerasVariable]:
+        return self.weights
+
+    def add_loss(self, loss) -> None:
+        """Add a penalty to the loss ``fit`` minimizes (cleared at each model call)."""
+        global _losses_added
+        _losses_added = True
+        self._call_losses.append(as_tensor(loss))
+
+    def _sublayers(self) -> list[Layer]:
+        """Layers held in attributes (directly or in a list/tuple), in attribute order."""
+        found = []
+        for value in vars(self).values():
+            if isinstance(value, Layer):
+                found.append(value)
+            elif isinstance(value, (list, tuple)):
+                found += [v for v in value if isinstance(v, Layer)]
+        return found
+
+    def _flatten_layers(self) -> list[Layer]:
+        """This layer and every layer inside it, depth first."""
+        out = [self]
+        for layer in self._sublayers():
+            out += layer._flatten_layers()
+        return out
 
     @property
     def losses(self) -> list[Tensor]:
-        """Regularization penalties of this layer's weights, computed now."""
-        return [w.regularizer(w) for w in self.weights if w.regularizer is not None]
+        """Penalties added during the last call, then those of the weights' regularizers."""
+        penalties = list(self._call_losses)
+        penalties += [w.regularizer(w) for w in self.weights if w.regularizer is not None]
+        return penalties
 
     def get_weights(self) -> list[np.ndarray]:
         return [w.numpy() for w in self.weights]
@@ -218,6 +327,13 @@ class Layer:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
 
+def _numpy_dtype(name: str):
+    try:
+        return np.dtype(name)
+    except TypeError:  # a policy name such as "mixed_float16": no fast path
+        return None
+
+
 def _shape_of(inputs) -> tuple:
     if isinstance(inputs, (list, tuple)):
         return _shape_of(inputs[0])
@@ -232,4 +348,5 @@ def check_last_dim(layer: Layer, inputs: Tensor, expected: int, hint: str = "") 
     if not shape or shape[-1] != expected:
         raise InvalidArgumentError(
             f"{type(layer).__name__} {layer.name!r} expected inputs with last dimension "
-            f"{expected}, received inputs of shape {shape}.{hint}")
+            f"{expected} (samples of shape (..., {expected})), but received inputs of shape "
+            f"{shape}: each sample has shape {shape[1:]}.{hint}")

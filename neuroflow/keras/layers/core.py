@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import warnings
 
 from neuroflow.keras.layers.base import Layer, check_last_dim
@@ -12,17 +13,22 @@ from neuroflow.tensor import Tensor
 class InputLayer(Layer):
     """Declares the per-sample input shape of a model (``shape=`` excludes the batch)."""
 
-    def __init__(self, shape=None, batch_size=None, dtype=None, name=None, input_shape=None,
-                 **kwargs):
+    def __init__(self, shape=None, batch_size=None, dtype=None, batch_shape=None, name=None,
+                 input_shape=None, **kwargs):
         if input_shape is not None:
             warnings.warn("Argument `input_shape` is deprecated. Use `shape` instead.",
                           UserWarning, stacklevel=2)
             shape = input_shape if shape is None else shape
+        if batch_shape is not None:
+            if shape is not None:
+                raise ValueError("You cannot pass both `shape` and `batch_shape` at the same "
+                                 "time.")
+            batch_size, shape = batch_shape[0], batch_shape[1:]
         if shape is None:
-            raise ValueError("InputLayer needs `shape`, the shape of one sample, e.g. "
-                             "InputLayer(shape=(28, 28)).")
+            raise ValueError("You must pass a `shape` argument: the shape of one sample, "
+                             "without the batch dimension, e.g. InputLayer(shape=(28, 28)).")
         super().__init__(name=name or None, dtype=dtype, **kwargs)
-        self.shape = tuple(shape)
+        self.shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
         self.batch_size = batch_size
         self.built = True
 
@@ -46,12 +52,15 @@ class KerasInput:
         self.dtype = layer.dtype
 
     def __repr__(self) -> str:
-        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self._keras_history.name}>"
+        return (f"<KerasTensor shape={self.shape}, dtype={self.dtype}, "
+                f"name={self._keras_history.name}>")
 
 
-def Input(shape=None, batch_size=None, dtype=None, name=None):  # noqa: N802 - Keras's name
+def Input(shape=None, batch_size=None, dtype=None, batch_shape=None,  # noqa: N802 - Keras's
+          name=None):
     """``keras.Input``: the input of a model, for ``Sequential([Input(shape), ...])``."""
-    return KerasInput(InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name))
+    return KerasInput(InputLayer(shape=shape, batch_size=batch_size, dtype=dtype,
+                                 batch_shape=batch_shape, name=name))
 
 
 class Dense(Layer):
@@ -64,11 +73,14 @@ class Dense(Layer):
         super().__init__(**kwargs)
         from neuroflow.keras import activations
 
-        if not isinstance(units, int) or units <= 0:
+        if isinstance(units, bool) or not isinstance(units, numbers.Integral) or units <= 0:
             raise ValueError(f"Received an invalid value for `units`, expected a positive "
                              f"integer. Received: units={units!r}")
-        self.units = units
+        from neuroflow.keras import regularizers
+
+        self.units = int(units)
         self.activation = activations.get(activation)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
         self.use_bias = use_bias
         self.kernel_initializer = kernel_initializer
         self.bias_initializer = bias_initializer
@@ -88,10 +100,10 @@ class Dense(Layer):
                                         self.bias_regularizer)
 
     def call(self, inputs: Tensor) -> Tensor:
-        expected = self.kernel.shape[0]
-        if inputs.shape[-1] != expected:
+        expected = self.kernel._value.shape[0]
+        if inputs._value.shape[-1:] != (expected,):
             hint = (" Add a Flatten layer before it to turn each sample into a vector."
-                    if len(inputs.shape) > 2 else "")
+                    if inputs._value.ndim > 2 else "")
             check_last_dim(self, inputs, expected, hint)
         outputs = linalg.matmul(inputs, self.kernel)
         if self.bias is not None:
@@ -102,11 +114,19 @@ class Dense(Layer):
         return (*tuple(input_shape)[:-1], self.units)
 
     def get_config(self) -> dict:
-        from neuroflow.keras import activations
+        from neuroflow.keras import activations, initializers, regularizers
+
+        def ser(module, value):
+            return None if value is None else module.serialize(module.get(value))
 
         return {**super().get_config(), "units": self.units,
                 "activation": activations.serialize(self.activation),
-                "use_bias": self.use_bias}
+                "use_bias": self.use_bias,
+                "kernel_initializer": ser(initializers, self.kernel_initializer),
+                "bias_initializer": ser(initializers, self.bias_initializer),
+                "kernel_regularizer": ser(regularizers, self.kernel_regularizer),
+                "bias_regularizer": ser(regularizers, self.bias_regularizer),
+                "activity_regularizer": ser(regularizers, self.activity_regularizer)}
 
 
 class Activation(Layer):
@@ -117,6 +137,7 @@ class Activation(Layer):
         from neuroflow.keras import activations
 
         self.activation = activations.get(activation)
+        self.built = True
 
     def call(self, inputs):
         return self.activation(inputs)

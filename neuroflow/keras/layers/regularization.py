@@ -17,6 +17,7 @@ class Dropout(Layer):
         self.rate = rate
         self.noise_shape = noise_shape
         self.seed = seed
+        self.built = True
 
     def call(self, inputs, training=None):
         if not training or self.rate == 0:
@@ -33,4 +34,5 @@ class Dropout(Layer):
         return tuple(input_shape)
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed,
+                "noise_shape": self.noise_shape}

@@ -16,13 +16,16 @@ class Flatten(Layer):
         self.data_format = data_format
 
     def call(self, inputs):
-        shape = inputs.shape
+        shape = inputs._value.shape
         if len(shape) == 2:
             return inputs
         if self.data_format == "channels_first" and len(shape) > 2:
             perm = [0, *range(2, len(shape)), 1]
             inputs = shape_ops.transpose(inputs, perm)
         return shape_ops.reshape(inputs, (shape[0], -1))
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "data_format": self.data_format}
 
     def compute_output_shape(self, input_shape):
         rest = input_shape[1:]
@@ -36,6 +39,7 @@ class Reshape(Layer):
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
         self.target_shape = tuple(target_shape)
+        self.built = True
 
     def call(self, inputs):
         sample = inputs.shape[1:]

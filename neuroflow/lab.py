@@ -10,6 +10,7 @@ is the same lab as a notebook.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import time
 from pathlib import Path
@@ -20,32 +21,55 @@ CLASS_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 
 
-def load_and_split(path=None):
+def load_and_split(path=None, quiet: bool = False):
     """The lab's split: the last 5,000 training images are the validation set; scaled to [0, 1]."""
-    import neuroflow as tf
+    from neuroflow.keras.datasets import fashion_mnist
 
-    (x_train_full, y_train_full), (x_test, y_test) = \
-        tf.keras.datasets.fashion_mnist.load_data(path)
+    (x_train_full, y_train_full), (x_test, y_test) = fashion_mnist.load_data(path)
     x_train, y_train = x_train_full[:-5000], y_train_full[:-5000]
     x_valid, y_valid = x_train_full[-5000:], y_train_full[-5000:]
-    print("X_train.shape:", x_train.shape)
-    print("max, min:", (int(np.max(x_train)), int(np.min(x_train))))
+    if not quiet:
+        print("X_train.shape:", x_train.shape)
+        print("max, min:", (int(np.max(x_train)), int(np.min(x_train))))
     x_train, x_valid, x_test = x_train / 255., x_valid / 255., x_test / 255.
     return (x_train, y_train), (x_valid, y_valid), (x_test, y_test)
 
 
-def build_model():
-    """The lab's model, built exactly as the handout does."""
-    from neuroflow.keras import Sequential
-    from neuroflow.keras.layers import Dense, Flatten, InputLayer
-
-    model = Sequential()
-    model.add(InputLayer(shape=[28, 28]))
-    model.add(Flatten())
-    model.add(Dense(100, activation="relu"))
-    model.add(Dense(75, activation="relu"))
-    model.add(Dense(10, activation="softmax"))
+def build_model(tf=None):
+    """The lab's model, built exactly as the handout does, with neuroflow or another ``tf``."""
+    keras = (tf or _framework("neuroflow")).keras
+    model = keras.Sequential()
+    model.add(keras.layers.InputLayer(shape=[28, 28]))
+    model.add(keras.layers.Flatten())
+    model.add(keras.layers.Dense(100, activation="relu"))
+    model.add(keras.layers.Dense(75, activation="relu"))
+    model.add(keras.layers.Dense(10, activation="softmax"))
     return model
+
+
+def _framework(name: str):
+    """The ``tf`` module: neuroflow, or TensorFlow to run the very same lab for comparison."""
+    if name not in ("neuroflow", "tensorflow"):
+        raise ValueError(f"framework must be 'neuroflow' or 'tensorflow', received {name!r}.")
+    return importlib.import_module(name)
+
+
+def _epoch_timer(tf):
+    """A callback recording the wall time of each epoch, validation included."""
+
+    class EpochTimer(tf.keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.seconds: list[float] = []
+            self._start = 0.0
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds.append(time.perf_counter() - self._start)
+
+    return EpochTimer()
 
 
 def _pyplot():
@@ -113,32 +137,43 @@ def save_curves(history: dict, out: Path) -> Path | None:
     return path
 
 
-def run(epochs: int = 30, seed: int | None = None, out: str | Path = "lab-output",
-        data_path=None, verbose="auto") -> dict:
-    """Run the whole lab; returns the history and the test results."""
-    import neuroflow as tf
+def run(epochs: int = 30, seed: int | None = None, out: str | Path | None = "lab-output",
+        data_path=None, verbose="auto", quiet: bool = False,
+        framework: str = "neuroflow") -> dict:
+    """Run the whole lab and return what it measured.
 
+    ``out=None`` skips the pictures; ``quiet`` prints only the training progress (as
+    ``verbose`` asks); ``framework="tensorflow"`` runs the same code with TensorFlow.
+    The result holds ``history`` (per-epoch logs), ``test_loss``, ``test_accuracy``,
+    ``seconds`` (the whole ``fit``), ``epoch_seconds`` (each epoch, validation included),
+    ``pictures`` (the PNG files written) and the trained ``model``.
+    """
+    tf = _framework(framework)
+    say = (lambda *args: None) if quiet else print
     if seed is not None:
         tf.keras.utils.set_random_seed(seed)
-    out = Path(out)
-    (x_train, y_train), (x_valid, y_valid), (x_test, y_test) = load_and_split(data_path)
-    pictures = save_pictures(x_train, y_train, out)
-    model = build_model()
-    model.summary()
+    (x_train, y_train), (x_valid, y_valid), (x_test, y_test) = load_and_split(data_path, quiet)
+    pictures = [] if out is None else save_pictures(x_train, y_train, Path(out))
+    model = build_model(tf)
+    if not quiet:
+        model.summary()
     model.compile(loss="sparse_categorical_crossentropy", optimizer="sgd", metrics=["accuracy"])
+    timer = _epoch_timer(tf)
     start = time.perf_counter()
     history = model.fit(x_train, y_train, epochs=epochs, validation_data=(x_valid, y_valid),
-                        verbose=verbose)
+                        verbose=verbose, callbacks=[timer])
     seconds = time.perf_counter() - start
     test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=verbose)
-    curves = save_curves(history.history, out)
-    print(f"test accuracy: {test_accuracy:.4f}, test loss: {test_loss:.4f}")
-    print(f"training time: {seconds:.1f} s ({seconds / max(epochs, 1):.2f} s per epoch)")
-    for picture in [*pictures, curves]:
-        if picture is not None:
-            print(f"saved {picture}")
-    return {"history": history.history, "test_loss": test_loss,
-            "test_accuracy": test_accuracy, "seconds": seconds, "model": model}
+    if out is not None:
+        curves = save_curves(history.history, Path(out))
+        pictures += [] if curves is None else [curves]
+    say(f"test accuracy: {test_accuracy:.4f}, test loss: {test_loss:.4f}")
+    say(f"training time: {seconds:.1f} s ({seconds / max(epochs, 1):.2f} s per epoch)")
+    for picture in pictures:
+        say(f"saved {picture}")
+    return {"history": history.history, "test_loss": float(test_loss),
+            "test_accuracy": float(test_accuracy), "seconds": seconds,
+            "epoch_seconds": timer.seconds, "pictures": pictures, "model": model}
 
 
 def main(argv=None) -> int:
@@ -149,7 +184,14 @@ def main(argv=None) -> int:
     parser.add_argument("--data", default=None,
                         help="folder holding the four Fashion-MNIST .gz files")
     parser.add_argument("--verbose", default="auto", help="0, 1, 2 or auto (as in Keras)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="print only the training progress and the test results")
+    parser.add_argument("--framework", default="neuroflow", choices=["neuroflow", "tensorflow"],
+                        help="run the same lab with TensorFlow, for comparison")
     args = parser.parse_args(argv)
     verbose = args.verbose if args.verbose == "auto" else int(args.verbose)
-    run(args.epochs, args.seed, args.out, args.data, verbose)
+    result = run(args.epochs, args.seed, args.out, args.data, verbose, quiet=args.quiet,
+                 framework=args.framework)
+    if args.quiet:
+        print(f"test accuracy: {result['test_accuracy']:.4f}")
     return 0

@@ -36,7 +36,7 @@ _BINARY_UFUNCS = {
 }
 # Ops whose emitted call accepts ``out=`` (the memory planner may give them a buffer).
 OUT_CAPABLE = set(_UNARY_UFUNCS) | set(_BINARY_UFUNCS) | {
-    "matmul", "relu", "relu_grad", "fused_elementwise", "dense", "cast"}
+    "matmul", "relu", "relu_grad", "fused_elementwise", "dense", "cast", "reduce_sum"}
 # Ops whose output may share memory with their first input (views).
 VIEW_OPS = {"reshape", "transpose", "getitem", "broadcast_to", "identity", "stop_gradient",
             "read_variable"}
@@ -179,9 +179,18 @@ def _relu_grad(em, node, args):
 
 
 def _reduce_sum(em, node, args):
+    # np.add.reduce, not np.sum: the same C loop without np.sum's Python wrapper.
     a = node.attrs
-    return (f"np.sum({args[0]}, axis={a['axes']!r}, keepdims={a['keepdims']!r}, "
-            f"dtype={_dtype_text(node.output.dtype)})")
+    return (f"np.add.reduce({args[0]}, axis={a['axes']!r}, "
+            f"dtype={_dtype_text(node.output.dtype)}, keepdims={a['keepdims']!r}"
+            f"{em.out(node)})")
+
+
+def _argmax(em, node, args):
+    found = f"np.argmax({args[0]}, axis={node.attrs['axis']!r})"
+    if node.output.dtype == np.dtype(np.intp):
+        return found
+    return f"{found}.astype({_dtype_text(node.output.dtype)})"
 
 
 def _cast(em, node, args):
@@ -216,7 +225,7 @@ _SPECIAL: dict[str, Callable] = {
     "matmul": _matmul, "reshape": _reshape, "transpose": _transpose,
     "broadcast_to": _broadcast_to, "getitem": _getitem, "identity": _passthrough,
     "stop_gradient": _passthrough, "relu": _relu, "relu_grad": _relu_grad,
-    "reduce_sum": _reduce_sum, "cast": _cast, "where": _where,
+    "reduce_sum": _reduce_sum, "argmax": _argmax, "cast": _cast, "where": _where,
     "fused_elementwise": _fused_elementwise, "dense": _dense,
 }
 

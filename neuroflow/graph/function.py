@@ -41,6 +41,7 @@ from neuroflow.graph.ir import Graph, Value
 from neuroflow.graph.passes.memory import MemoryPlan
 from neuroflow.graph.trace import Tracer, tracing
 from neuroflow.ops.registry import recording
+from neuroflow.ops.shape_ops import DYNAMIC_SHAPE_OPS
 from neuroflow.tensor import Tensor, convert_to_tensor
 from neuroflow.util import nest
 
@@ -207,6 +208,24 @@ class Function:
             self._last = concrete
             return result
         return self._trace(call, reason="a data-dependent shape")
+
+    def compiled_code(self, *tensors: Tensor):
+        """The generated function for calls like ``self(*tensors)``, to call with arrays.
+
+        For hot loops (Keras steps) that call with the same shapes many times: it skips
+        matching the signature on every call. None when the call would not run the plain
+        compiled code (not traced yet, eager mode, data-dependent shapes).
+        """
+        if settings.run_functions_eagerly or recording.tracer is not None or _taping():
+            return None
+        call = self._bind(tensors, {})
+        variants = self._concrete.get(call.key)
+        if not call.on_host or not variants or len(variants) != 1:
+            return None
+        concrete = variants[0]
+        if any(node.op in DYNAMIC_SHAPE_OPS for node in concrete.optimized.nodes):
+            return None
+        return concrete._compiled
 
     # --- arguments ------------------------------------------------------------------------------
     def _bind(self, args: tuple, kwargs: dict) -> _Call:

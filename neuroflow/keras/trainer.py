@@ -4,9 +4,13 @@
 forward under a GradientTape, loss, gradients, optimizer update, metric
 update. ``fit`` wraps it in epochs, batches, validation and callbacks.
 
-The loop is eager and runs once per batch (1,719 times per epoch on the
-reference lab), so it avoids per-step work nobody reads: metric results are
-turned into Python floats only when a callback asks for them.
+Steps run compiled by default: ``_train_batch``, ``_test_batch`` and the forward
+pass of ``predict`` are wrapped in ``tf.function`` (one trace per batch shape,
+so the last, smaller batch of an epoch costs one extra trace);
+``compile(run_eagerly=True)`` runs them eagerly. The loop runs once per batch
+(1,719 times per epoch on the reference lab), so it avoids per-step work nobody
+reads: metric results become Python floats only when a callback asks for them.
+Steps run with ``settings.step_blas_threads`` BLAS threads (see backend/blas.py).
 """
 
 from __future__ import annotations
@@ -14,6 +18,9 @@ from __future__ import annotations
 import numpy as np
 
 from neuroflow.autodiff import GradientTape
+from neuroflow.backend import blas
+from neuroflow.config import settings
+from neuroflow.graph import function
 from neuroflow.keras import callbacks as callbacks_module
 from neuroflow.keras import data_adapter
 from neuroflow.keras import losses as losses_module
@@ -50,6 +57,37 @@ class Trainer:
         self.run_eagerly = bool(run_eagerly)
         self.compiled = True
         self._sorted_metrics = sorted(self.metrics, key=lambda m: m.name)
+        self._step_functions: dict = {}
+
+    def _step(self, name: str):
+        """The step ``name`` (``_train_batch``, ``_test_batch``) taking a batch tuple
+        ``(x, y, sample_weight)``: compiled unless the model runs eagerly."""
+        eager = getattr(self, name)
+        if getattr(self, "run_eagerly", False) or settings.run_functions_eagerly:
+            return eager
+        functions = self.__dict__.setdefault("_step_functions", {})
+        run = functions.get(name)
+        if run is None:
+            # The compiled function takes the batch's tensors as separate arguments:
+            # a flat list of tensors is the cheapest call signature to match.
+            compiled = function(lambda *batch: eager(tuple(batch) + (None,) * (3 - len(batch))),
+                                name=f"{self.name}_{name.strip('_')}")
+
+            def run(batch):
+                return compiled(*batch) if batch[-1] is not None else compiled(*batch[:-1])
+
+            run.compiled = compiled
+            functions[name] = run
+        return run
+
+    def _predict_function(self):
+        """The forward pass for ``predict``: compiled unless the model runs eagerly."""
+        if getattr(self, "run_eagerly", False) or settings.run_functions_eagerly:
+            return self._predict_batch
+        functions = self.__dict__.setdefault("_step_functions", {})
+        if "predict" not in functions:
+            functions["predict"] = function(self._predict_batch, name=f"{self.name}_predict")
+        return functions["predict"]
 
     @property
     def metrics(self) -> list:
@@ -121,6 +159,9 @@ class Trainer:
         self.optimizer.apply_gradients(zip(gradients, weights))
         self._update_metrics(loss, y, y_pred, sample_weight, x)
 
+    def _predict_batch(self, x):
+        return self(x, training=False)
+
     def _test_batch(self, data) -> None:
         x, y, sample_weight = data
         y_pred = self(x, training=False)
@@ -168,6 +209,14 @@ class Trainer:
         steps = steps_per_epoch if steps_per_epoch is not None else train.num_batches(batch_size)
         callback_list = self._callbacks_for(callbacks, verbose, True, epochs=epochs, steps=steps)
         self.stop_training = False
+        with blas.threads(settings.step_blas_threads):
+            return self._fit_epochs(train, val, batch_size, epochs, initial_epoch, shuffle,
+                                    steps_per_epoch, validation_steps, validation_batch_size,
+                                    validation_freq, callback_list)
+
+    def _fit_epochs(self, train, val, batch_size, epochs, initial_epoch, shuffle,
+                    steps_per_epoch, validation_steps, validation_batch_size, validation_freq,
+                    callback_list):
         callback_list.on_train_begin()
         logs: dict = {}
         for epoch in range(initial_epoch, epochs):
@@ -189,8 +238,15 @@ class Trainer:
         begin = callback_list.wants("on_train_batch_begin")
         end = callback_list.wants("on_train_batch_end")
         custom = self._custom("train_step")
+        train_batch = self._step("_train_batch")
         logs = None
-        batches = data.batches(batch_size, shuffle=bool(shuffle) and shuffle != "batch")
+        shuffle = bool(shuffle) and shuffle != "batch"
+        if not custom and hasattr(train_batch, "compiled") and \
+                isinstance(data, data_adapter.ArrayData) and data.plain:
+            batches = _FastSteps(train_batch.compiled, data.array_batches(batch_size, shuffle))
+            train_batch = batches.run
+        else:
+            batches = data.batches(batch_size, shuffle=shuffle)
         for step, batch in enumerate(batches):
             if steps_per_epoch is not None and step >= steps_per_epoch:
                 break
@@ -199,7 +255,7 @@ class Trainer:
             if custom:
                 logs = self.train_step(batch)
             else:
-                self._train_batch(batch)
+                train_batch(batch)
             if end:
                 callback_list.batch_end("on_train_batch_end", step, logs)
             if self.stop_training:
@@ -224,7 +280,8 @@ class Trainer:
         self._check_data(data, "evaluate")
         callback_list = self._callbacks_for(
             callbacks, verbose, False, epochs=1, steps=steps or data.num_batches(batch_size))
-        logs = self._evaluate_batches(data, batch_size, steps, callback_list)
+        with blas.threads(settings.step_blas_threads):
+            logs = self._evaluate_batches(data, batch_size, steps, callback_list)
         return logs if return_dict else self._flatten_in_order(logs)
 
     def _evaluate_batches(self, data, batch_size, steps, callback_list) -> dict:
@@ -233,6 +290,7 @@ class Trainer:
         begin = callback_list.wants("on_test_batch_begin")
         end = callback_list.wants("on_test_batch_end")
         custom = self._custom("test_step")
+        test_batch = self._step("_test_batch")
         logs = None
         for step, batch in enumerate(data.batches(batch_size, shuffle=False)):
             if steps is not None and step >= steps:
@@ -242,7 +300,7 @@ class Trainer:
             if custom:
                 logs = self.test_step(batch)
             else:
-                self._test_batch(batch)
+                test_batch(batch)
             if end:
                 callback_list.batch_end("on_test_batch_end", step, logs)
         logs = pythonify_logs(logs) if custom else self.get_metrics_result()
@@ -260,18 +318,34 @@ class Trainer:
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Model outputs for ``x``, batch by batch, as one NumPy array."""
         batch_size = _check_batch_size(batch_size, x)
+        if verbose == 0 and callbacks is None and steps is None and isinstance(x, np.ndarray) \
+                and 0 < len(x) <= (batch_size or 32) and not self._custom("predict_step"):
+            return self._predict_small(x)
+        with blas.threads(settings.step_blas_threads):
+            return self._predict_batches(x, batch_size, verbose, steps, callbacks)
+
+    def _predict_small(self, x: np.ndarray) -> np.ndarray:
+        """One batch, no progress bar, no callbacks: straight to the compiled forward pass."""
+        data = data_adapter.ArrayData(x, what="predict")
+        (batch, _, _), = data.batches(len(x), shuffle=False)
+        return self._predict_function()(batch).numpy()
+
+    def _predict_batches(self, x, batch_size, verbose, steps, callbacks):
         data = data_adapter.adapt(x, None, None, "predict")
         callback_list = self._callbacks_for(
             callbacks, verbose, False, epochs=1, steps=steps or data.num_batches(batch_size))
         callback_list.on_predict_begin()
         begin = callback_list.wants("on_predict_batch_begin")
+        custom = self._custom("predict_step")
+        predict_batch = self._predict_function()
         outputs = []
         for step, batch in enumerate(data.batches(batch_size, shuffle=False)):
             if steps is not None and step >= steps:
                 break
             if begin:
                 callback_list.on_predict_batch_begin(step)
-            outputs.append(self.predict_step(batch).numpy())
+            result = self.predict_step(batch) if custom else predict_batch(batch[0])
+            outputs.append(result.numpy())
             callback_list.on_predict_batch_end(step, {"outputs": outputs[-1]})
         callback_list.on_predict_end()
         if not outputs:
@@ -314,6 +388,34 @@ class Trainer:
         check = getattr(self, "_check_training_data", None)
         if check is not None:
             check(data.x, data.y, self.loss)
+
+
+class _FastSteps:
+    """Batches of plain arrays run straight through a step's generated code.
+
+    The first batch of each shape goes through the compiled ``Function`` (which
+    traces it if needed); later batches of that shape call the generated code with
+    the arrays directly, skipping argument matching on every step.
+    """
+
+    def __init__(self, compiled, array_batches):
+        self.compiled = compiled
+        self.array_batches = array_batches
+        self.code = None
+        self.shapes = None
+
+    def __iter__(self):
+        return iter(self.array_batches)
+
+    def run(self, batch) -> None:
+        arrays = [a for a in batch if a is not None]
+        shapes = [a.shape for a in arrays]
+        if self.code is not None and shapes == self.shapes:
+            self.code(*arrays)
+            return
+        tensors = [Tensor(a) for a in arrays]
+        self.compiled(*tensors)
+        self.code, self.shapes = self.compiled.compiled_code(*tensors), shapes
 
 
 def _as_list(value) -> list:

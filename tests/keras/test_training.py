@@ -192,7 +192,7 @@ def test_history_epochs_params_and_initial_epoch():
 def test_default_batch_size_is_32_and_shuffle_covers_every_sample():
     recorder = Recorder()
     model = Sequential([layers.Input((1,)), recorder, layers.Dense(1)])
-    model.compile("sgd", "mse")
+    model.compile("sgd", "mse", run_eagerly=True)  # the recorder reads values eagerly
     x = np.arange(70, dtype="float32").reshape(70, 1)
     history = model.fit(x, np.zeros(70), epochs=2, verbose=0)
     assert history.params["steps"] == math.ceil(70 / 32)
@@ -212,7 +212,7 @@ def test_default_batch_size_is_32_and_shuffle_covers_every_sample():
 def test_fit_trains_with_training_true_and_evaluate_predict_without():
     recorder = Recorder()
     model = Sequential([layers.Input((4,)), recorder, layers.Dense(3, activation="softmax")])
-    model.compile("sgd", "sparse_categorical_crossentropy")
+    model.compile("sgd", "sparse_categorical_crossentropy", run_eagerly=True)
     model.fit(FEATURES, LABELS, batch_size=20, verbose=0, validation_data=(FEATURES, LABELS))
     assert [t for _, t in recorder.seen] == [True, True, False, False]
     recorder.seen.clear()
@@ -390,3 +390,43 @@ def test_lab_model_learns_fashion_mnist_subset():
     assert history.params["steps"] == 157
     assert history.history["loss"][1] < history.history["loss"][0]
     assert history.history["val_accuracy"][-1] > 0.65  # chance is 0.1
+
+
+# --- compiled steps -------------------------------------------------------------------------------
+
+
+def _two_layer(run_eagerly):
+    tf.keras.utils.set_random_seed(3)
+    model = Sequential([layers.Input((4,)), layers.Dense(8, activation="relu"),
+                        layers.Dense(3, activation="softmax")])
+    model.compile("sgd", "sparse_categorical_crossentropy", metrics=["accuracy"],
+                  run_eagerly=run_eagerly)
+    return model
+
+
+def test_compiled_fit_matches_eager_fit():
+    """fit runs compiled steps by default; they give what the eager steps give."""
+    results = []
+    for eager in (True, False):
+        model = _two_layer(eager)
+        history = model.fit(FEATURES, LABELS, batch_size=7, epochs=3, verbose=0,
+                            validation_data=(FEATURES, LABELS))
+        results.append((model.get_weights(), history.history,
+                        model.evaluate(FEATURES, LABELS, verbose=0),
+                        model.predict(FEATURES, verbose=0)))
+    (w_eager, h_eager, e_eager, p_eager), (w_comp, h_comp, e_comp, p_comp) = results
+    for a, b in zip(w_eager, w_comp):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    for key in h_eager:
+        np.testing.assert_allclose(h_eager[key], h_comp[key], rtol=1e-5)
+    np.testing.assert_allclose(e_eager, e_comp, rtol=1e-5)
+    np.testing.assert_allclose(p_eager, p_comp, rtol=1e-5, atol=1e-7)
+
+
+def test_last_smaller_batch_costs_one_extra_trace():
+    model = _two_layer(False)
+    model.fit(FEATURES, LABELS, batch_size=7, epochs=2, verbose=0)  # 40 = 5 x 7 + 5
+    step = model._step_functions["_train_batch"].compiled
+    assert step.experimental_get_tracing_count() == 2
+    model.fit(FEATURES, LABELS, batch_size=7, epochs=1, verbose=0)
+    assert step.experimental_get_tracing_count() == 2

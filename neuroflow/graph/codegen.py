@@ -186,6 +186,15 @@ def _reduce_sum(em, node, args):
             f"{em.out(node)})")
 
 
+def _reduce_extremum(em, node, args):
+    a = node.attrs
+    if 0 in node.inputs[0].shape:  # empty: the primitive knows TF's -inf/+inf answer
+        return f"{em.bind('P_' + node.op + '_', node.primitive.forward)}(np, {args[0]}, **" \
+               f"{em.bind('A', node.attrs)})"
+    ufunc = "np.maximum" if node.op == "reduce_max" else "np.minimum"
+    return f"{ufunc}.reduce({args[0]}, axis={a['axes']!r}, keepdims={a['keepdims']!r})"
+
+
 def _argmax(em, node, args):
     found = f"np.argmax({args[0]}, axis={node.attrs['axis']!r})"
     if node.output.dtype == np.dtype(np.intp):
@@ -225,7 +234,8 @@ _SPECIAL: dict[str, Callable] = {
     "matmul": _matmul, "reshape": _reshape, "transpose": _transpose,
     "broadcast_to": _broadcast_to, "getitem": _getitem, "identity": _passthrough,
     "stop_gradient": _passthrough, "relu": _relu, "relu_grad": _relu_grad,
-    "reduce_sum": _reduce_sum, "argmax": _argmax, "cast": _cast, "where": _where,
+    "reduce_sum": _reduce_sum, "reduce_max": _reduce_extremum,
+    "reduce_min": _reduce_extremum, "argmax": _argmax, "cast": _cast, "where": _where,
     "fused_elementwise": _fused_elementwise, "dense": _dense,
 }
 

@@ -29,7 +29,8 @@ def _to_numpy(value):
     return np.asarray(value)
 
 
-def _check_finite(array: np.ndarray, label: str, what: str) -> None:
+def check_finite(array: np.ndarray, label: str, what: str) -> None:
+    """Raise if a float array holds NaN or infinite values, naming the first bad sample."""
     # A sum is NaN or infinite if any element is, and needs no array-sized temporary
     # (np.isfinite(x).all() would allocate one, 43 MB for the lab's training set).
     if array.dtype.kind != "f" or np.isfinite(np.add.reduce(array, axis=None)):
@@ -75,7 +76,7 @@ class ArrayData:
                              f"with {self.size} samples.")
         for label, value in (("input data", self.x), ("labels", self.y)):
             for array in nest.flatten(value) if value is not None else []:
-                _check_finite(array, label, what)
+                check_finite(array, label, what)
 
     def split(self, fraction: float) -> tuple[ArrayData, ArrayData]:
         """Keras's ``validation_split``: the last ``fraction`` of samples, before shuffling."""

@@ -58,6 +58,7 @@ class Trainer:
         self.compiled = True
         self._sorted_metrics = sorted(self.metrics, key=lambda m: m.name)
         self._step_functions: dict = {}
+        self.__dict__.pop("_predict_code", None)
 
     def _step(self, name: str):
         """The step ``name`` (``_train_batch``, ``_test_batch``) taking a batch tuple
@@ -325,10 +326,23 @@ class Trainer:
             return self._predict_batches(x, batch_size, verbose, steps, callbacks)
 
     def _predict_small(self, x: np.ndarray) -> np.ndarray:
-        """One batch, no progress bar, no callbacks: straight to the compiled forward pass."""
-        data = data_adapter.ArrayData(x, what="predict")
-        (batch, _, _), = data.batches(len(x), shuffle=False)
-        return self._predict_function()(batch).numpy()
+        """One batch, no progress bar, no callbacks: straight to the compiled forward pass.
+
+        The latency of ``predict`` on one sample is mostly overhead, so this path keeps
+        the generated code of the last input shape and calls it with the array itself.
+        """
+        data_adapter.check_finite(x, "input data", "predict")
+        if x.dtype.kind in "fiub" and x.dtype != np.float32:
+            x = x.astype(np.float32)
+        cached = self.__dict__.get("_predict_code")
+        if cached is not None and cached[0] == x.shape:
+            return cached[1](x)[0]
+        predict = self._predict_function()
+        tensor = Tensor(x)
+        result = predict(tensor).numpy()
+        code = getattr(predict, "compiled_code", lambda *a: None)(tensor)
+        self.__dict__["_predict_code"] = (x.shape, code) if code is not None else None
+        return result
 
     def _predict_batches(self, x, batch_size, verbose, steps, callbacks):
         data = data_adapter.adapt(x, None, None, "predict")

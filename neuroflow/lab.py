@@ -4,7 +4,8 @@ Runs the student's lab exactly as written for TensorFlow, with neuroflow in its
 place: load the data, look at it, build and train the model, evaluate it, and
 save the pictures (the first image, a 4x5 grid of samples, training curves).
 ``neuroflow lab`` runs it from the command line; ``examples/fashion_mnist_lab.ipynb``
-is the same lab as a notebook.
+is the same lab as a notebook. ``--framework tensorflow`` runs this very code with
+TensorFlow (where it is installed), which ``bench/lab_vs_tensorflow.py`` uses to compare.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -78,11 +80,18 @@ def _pyplot():
         import matplotlib
     except ImportError:
         return None
-    if not os.environ.get("DISPLAY") and "ipykernel" not in __import__("sys").modules:
+    if not os.environ.get("DISPLAY") and not _in_kernel():
         matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def _in_kernel() -> bool:
+    """Whether this runs inside a Jupyter kernel (merely importing ipykernel is not enough)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if hasattr(ipython, "get_ipython") else None
+    return getattr(shell, "kernel", None) is not None
 
 
 def save_pictures(x_train, y_train, out: Path) -> list[Path]:

@@ -342,8 +342,16 @@ def test_early_stop_leaves_the_rest_of_the_bar_blank_in_files() -> None:
 
 
 def test_detects_jupyter(monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    shell = types.SimpleNamespace(kernel=object())
+    fake_ipython = types.SimpleNamespace(get_ipython=lambda: shell)
     monkeypatch.setitem(sys.modules, "ipykernel", object())
+    monkeypatch.setitem(sys.modules, "IPython", fake_ipython)
     assert Progbar(10, stream=io.StringIO()).dynamic
+    # ipykernel imported by a tool (e.g. running a notebook) is not a running kernel.
+    monkeypatch.setattr(shell, "kernel", None)
+    assert not Progbar(10, stream=io.StringIO()).dynamic
     monkeypatch.delitem(sys.modules, "ipykernel")
     assert not Progbar(10, stream=io.StringIO()).dynamic
     assert Progbar(10, stream=FakeTerminal()).dynamic

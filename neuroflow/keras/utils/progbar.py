@@ -74,13 +74,22 @@ def _format_value(value: Any) -> str:
     return f"{number:.4e}"
 
 
+def _in_kernel() -> bool:
+    """Whether this process is a running Jupyter kernel (not merely one that imported it)."""
+    if "ipykernel" not in sys.modules:
+        return False
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if hasattr(ipython, "get_ipython") else None
+    return getattr(shell, "kernel", None) is not None
+
+
 def _is_dynamic(stream: TextIO) -> bool:
     """Whether the line can be redrawn in place on ``stream``.
 
     True on a terminal, and inside an IPython/Jupyter kernel whose output
     widget understands ``\\r`` although its stream is not a tty.
     """
-    if "ipykernel" in sys.modules:
+    if _in_kernel():
         return True
     isatty = getattr(stream, "isatty", None)
     try:

@@ -9,7 +9,8 @@ so they do not compete for the two cores. TensorFlow and PyTorch run under the
 Python named by NEUROFLOW_PEER_PYTHON (a separate virtual environment where
 ``pip install tensorflow-cpu==2.21.0 torch==2.13.0`` was run); a peer that is not
 installed there is skipped with a note. The NumPy baseline is the hand-written
-loop in numpy_loop.py, run with one BLAS thread (its fastest setting here).
+loop in numpy_loop.py, run twice: as written (NumPy's default BLAS threads) and
+with OPENBLAS_NUM_THREADS=1 (its fastest setting on this 2-core machine).
 """
 
 from __future__ import annotations
@@ -108,15 +109,17 @@ def micro(pythons: dict) -> None:
 def lab(pythons: dict, epochs: int, warmup: int) -> None:
     rows = []
     results = {}
-    for framework in ("neuroflow", "numpy", "torch", "tensorflow"):
+    runs = (("neuroflow", "neuroflow", None), ("numpy", "numpy", None),
+            ("numpy 1 thread", "numpy", {"OPENBLAS_NUM_THREADS": "1"}),
+            ("torch", "torch", None), ("tensorflow", "tensorflow", None))
+    for label, framework, env in runs:
         python = pythons.get(framework)
         if python is None:
             continue
-        env = {"OPENBLAS_NUM_THREADS": "1"} if framework == "numpy" else None
         result = run_worker(python, "lab", framework, "--epochs", str(epochs),
                             "--warmup", str(warmup), env=env)
         if result:
-            results[framework] = result
+            results[label] = result
     mine = results.get("neuroflow")
     for framework, r in results.items():
         epoch = r["seconds_per_epoch"]

@@ -93,14 +93,19 @@ def _reduce_prod_vjp(ctx, g):
     return (g * others,)
 
 
-@primitive("cumsum")
-def _cumsum(xp, x, axis, exclusive, reverse):
+def _scan(xp, x, accumulate, identity, axis, exclusive, reverse):
+    """Cumulative ``accumulate`` along ``axis``, optionally exclusive and/or reversed."""
     if reverse:
         x = xp.flip(x, axis)
-    out = xp.cumsum(x, axis=axis, dtype=x.dtype)
+    out = accumulate(x, axis=axis, dtype=x.dtype)
     if exclusive:
-        out = _shift(xp, out, axis, 0)
+        out = _shift(xp, out, axis, identity)
     return xp.flip(out, axis) if reverse else out
+
+
+@primitive("cumsum")
+def _cumsum(xp, x, axis, exclusive, reverse):
+    return _scan(xp, x, xp.cumsum, 0, axis, exclusive, reverse)
 
 
 @_cumsum.defvjp
@@ -111,12 +116,7 @@ def _cumsum_vjp(ctx, g):
 
 @primitive("cumprod", save_inputs=True, save_output=True)
 def _cumprod(xp, x, axis, exclusive, reverse):
-    if reverse:
-        x = xp.flip(x, axis)
-    out = xp.cumprod(x, axis=axis, dtype=x.dtype)
-    if exclusive:
-        out = _shift(xp, out, axis, 1)
-    return xp.flip(out, axis) if reverse else out
+    return _scan(xp, x, xp.cumprod, 1, axis, exclusive, reverse)
 
 
 @_cumprod.defvjp

@@ -182,7 +182,9 @@ def _exp_vjp(ctx, g):
 
 @primitive("log", save_inputs=True)
 def _log(xp, x):
-    return xp.log(x)
+    # log(0) = -inf and log(-1) = nan, silently, as in TensorFlow (NumPy would warn).
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return xp.log(x)
 
 
 @_log.defvjp

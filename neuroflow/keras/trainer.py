@@ -242,12 +242,7 @@ class Trainer:
         train_batch = self._step("_train_batch")
         logs = None
         shuffle = bool(shuffle) and shuffle != "batch"
-        if not custom and hasattr(train_batch, "compiled") and \
-                isinstance(data, data_adapter.ArrayData) and data.plain:
-            batches = _FastSteps(train_batch.compiled, data.array_batches(batch_size, shuffle))
-            train_batch = batches.run
-        else:
-            batches = data.batches(batch_size, shuffle=shuffle)
+        batches, train_batch = _batches_and_step(data, batch_size, shuffle, train_batch, custom)
         for step, batch in enumerate(batches):
             if steps_per_epoch is not None and step >= steps_per_epoch:
                 break
@@ -293,7 +288,8 @@ class Trainer:
         custom = self._custom("test_step")
         test_batch = self._step("_test_batch")
         logs = None
-        for step, batch in enumerate(data.batches(batch_size, shuffle=False)):
+        batches, test_batch = _batches_and_step(data, batch_size, False, test_batch, custom)
+        for step, batch in enumerate(batches):
             if steps is not None and step >= steps:
                 break
             if begin:
@@ -402,6 +398,20 @@ class Trainer:
         check = getattr(self, "_check_training_data", None)
         if check is not None:
             check(data.x, data.y, self.loss)
+
+
+def _batches_and_step(data, batch_size: int, shuffle: bool, step, custom: bool):
+    """The batches to run and the function to run each through.
+
+    Plain arrays with a compiled step take the fast path: NumPy batches straight into
+    the step's generated code (:class:`_FastSteps`). Anything else (datasets, nested
+    inputs, eager or user-written steps) gets tensor batches for ``step``.
+    """
+    if not custom and hasattr(step, "compiled") and \
+            isinstance(data, data_adapter.ArrayData) and data.plain:
+        batches = _FastSteps(step.compiled, data.array_batches(batch_size, shuffle))
+        return batches, batches.run
+    return data.batches(batch_size, shuffle=shuffle), step
 
 
 class _FastSteps:

@@ -126,14 +126,45 @@ def lab(pythons: dict, epochs: int, warmup: int) -> None:
         vs = f"{epoch / mine['seconds_per_epoch']:.2f}x" if mine else "-"
         mem = f"{r['peak_mb']:.0f} MB"
         mem_vs = f"{r['peak_mb'] / mine['peak_mb']:.2f}x" if mine else "-"
+        added = f"{r['peak_mb'] - r['data_peak_mb']:.0f} MB"
         val = r["final"].get("val_accuracy")
         rows.append((framework, f"{epoch:.3f} s", vs, us(r["predict_one"]),
-                     f"{r['predict_10000'] * 1e3:.0f} ms", mem, mem_vs,
+                     f"{r['predict_10000'] * 1e3:.0f} ms", mem, mem_vs, added,
                      f"{val:.4f}" if val is not None else "-"))
     table(f"Lab workload: 55,000 x 784, batch 32, 5,000 validation; median of {epochs} epochs "
           f"after {warmup} warm-up (ratio = framework / neuroflow)", rows,
           ("framework", "s/epoch", "vs nf", "predict 1", "predict 10k", "peak mem",
-           "vs nf", "val acc"))
+           "vs nf", "above data", "val acc"))
+    if mine:
+        targets(results)
+
+
+def targets(results: dict) -> None:
+    """The graph-mode issue's targets, checked against this run's figures."""
+    mine = results["neuroflow"]
+    epoch = mine["seconds_per_epoch"]
+    checks = []
+    for label, peer, limit in (("epoch <= 0.8x the NumPy loop", "numpy", 0.8),
+                               ("epoch <= 0.8x the NumPy loop, 1 BLAS thread",
+                                "numpy 1 thread", 0.8)):
+        if peer in results:
+            ratio = epoch / results[peer]["seconds_per_epoch"]
+            checks.append((label, f"{ratio:.2f}x", ratio <= limit))
+    for label, peer, limit in (("at least 8x faster than TensorFlow fit", "tensorflow", 8),
+                               ("at least 2.5x faster than the PyTorch loop", "torch", 2.5)):
+        if peer in results:
+            ratio = results[peer]["seconds_per_epoch"] / epoch
+            checks.append((label, f"{ratio:.2f}x", ratio >= limit))
+    if "numpy" in results:
+        ratio = mine["predict_one"] / results["numpy"]["predict_one"]
+        checks.append(("predict 1 sample <= 1.5x a NumPy forward pass", f"{ratio:.2f}x",
+                       ratio <= 1.5))
+    if "tensorflow" in results:
+        ratio = results["tensorflow"]["peak_mb"] / mine["peak_mb"]
+        checks.append(("peak memory <= 1/3 of TensorFlow's", f"TF uses {ratio:.2f}x",
+                       ratio >= 3))
+    table("Targets", [(label, value, "met" if ok else "NOT met") for label, value, ok in checks],
+          ("target", "this run", ""))
 
 
 def main() -> None:

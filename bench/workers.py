@@ -132,6 +132,7 @@ def _keras_model(keras):
 def lab(framework: str, data: str, epochs: int, warmup: int) -> dict:
     """Seconds per epoch (validation included) after ``warmup`` epochs, and peak memory."""
     x, y, x_val, y_val, x_test = lab_data(data)
+    data_peak = peak_mb()  # the data alone, loaded and scaled, before any framework
     times = []
     if framework in ("neuroflow", "tensorflow"):
         if framework == "neuroflow":
@@ -172,7 +173,8 @@ def lab(framework: str, data: str, epochs: int, warmup: int) -> dict:
                                                             warmup + epochs)
     timed = times[warmup:]
     return {"seconds_per_epoch": statistics.median(timed), "epoch_seconds": timed,
-            "final": final, "peak_mb": peak_mb(), "predict_one": predict_one,
+            "final": final, "peak_mb": peak_mb(), "data_peak_mb": data_peak,
+            "predict_one": predict_one,
             "predict_10000": predict_many}
 
 

@@ -45,7 +45,7 @@ VIEW_OPS = {"reshape", "transpose", "getitem", "broadcast_to", "identity", "stop
 FRESH_OPS = OUT_CAPABLE | {
     "reduce_sum", "where", "concat", "gather", "scatter_add", "scatter_into_zeros", "pad",
     "one_hot", "random", "flat_nonzero", "where_indices", "argmax", "argmin",
-    "sparse_softmax_xent", "sparse_softmax_xent_grad"}
+    "sparse_softmax_xent", "sparse_softmax_xent_grad", "sparse_softmax_xent_with_grad"}
 # Elementwise ops may write into the buffer of an input they read for the last time.
 IN_PLACE_OK = set(_UNARY_UFUNCS) | set(_BINARY_UFUNCS) | {"relu", "relu_grad",
                                                           "fused_elementwise", "cast"}
@@ -115,7 +115,7 @@ class Emitter:
 
 
 def _emit_node(em: Emitter, node: Node, args: list[str]) -> str:
-    op, out_name = node.op, node.output.name if node.output is not None else None
+    op, out_name = node.op, ", ".join(v.name for v in node.results) or None
     if op == "read_variable":
         if id(node) in em.escaping_reads:
             return f"{out_name} = shared(V{node.variable})"

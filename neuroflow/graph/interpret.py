@@ -33,5 +33,7 @@ def run_graph(graph: Graph, inputs: list[np.ndarray]) -> list[np.ndarray]:
             variable = graph.variables[node.variable]
             variable._value = np.asarray(variable._value - args[0])
         else:
-            env[node.output.name] = np.asarray(node.primitive.forward(np, *args, **node.attrs))
+            made = node.primitive.forward(np, *args, **node.attrs)
+            arrays = made if node.extra_outputs else (made,)
+            env.update((v.name, np.asarray(a)) for v, a in zip(node.results, arrays))
     return [env[v.name] for v in graph.outputs]

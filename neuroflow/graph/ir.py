@@ -1,8 +1,11 @@
-"""The graph IR: a flat list of nodes, each producing at most one value, assigned once.
+"""The graph IR: a flat list of nodes, each value assigned once.
 
-A graph prints one line per node, with the shape and dtype of what it makes::
+A node makes one value (``output``), none (assignments), or, for ops that
+fusion creates, several (``extra_outputs`` after ``output``). A graph prints one
+line per node, with the shape and dtype of what it makes::
 
     v4: f32[32,100] = matmul v0 v3
+    v9: f32[32], v10: f32[32,10] = sparse_softmax_xent_with_grad v7 v1
     assign_sub dense/kernel v9
 
 Inputs are the traced function's tensor arguments; constants are arrays captured
@@ -12,6 +15,7 @@ nodes and written by ``assign*`` nodes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +54,19 @@ class Value:
         return f"{self.name}: {type_string(self.shape, self.dtype)}"
 
 
+@dataclass(frozen=True)
+class GraphOp:
+    """What computes a node that only graph passes make: no gradient rule, not registered.
+
+    ``forward(xp, *arrays, **attrs)`` returns the node's results, a tuple when there are
+    several, so the interpreter and the code generator run it as they run a primitive.
+    """
+
+    name: str
+    forward: Callable
+    stateful: bool = False
+
+
 @dataclass
 class Node:
     """An operation: a primitive applied to values, a variable read, or an assignment."""
@@ -58,9 +75,17 @@ class Node:
     inputs: list[Value]
     attrs: dict
     output: Value | None
-    primitive: Any = None  # the Primitive, for primitive nodes
+    primitive: Any = None  # what computes it: a Primitive, a GraphOp, or None (codegen)
     variable: int = -1  # index into Graph.variables for read/assign nodes
     location: str = ""  # the user's source line that created the node
+    extra_outputs: tuple[Value, ...] = ()  # values made besides ``output`` (fused ops)
+
+    @property
+    def results(self) -> list[Value]:
+        """Every value the node makes: ``output``, then ``extra_outputs``."""
+        if self.output is None:
+            return []
+        return [self.output, *self.extra_outputs] if self.extra_outputs else [self.output]
 
     @property
     def stateful(self) -> bool:
@@ -78,7 +103,8 @@ class Node:
         attrs = ", ".join(f"{k}={_short(v)}" for k, v in self.attrs.items()
                           if not k.startswith("_"))
         text = f"{self.op} {args}".strip() + (f" {{{attrs}}}" if attrs else "")
-        return f"{self.output!r} = {text}" if self.output is not None else text
+        made = ", ".join(repr(v) for v in self.results)
+        return f"{made} = {text}" if made else text
 
 
 def _short(value: Any) -> str:

@@ -12,8 +12,10 @@ import pytest
 from _graphcheck import calls_of, check_agreement, floats
 
 import neuroflow as tf
+from neuroflow.errors import InvalidArgumentError
 from neuroflow.graph import passes
 from neuroflow.graph.codegen import IN_PLACE_OK
+from neuroflow.graph.interpret import run_graph
 from neuroflow.graph.ir import Graph, Node, Value
 from neuroflow.graph.passes import fusion
 from neuroflow.graph.passes.memory import _FOREVER, _read_after_first_write, lifetimes
@@ -67,6 +69,7 @@ class Builder:
 @pytest.mark.parametrize("graph_pass", [*passes.PIPELINE, fusion.fuse_dense,
                                         fusion.fuse_relu_grad, fusion.fuse_casts,
                                         fusion.fuse_softmax_argmax,
+                                        fusion.fuse_softmax_xent_with_grad,
                                         fusion.fuse_elementwise_chains])
 def test_passes_return_new_graphs_and_leave_their_input_alone(graph_pass):
     def step(x, w):
@@ -214,6 +217,86 @@ def test_argmax_of_softmax_along_another_axis_is_left_alone():
     graph = traced(predict, tf.ones([4, 3]))
     assert ops(fusion.fuse_softmax_argmax(graph)) == ops(graph)
     check_agreement(lambda: (predict, []), calls_of(lambda r: (floats(r, 4, 3),)))
+
+
+def _xent_and_grad(logits, labels):
+    with tf.GradientTape() as tape:
+        tape.watch(logits)
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=labels, logits=logits))
+    return loss, tape.gradient(loss, logits)
+
+
+def _xent_args(rng):
+    return floats(rng, 8, 5), tf.constant(rng.integers(0, 5, 8).astype(np.int32))
+
+
+def test_softmax_xent_and_its_gradient_become_one_node():
+    logits, labels = _xent_args(np.random.default_rng(0))
+    graph = traced(_xent_and_grad, logits, labels)
+    fused = fusion.fuse_softmax_xent_with_grad(graph)
+    (node,) = [n for n in fused.nodes if n.op == "sparse_softmax_xent_with_grad"]
+    assert "sparse_softmax_xent" not in ops(fused) and "sparse_softmax_xent_grad" not in ops(fused)
+    assert [v.shape for v in node.results] == [(8,), (8, 5)]
+    loss, grad = node.results
+    assert node.format(fused).startswith(f"{loss!r}, {grad!r} = sparse_softmax_xent_with_grad")
+    # The interpreter runs the fused node too, and it computes what the pair computed.
+    arrays = [logits.numpy(), labels.numpy()]
+    for got, want in zip(run_graph(fused, arrays), run_graph(graph, arrays)):
+        np.testing.assert_array_equal(got, want)
+    # A node stays while any of its results is used.
+    only_grad = passes.remove_dead_code(fused.copy(outputs=[grad]))
+    assert "sparse_softmax_xent_with_grad" in ops(only_grad)
+    function = check_agreement(lambda: (_xent_and_grad, []), calls_of(_xent_args))
+    assert "sparse_softmax_xent_with_grad" in function.source
+
+
+def test_softmax_xent_fusion_pairs_only_the_same_logits_and_labels():
+    def f(z1, z2, labels):
+        plain = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=z1)
+        loss, grad = _xent_and_grad(z2, labels)
+        return tf.reduce_sum(plain), loss, grad
+
+    logits, labels = _xent_args(np.random.default_rng(0))
+    fused = fusion.fuse_softmax_xent_with_grad(traced(f, logits, logits * 2.0, labels))
+    (node,) = [n for n in fused.nodes if n.op == "sparse_softmax_xent_with_grad"]
+    assert node.inputs[0].index == 1
+    assert ops(fused).count("sparse_softmax_xent") == 1
+    check_agreement(lambda: (f, []), calls_of(lambda r: (floats(r, 8, 5), *_xent_args(r))))
+
+
+def test_fused_softmax_xent_still_rejects_out_of_range_labels():
+    logits, labels = _xent_args(np.random.default_rng(0))
+    function = tf.function(_xent_and_grad)
+    function(logits, labels)
+    assert "sparse_softmax_xent_with_grad" in function.source
+    bad = tf.constant(np.where(np.arange(8) == 3, 5, labels.numpy()).astype(np.int32))
+    with pytest.raises(InvalidArgumentError, match="label value of 5"):
+        function(logits, bad)
+
+
+def _fused_xent_node(b: Builder, logits: Value, labels: Value) -> tuple[Value, Value]:
+    loss = Value(f"v{len(b.graph.nodes)}l", logits.shape[:-1], logits.dtype, "node")
+    grad = Value(f"v{len(b.graph.nodes)}g", logits.shape, logits.dtype, "node")
+    b.graph.nodes.append(Node("sparse_softmax_xent_with_grad", [logits, labels], {}, loss,
+                              primitive=fusion._XENT_WITH_GRAD, extra_outputs=(grad,)))
+    return loss, grad
+
+
+def test_multi_output_nodes_fold_and_merge_as_a_whole():
+    b = Builder()
+    z = b.input(4, 3)
+    labels = b.const(np.array([0, 2, 1, 0], np.int32))
+    first = _fused_xent_node(b, z, labels)
+    second = _fused_xent_node(b, z, labels)
+    constant = _fused_xent_node(b, b.const(np.ones((4, 3), np.float32)), labels)
+    graph = b.outputs(*first, *second, *constant)
+    merged = passes.eliminate_common_subexpressions(graph)
+    assert len(merged.nodes) == 2 and merged.outputs[:4] == [*first, *first]
+    folded = passes.fold_constants(merged)
+    assert len(folded.nodes) == 1 and all(v.kind == "const" for v in folded.outputs[4:])
+    np.testing.assert_allclose(folded.constants[folded.outputs[5].name],
+                               np.full((4, 3), 1 / 3) - np.eye(3)[[0, 2, 1, 0]], rtol=1e-6)
 
 
 @pytest.mark.parametrize("source, middle, target, merges", [

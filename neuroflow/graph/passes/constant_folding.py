@@ -18,11 +18,12 @@ def fold_constants(graph: Graph) -> Graph:
         foldable = (node.primitive is not None and not node.stateful
                     and all(v.kind == "const" for v in inputs))
         if foldable:
-            array = np.asarray(node.primitive.forward(np, *(constants[v.name] for v in inputs),
-                                                      **node.attrs))
-            folded = Value(node.output.name, array.shape, array.dtype, "const")
-            constants[folded.name] = array
-            rename[folded.name] = folded
+            made = node.primitive.forward(np, *(constants[v.name] for v in inputs), **node.attrs)
+            arrays = made if node.extra_outputs else (made,)
+            for value, array in zip(node.results, map(np.asarray, arrays)):
+                folded = Value(value.name, array.shape, array.dtype, "const")
+                constants[folded.name] = array
+                rename[folded.name] = folded
             continue
         kept.append(dataclasses.replace(node, inputs=inputs) if inputs != node.inputs else node)
     result = graph.copy(nodes=kept, outputs=[rename.get(v.name, v) for v in graph.outputs])

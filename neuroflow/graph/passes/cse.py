@@ -57,7 +57,7 @@ def _equal_constants(graph: Graph) -> dict[str, Value]:
 
 
 def eliminate_common_subexpressions(graph: Graph) -> Graph:
-    seen: dict[tuple, Value] = {}
+    seen: dict[tuple, list[Value]] = {}
     rename: dict[str, Value] = _equal_constants(graph)
     kept: list[Node] = []
     for node in graph.nodes:
@@ -77,9 +77,9 @@ def eliminate_common_subexpressions(graph: Graph) -> Graph:
         key = (node.op, node.variable, tuple(v.name for v in inputs), attrs)
         earlier = seen.get(key)
         if earlier is not None:
-            rename[node.output.name] = earlier
+            rename.update((v.name, e) for v, e in zip(node.results, earlier))
             continue
-        seen[key] = node.output
+        seen[key] = node.results
         kept.append(node)
     outputs = [rename.get(v.name, v) for v in graph.outputs]
     return graph.copy(nodes=kept, outputs=outputs)

@@ -9,7 +9,7 @@ def remove_dead_code(graph: Graph) -> Graph:
     live = {v.name for v in graph.outputs}
     kept = []
     for node in reversed(graph.nodes):
-        if node.stateful or (node.output is not None and node.output.name in live):
+        if node.stateful or any(v.name in live for v in node.results):
             kept.append(node)
             live.update(v.name for v in node.inputs)
     result = graph.copy(nodes=kept[::-1])

@@ -8,7 +8,9 @@ one buffer: no temporaries, fewer allocations, one node. The patterns:
 * ``relu_grad``: ``where(greater(a, 0), g, 0)`` (ReLU's backward) becomes ``g * (a > 0)``.
 * softmax + argmax: ``argmax(softmax(z))`` reads ``z`` directly (the softmax is
   monotonic), so a softmax computed only for an accuracy metric disappears.
-  (Softmax + cross-entropy is one primitive already, ``sparse_softmax_xent``.)
+* cross-entropy + its gradient: ``sparse_softmax_xent`` and ``sparse_softmax_xent_grad``
+  of the same logits and labels (a training step's loss and backward) become one
+  two-output node, ``sparse_softmax_xent_with_grad``, that computes the softmax once.
 * ``cast(cast(x))`` through a type that holds every value of ``x`` becomes one cast.
 * ``fused_elementwise``: a chain of elementwise nodes, each feeding only the next,
   with one shape and dtype, runs in place on the first node's result.
@@ -20,7 +22,8 @@ import dataclasses
 
 import numpy as np
 
-from neuroflow.graph.ir import Graph, Node, Value
+from neuroflow.graph.ir import Graph, GraphOp, Node, Value
+from neuroflow.ops.nn_ops import sparse_softmax_xent_with_grad
 
 _ELEMENTWISE = {
     "add", "subtract", "multiply", "divide", "maximum", "minimum", "negative", "abs", "exp",
@@ -30,7 +33,7 @@ _UFUNC_NAMES = {"divide": "true_divide", "relu": "maximum"}
 
 
 def _producers(graph: Graph) -> dict[str, Node]:
-    return {node.output.name: node for node in graph.nodes if node.output is not None}
+    return {value.name: node for node in graph.nodes for value in node.results}
 
 
 def _single_use(value: Value, uses: dict[str, int]) -> bool:
@@ -139,6 +142,33 @@ def fuse_softmax_argmax(graph: Graph) -> Graph:
         if node.attrs.get("axis") % rank == axis % rank:
             replaced[i] = dataclasses.replace(node, inputs=[logits])
     return _rewrite(graph, replaced, set())
+
+
+_XENT_WITH_GRAD = GraphOp("sparse_softmax_xent_with_grad", sparse_softmax_xent_with_grad)
+
+
+def fuse_softmax_xent_with_grad(graph: Graph) -> Graph:
+    """The loss and gradient nodes of one softmax cross-entropy -> one node making both.
+
+    The fused node takes the place of the earlier of the two, where both inputs exist.
+    """
+    first: dict[tuple, dict[str, int]] = {}  # (logits, labels) -> op -> node index
+    for i, node in enumerate(graph.nodes):
+        if node.op in ("sparse_softmax_xent", "sparse_softmax_xent_grad"):
+            first.setdefault(tuple(v.name for v in node.inputs), {}).setdefault(node.op, i)
+    replaced: dict[int, Node] = {}
+    removed: set[int] = set()
+    for pair in first.values():
+        if len(pair) != 2:
+            continue
+        loss, grad = (graph.nodes[pair[op]] for op in ("sparse_softmax_xent",
+                                                          "sparse_softmax_xent_grad"))
+        at, gone = sorted(pair.values())
+        replaced[at] = Node("sparse_softmax_xent_with_grad", list(loss.inputs), {},
+                            loss.output, primitive=_XENT_WITH_GRAD, location=loss.location,
+                            extra_outputs=(grad.output,))
+        removed.add(gone)
+    return _rewrite(graph, replaced, removed)
 
 
 def _holds_all_values(source: np.dtype, middle: np.dtype) -> bool:
@@ -259,6 +289,7 @@ def fuse(graph: Graph) -> Graph:
     """All fusions, patterns first, then generic elementwise chains."""
     from neuroflow.graph.passes.dce import remove_dead_code
 
-    for rewrite in (fuse_softmax_argmax, fuse_casts, fuse_dense, fuse_relu_grad):
+    for rewrite in (fuse_softmax_argmax, fuse_softmax_xent_with_grad, fuse_casts, fuse_dense,
+                    fuse_relu_grad):
         graph = remove_dead_code(rewrite(graph))
     return fuse_elementwise_chains(graph)

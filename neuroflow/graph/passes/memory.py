@@ -8,7 +8,8 @@ has been read for the last time.
 
 What never lives in a buffer: the graph's outputs and anything sharing their
 memory (the caller keeps them), values whose shape depends on the data, 0-d
-values, and anything produced by an op that cannot write through ``out=``.
+values, the extra results of multi-output nodes, and anything produced by an op
+that cannot write through ``out=``.
 Elementwise ops may write into the buffer of an input they read for the last
 time (in place), if they read it before their first write; matmul-like ops
 never alias inputs.
@@ -59,17 +60,16 @@ def lifetimes(graph: Graph) -> Lifetimes:
         return roots.get(name, frozenset((name,)))  # inputs and constants own their memory
 
     for node in graph.nodes:
-        if node.output is None:
-            continue
-        name = node.output.name
-        if node.op in VIEW_OPS and node.inputs:
-            roots[name] = roots_of(node.inputs[0].name)
-        elif node.op in VIEW_OPS or node.op in FRESH_OPS:
-            roots[name] = frozenset((name,))
-        else:
-            roots[name] = frozenset((name,)).union(*(roots_of(v.name) for v in node.inputs))
-        if node.op in DYNAMIC_SHAPE_OPS or any(v.name in dynamic for v in node.inputs):
-            dynamic.add(name)
+        for value in node.results:
+            name = value.name
+            if node.op in VIEW_OPS and node.inputs:
+                roots[name] = roots_of(node.inputs[0].name)
+            elif node.op in VIEW_OPS or node.op in FRESH_OPS:
+                roots[name] = frozenset((name,))
+            else:
+                roots[name] = frozenset((name,)).union(*(roots_of(v.name) for v in node.inputs))
+            if node.op in DYNAMIC_SHAPE_OPS or any(v.name in dynamic for v in node.inputs):
+                dynamic.add(name)
     last_use: dict[str, int] = {}
     for i, node in enumerate(graph.nodes):
         for value in node.inputs:

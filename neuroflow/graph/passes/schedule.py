@@ -18,7 +18,7 @@ def hoist_data_dependent_shapes(graph: Graph) -> Graph:
     first_effect = next((i for i, node in enumerate(nodes) if node.has_effect), None)
     if first_effect is None:
         return graph
-    producer = {node.output.name: i for i, node in enumerate(nodes) if node.output is not None}
+    producer = {value.name: i for i, node in enumerate(nodes) for value in node.results}
     hoisted: set[int] = set()
     for i in range(first_effect + 1, len(nodes)):
         if nodes[i].op in DYNAMIC_SHAPE_OPS:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from neuroflow.backend.blas import GemmUpdate
 from neuroflow.graph.ir import Graph, Node
 from neuroflow.ops.shape_ops import DYNAMIC_SHAPE_OPS
 
@@ -129,6 +130,13 @@ def _emit_node(em: Emitter, node: Node, args: list[str]) -> str:
             return f"{ufunc}(private({var}), {args[0]}, out={var}._value)"
         sign = "+" if op == "assign_add" else "-"
         return f"{var}._value = np.asarray({var}._value {sign} {args[0]})"
+    if op == "assign_sub_matmul":
+        var = f"V{node.variable}"
+        if id(node) in em.inplace_assigns:
+            update = em.bind("G", GemmUpdate())  # one per node: it keeps data pointers
+            return f"{update}(private({var}), {', '.join(args)})"
+        delta = f"np.multiply(np.matmul({args[0]}, {args[1]}), {args[2]})"
+        return f"{var}._value = np.asarray({var}._value - {delta})"
     if op in ("dense", "fused_elementwise"):
         return _SPECIAL[op](em, node, args)
     special = _SPECIAL.get(op)

@@ -32,6 +32,10 @@ def run_graph(graph: Graph, inputs: list[np.ndarray]) -> list[np.ndarray]:
         elif node.op == "assign_sub":
             variable = graph.variables[node.variable]
             variable._value = np.asarray(variable._value - args[0])
+        elif node.op == "assign_sub_matmul":
+            variable = graph.variables[node.variable]
+            delta = np.multiply(np.matmul(args[0], args[1]), args[2])
+            variable._value = np.asarray(variable._value - delta)
         else:
             made = node.primitive.forward(np, *args, **node.attrs)
             arrays = made if node.extra_outputs else (made,)

@@ -26,8 +26,9 @@ _SHORT_DTYPES = {"float16": "f16", "float32": "f32", "float64": "f64", "int8": "
                  "uint32": "u32", "uint64": "u64", "bool": "b1", "complex64": "c64",
                  "complex128": "c128"}
 
-# Nodes that change state: passes keep them, in order.
-ASSIGN_OPS = ("assign", "assign_add", "assign_sub")
+# Nodes that change state: passes keep them, in order. ``assign_sub_matmul v a b s``
+# (made by fusion) is ``assign_sub v (s * (a @ b))`` in one BLAS call.
+ASSIGN_OPS = ("assign", "assign_add", "assign_sub", "assign_sub_matmul")
 # Stateful primitives whose only effect is advancing their own random stream: running
 # one again is invisible to the user (unlike an assignment or a print).
 REPEATABLE_OPS = ("random",)

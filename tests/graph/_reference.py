@@ -55,5 +55,23 @@ def with_print():
     return report, (tf.ones([5]),)
 
 
+def wide_sgd_step():
+    """A kernel large enough for its update to fuse with its gradient's matmul."""
+    kernel = tf.Variable(np.full((256, 64), 0.01, np.float32), name="wide/kernel")
+    bias = tf.Variable(np.zeros(64, np.float32), name="wide/bias")
+    learning_rate = tf.Variable(0.1, name="learning_rate")
+
+    def train_step(x, labels):
+        with tf.GradientTape() as tape:
+            logits = tf.matmul(x, kernel) + bias
+            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+                labels=labels, logits=logits))
+        for param, grad in zip([kernel, bias], tape.gradient(loss, [kernel, bias])):
+            param.assign_sub(learning_rate * grad)
+        return loss
+
+    return train_step, (tf.ones([8, 256]), tf.zeros([8], tf.int32))
+
+
 REFERENCES = {"dense_forward": dense_forward, "mlp_sgd_step": mlp_sgd_step,
-              "with_print": with_print}
+              "with_print": with_print, "wide_sgd_step": wide_sgd_step}

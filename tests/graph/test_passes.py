@@ -12,9 +12,11 @@ import pytest
 from _graphcheck import calls_of, check_agreement, floats
 
 import neuroflow as tf
+from neuroflow.backend import blas
 from neuroflow.errors import InvalidArgumentError
 from neuroflow.graph import passes
 from neuroflow.graph.codegen import IN_PLACE_OK
+from neuroflow.graph.function import Function
 from neuroflow.graph.interpret import run_graph
 from neuroflow.graph.ir import Graph, Node, Value
 from neuroflow.graph.passes import fusion
@@ -70,6 +72,7 @@ class Builder:
                                         fusion.fuse_relu_grad, fusion.fuse_casts,
                                         fusion.fuse_softmax_argmax,
                                         fusion.fuse_softmax_xent_with_grad,
+                                        fusion.fuse_matmul_update,
                                         fusion.fuse_elementwise_chains])
 def test_passes_return_new_graphs_and_leave_their_input_alone(graph_pass):
     def step(x, w):
@@ -299,6 +302,97 @@ def test_multi_output_nodes_fold_and_merge_as_a_whole():
                                np.full((4, 3), 1 / 3) - np.eye(3)[[0, 2, 1, 0]], rtol=1e-6)
 
 
+def _sgd_step(rows=128, old_value_read_later=False):
+    """One dense layer trained by SGD; its kernel has ``rows * 128`` elements."""
+    kernel = tf.Variable(np.linspace(-0.1, 0.1, rows * 128, dtype=np.float32).reshape(rows, 128))
+    small = tf.Variable(np.full((128, 4), 0.05, np.float32))
+    learning_rate = tf.Variable(0.5)
+
+    def step(x, labels):
+        before = tf.identity(kernel)  # the old value, kept only if returned
+        with tf.GradientTape() as tape:
+            hidden = tf.nn.relu(tf.matmul(x, kernel))
+            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+                labels=labels, logits=tf.matmul(hidden, small)))
+        g_kernel, g_small = tape.gradient(loss, [kernel, small])
+        kernel.assign_sub(learning_rate * g_kernel)
+        small.assign_sub(g_small * learning_rate)
+        return (loss, before * 2.0) if old_value_read_later else loss
+
+    return step, [kernel, small, learning_rate]
+
+
+def _sgd_args(rows):
+    return lambda rng: (floats(rng, 16, rows), tf.constant(rng.integers(0, 4, 16)))
+
+
+def _optimized_and_plan(step, rows):
+    graph = passes.optimize(traced(step, *_sgd_args(rows)(np.random.default_rng(0))))
+    return graph, passes.plan_memory(graph)
+
+
+def test_sgd_update_of_a_large_kernel_fuses_with_its_gradient_matmul():
+    step, (kernel, *_) = _sgd_step()
+    graph, plan = _optimized_and_plan(step, 128)
+    (i,) = [i for i, node in enumerate(graph.nodes) if node.op == "assign_sub_matmul"]
+    assert graph.variables[graph.nodes[i].variable] is kernel
+    assert ops(graph).count("assign_sub") == 1  # the small kernel's update stays as it was
+    assert i in plan.inplace_assigns
+    check_plan(graph, plan)
+    function = check_agreement(_sgd_step, calls_of(_sgd_args(128)))
+    assert "G0(private(V0), " in function.source
+
+
+def test_sgd_update_below_the_size_threshold_is_left_alone():
+    rows = fusion.MATMUL_UPDATE_MIN_SIZE // 128 - 1
+    step, _ = _sgd_step(rows)
+    graph = traced(step, *_sgd_args(rows)(np.random.default_rng(0)))
+    assert "assign_sub_matmul" not in ops(fusion.fuse_matmul_update(graph))
+
+
+def test_fused_update_runs_out_of_place_while_the_old_value_is_still_read():
+    step, _ = _sgd_step(old_value_read_later=True)
+    graph, plan = _optimized_and_plan(step, 128)
+    (i,) = [i for i, node in enumerate(graph.nodes) if node.op == "assign_sub_matmul"]
+    assert i not in plan.inplace_assigns
+    check_plan(graph, plan)
+    function = check_agreement(lambda: _sgd_step(old_value_read_later=True),
+                               calls_of(_sgd_args(128)))
+    assert "G0" not in function.source
+
+
+def _self_update():
+    w = tf.Variable(np.eye(128, dtype=np.float32))
+
+    def update(x):
+        w.assign_sub(0.5 * tf.matmul(w, x))  # in place, gemm would read the array it writes
+
+    return update, [w]
+
+
+def test_fused_update_never_runs_in_place_on_memory_it_reads():
+    update, _ = _self_update()
+    graph = passes.optimize(traced(update, tf.ones([128, 128])))
+    plan = passes.plan_memory(graph)
+    assert ops(graph)[-1] == "assign_sub_matmul" and not plan.inplace_assigns
+    check_agreement(_self_update, calls_of(lambda r: (floats(r, 128, 128) * 0.1,)))
+
+
+def test_fused_update_without_a_blas_computes_what_the_unfused_code_does(monkeypatch):
+    monkeypatch.setattr(blas._blas, "searched", True)
+    monkeypatch.setattr(blas._blas, "gemm", None)
+    results = []
+    for optimize in (True, False):
+        step, variables = _sgd_step()
+        function = Function(step, optimize=optimize)
+        for args, _ in calls_of(_sgd_args(128)):
+            function(*args)
+        assert ("G0(private(V0), " in function.source) is optimize
+        results.append([v.numpy() for v in variables])
+    for fused, unfused in zip(*results):
+        np.testing.assert_array_equal(fused, unfused)
+
+
 @pytest.mark.parametrize("source, middle, target, merges", [
     ("int8", "int32", "float32", True),
     ("int32", "float64", "int64", True),
@@ -399,11 +493,12 @@ def check_plan(graph: Graph, plan) -> None:
             reads.setdefault(node.variable, []).append(i)
     for i in plan.inplace_assigns:
         node = graph.nodes[i]
-        assert node.op in ("assign_add", "assign_sub")
-        for k in reads.get(node.variable, []):
-            if k < i:
-                for root in life.roots[graph.nodes[k].output.name]:
-                    assert life.last_use.get(root, -1) <= i
+        assert node.op in ("assign_add", "assign_sub", "assign_sub_matmul")
+        read_roots = {root for k in reads.get(node.variable, []) if k < i
+                      for root in life.roots[graph.nodes[k].output.name]}
+        assert all(life.last_use.get(root, -1) <= i for root in read_roots)
+        if node.op == "assign_sub_matmul":  # BLAS must not read what it writes
+            assert not any(read_roots & life.roots.get(v.name, {v.name}) for v in node.inputs)
 
 
 def _mlp_step():

@@ -11,6 +11,9 @@ one buffer: no temporaries, fewer allocations, one node. The patterns:
 * cross-entropy + its gradient: ``sparse_softmax_xent`` and ``sparse_softmax_xent_grad``
   of the same logits and labels (a training step's loss and backward) become one
   two-output node, ``sparse_softmax_xent_with_grad``, that computes the softmax once.
+* SGD update: ``assign_sub(w, s * (a @ b))`` of a large ``w`` becomes
+  ``assign_sub_matmul w a b s``, one BLAS gemm accumulating into ``w``'s array
+  (when memory planning finds the update may happen in place; see backend/blas.py).
 * ``cast(cast(x))`` through a type that holds every value of ``x`` becomes one cast.
 * ``fused_elementwise``: a chain of elementwise nodes, each feeding only the next,
   with one shape and dtype, runs in place on the first node's result.
@@ -171,6 +174,59 @@ def fuse_softmax_xent_with_grad(graph: Graph) -> Graph:
     return _rewrite(graph, replaced, removed)
 
 
+# Below this many elements, the gemm call's fixed costs (a ctypes call, data pointers:
+# a few microseconds) are about what it saves over NumPy's matmul, multiply, subtract.
+MATMUL_UPDATE_MIN_SIZE = 16384
+
+
+def fuse_matmul_update(graph: Graph) -> Graph:
+    """``assign_sub(w, s * (a @ b))``, ``s`` a scalar, -> ``assign_sub_matmul w a b s``.
+
+    For variables of at least ``MATMUL_UPDATE_MIN_SIZE`` float32/float64 elements, when
+    the product and its scaled copy are used by nothing else. The node takes the
+    assignment's place, so it runs after the reads of the old value (the forward
+    matmul, the backward ``g @ w.T``), which come before it in program order; memory
+    planning lets it write the variable's array in place only when none of those reads
+    is used later and none shares memory with ``a`` or ``b``. Otherwise it computes
+    a new array, as the unfused assignment would.
+    """
+    uses = graph.uses()
+    producers = _producers(graph)
+    index = {id(node): i for i, node in enumerate(graph.nodes)}
+    replaced: dict[int, Node] = {}
+    removed: set[int] = set()
+    for i, node in enumerate(graph.nodes):
+        if node.op != "assign_sub":
+            continue
+        delta = node.inputs[0]
+        scaled = producers.get(delta.name)
+        if scaled is None or scaled.op != "multiply" or not _single_use(delta, uses):
+            continue
+        found = _scaled_product(scaled, producers, uses)
+        if found is None or delta.dtype.name not in ("float32", "float64") or \
+                len(delta.shape) != 2 or int(np.prod(delta.shape)) < MATMUL_UPDATE_MIN_SIZE:
+            continue
+        product, scale = found
+        replaced[i] = Node("assign_sub_matmul", [*product.inputs, scale], {}, None,
+                           variable=node.variable, location=node.location)
+        removed.update((index[id(scaled)], index[id(product)]))
+    return _rewrite(graph, replaced, removed)
+
+
+def _scaled_product(scaled: Node, producers: dict[str, Node],
+                    uses: dict[str, int]) -> tuple[Node, Value] | None:
+    """``(matmul node, scale)`` if ``scaled`` multiplies a single-use 2-D matmul by a scalar."""
+    for product_value, scale in (scaled.inputs, scaled.inputs[::-1]):
+        product = producers.get(product_value.name)
+        if (product is not None and product.op == "matmul" and scale.shape == ()
+                and _single_use(product_value, uses)
+                and all(len(v.shape) == 2 for v in product.inputs)
+                and {scale.dtype, *(v.dtype for v in product.inputs)} == {scaled.output.dtype}
+                and product_value.shape == scaled.output.shape):
+            return product, scale
+    return None
+
+
 def _holds_all_values(source: np.dtype, middle: np.dtype) -> bool:
     if source.kind == "b":
         return True
@@ -289,7 +345,7 @@ def fuse(graph: Graph) -> Graph:
     """All fusions, patterns first, then generic elementwise chains."""
     from neuroflow.graph.passes.dce import remove_dead_code
 
-    for rewrite in (fuse_softmax_argmax, fuse_softmax_xent_with_grad, fuse_casts, fuse_dense,
-                    fuse_relu_grad):
+    for rewrite in (fuse_softmax_argmax, fuse_softmax_xent_with_grad, fuse_matmul_update,
+                    fuse_casts, fuse_dense, fuse_relu_grad):
         graph = remove_dead_code(rewrite(graph))
     return fuse_elementwise_chains(graph)

@@ -15,7 +15,8 @@ time (in place), if they read it before their first write; matmul-like ops
 never alias inputs.
 
 It also marks assignments that may update a variable's array in place: those
-after which no earlier read of that variable is used again.
+after which no earlier read of that variable is used again (and, for the BLAS
+update ``assign_sub_matmul``, whose inputs do not share that array's memory).
 """
 
 from __future__ import annotations
@@ -125,7 +126,11 @@ def plan_memory(graph: Graph) -> MemoryPlan:
 
 
 def _inplace_assigns(graph: Graph, life: Lifetimes) -> set[int]:
-    """Assignments after which no earlier read of the variable is used again."""
+    """Assignments after which no earlier read of the variable is used again.
+
+    An ``assign_sub_matmul`` must not read the variable's memory either: BLAS writes
+    the array while it still reads its inputs (an elementwise ufunc may alias them).
+    """
     reads: dict[int, list[str]] = {}
     safe: set[int] = set()
     for i, node in enumerate(graph.nodes):
@@ -133,8 +138,12 @@ def _inplace_assigns(graph: Graph, life: Lifetimes) -> set[int]:
             reads.setdefault(node.variable, []).append(node.output.name)
         elif node.op in ASSIGN_OPS and node.op != "assign":
             earlier = reads.get(node.variable, [])
-            if all(life.last_use.get(name, -1) <= i for name in earlier):
-                safe.add(i)
+            if not all(life.last_use.get(name, -1) <= i for name in earlier):
+                continue
+            if node.op == "assign_sub_matmul" and any(
+                    set(earlier) & life.roots.get(v.name, {v.name}) for v in node.inputs):
+                continue
+            safe.add(i)
     return safe
 
 

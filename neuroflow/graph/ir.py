@@ -6,7 +6,7 @@ line per node, with the shape and dtype of what it makes::
 
     v4: f32[32,100] = matmul v0 v3
     v9: f32[32], v10: f32[32,10] = sparse_softmax_xent_with_grad v7 v1
-    assign_sub dense/kernel v9
+    assign_sub dense/kernel v12
 
 Inputs are the traced function's tensor arguments; constants are arrays captured
 at trace time; variables are captured by reference, read by ``read_variable``

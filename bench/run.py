@@ -10,7 +10,9 @@ Python named by NEUROFLOW_PEER_PYTHON (a separate virtual environment where
 ``pip install tensorflow-cpu==2.21.0 torch==2.13.0`` was run); a peer that is not
 installed there is skipped with a note. The NumPy baseline is the hand-written
 loop in numpy_loop.py, run twice: as written (NumPy's default BLAS threads) and
-with OPENBLAS_NUM_THREADS=1 (its fastest setting on this 2-core machine).
+with OPENBLAS_NUM_THREADS=1 (its fastest setting on this 2-core machine). The
+Keras frameworks run twice as well: with ``verbose=0``, and with the progress bar
+the lab prints (``fit``'s default), whose cost is part of what a student waits for.
 """
 
 from __future__ import annotations
@@ -109,15 +111,18 @@ def micro(pythons: dict) -> None:
 def lab(pythons: dict, epochs: int, warmup: int) -> None:
     rows = []
     results = {}
-    runs = (("neuroflow", "neuroflow", None), ("numpy", "numpy", None),
-            ("numpy 1 thread", "numpy", {"OPENBLAS_NUM_THREADS": "1"}),
-            ("torch", "torch", None), ("tensorflow", "tensorflow", None))
-    for label, framework, env in runs:
+    # (label, framework, environment, Keras fit's verbose)
+    runs = (("neuroflow", "neuroflow", None, 0), ("numpy", "numpy", None, 0),
+            ("numpy 1 thread", "numpy", {"OPENBLAS_NUM_THREADS": "1"}, 0),
+            ("torch", "torch", None, 0), ("tensorflow", "tensorflow", None, 0),
+            ("neuroflow, progress bar", "neuroflow", None, 1),
+            ("tensorflow, progress bar", "tensorflow", None, 1))
+    for label, framework, env, verbose in runs:
         python = pythons.get(framework)
         if python is None:
             continue
         result = run_worker(python, "lab", framework, "--epochs", str(epochs),
-                            "--warmup", str(warmup), env=env)
+                            "--warmup", str(warmup), "--verbose", str(verbose), env=env)
         if result:
             results[label] = result
     mine = results.get("neuroflow")
@@ -150,10 +155,13 @@ def targets(results: dict) -> None:
         if peer in results:
             ratio = epoch / results[peer]["seconds_per_epoch"]
             checks.append((label, f"{ratio:.2f}x", ratio <= limit))
-    for label, peer, limit in (("at least 8x faster than TensorFlow fit", "tensorflow", 8),
-                               ("at least 2.5x faster than the PyTorch loop", "torch", 2.5)):
-        if peer in results:
-            ratio = results[peer]["seconds_per_epoch"] / epoch
+    for label, peer, limit, own in (
+            ("at least 8x faster than TensorFlow fit", "tensorflow", 8, "neuroflow"),
+            ("... both with the lab's progress bar", "tensorflow, progress bar", 8,
+             "neuroflow, progress bar"),
+            ("at least 2.5x faster than the PyTorch loop", "torch", 2.5, "neuroflow")):
+        if peer in results and own in results:
+            ratio = results[peer]["seconds_per_epoch"] / results[own]["seconds_per_epoch"]
             checks.append((label, f"{ratio:.2f}x", ratio >= limit))
     if "numpy" in results:
         ratio = mine["predict_one"] / results["numpy"]["predict_one"]
@@ -161,8 +169,11 @@ def targets(results: dict) -> None:
                        ratio <= 1.5))
     if "tensorflow" in results:
         ratio = results["tensorflow"]["peak_mb"] / mine["peak_mb"]
+        above = (results["tensorflow"]["peak_mb"] - results["tensorflow"]["data_peak_mb"]) / \
+            max(1.0, mine["peak_mb"] - mine["data_peak_mb"])
         checks.append(("peak memory <= 1/3 of TensorFlow's", f"TF uses {ratio:.2f}x",
                        ratio >= 3))
+        checks.append(("... memory above the loaded data", f"TF uses {above:.0f}x", above >= 3))
     table("Targets", [(label, value, "met" if ok else "NOT met") for label, value, ok in checks],
           ("target", "this run", ""))
 

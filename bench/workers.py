@@ -129,8 +129,13 @@ def _keras_model(keras):
     return model
 
 
-def lab(framework: str, data: str, epochs: int, warmup: int) -> dict:
-    """Seconds per epoch (validation included) after ``warmup`` epochs, and peak memory."""
+def lab(framework: str, data: str, epochs: int, warmup: int, verbose: int = 0) -> dict:
+    """Seconds per epoch (validation included) after ``warmup`` epochs, and peak memory.
+
+    ``verbose`` is passed to Keras ``fit``: 1 prints the progress bar as the lab does
+    (to a pipe here, so each epoch's line is printed once it ends, as Keras does when
+    stdout is not a terminal); 0 prints nothing.
+    """
     x, y, x_val, y_val, x_test = lab_data(data)
     data_peak = peak_mb()  # the data alone, loaded and scaled, before any framework
     times = []
@@ -150,7 +155,7 @@ def lab(framework: str, data: str, epochs: int, warmup: int) -> dict:
                 times.append(time.perf_counter() - self.start)
 
         history = model.fit(x, y, epochs=warmup + epochs, validation_data=(x_val, y_val),
-                            verbose=0, callbacks=[Timer()])
+                            verbose=verbose, callbacks=[Timer()])
         final = {k: float(v[-1]) for k, v in history.history.items()}
         one = model.predict(x_test[:1], verbose=0)
         predict_one = median_time(lambda: model.predict(x_test[:1], verbose=0), 5, 20)
@@ -237,12 +242,13 @@ def main() -> None:
     parser.add_argument("--data", default=str(HERE.parent.parent / "shared/data/fashion-mnist"))
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--verbose", type=int, default=0, help="Keras fit's verbose")
     args = parser.parse_args()
     if args.task == "lab":
-        result = lab(args.framework, args.data, args.epochs, args.warmup)
+        result = lab(args.framework, args.data, args.epochs, args.warmup, args.verbose)
     else:
         result = globals()[args.task](args.framework)
-    print(json.dumps(result))
+    print("\n" + json.dumps(result))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,9 @@ Python named by NEUROFLOW_PEER_PYTHON (a separate virtual environment where
 ``pip install tensorflow-cpu==2.21.0 torch==2.13.0`` was run); a peer that is not
 installed there is skipped with a note. The NumPy baseline is the hand-written
 loop in numpy_loop.py, run twice: as written (NumPy's default BLAS threads) and
-with OPENBLAS_NUM_THREADS=1 (its fastest setting on this 2-core machine). The
+with OPENBLAS_NUM_THREADS=1 (its fastest setting on this 2-core machine). A last
+row times the lab's matrix products alone (``numpy_loop.matmul_floor``): the
+floor under any implementation that runs them on one core. The
 Keras frameworks run twice as well: with ``verbose=0``, and with the progress bar
 the lab prints (``fit``'s default), whose cost is part of what a student waits for.
 """
@@ -60,7 +62,7 @@ def import_seconds(python: str, framework: str) -> float | None:
 
 def interpreters() -> dict[str, str | None]:
     peer = peer_python()
-    found = {"neuroflow": sys.executable, "numpy": sys.executable}
+    found = {"neuroflow": sys.executable, "numpy": sys.executable, "floor": sys.executable}
     for name, module in (("tensorflow", "tensorflow"), ("torch", "torch")):
         found[name] = peer if peer and has_module(peer, module) else None
         if found[name] is None:
@@ -116,7 +118,8 @@ def lab(pythons: dict, epochs: int, warmup: int, rounds: int) -> None:
             ("numpy 1 thread", "numpy", {"OPENBLAS_NUM_THREADS": "1"}, 0),
             ("torch", "torch", None, 0), ("tensorflow", "tensorflow", None, 0),
             ("neuroflow, progress bar", "neuroflow", None, 1),
-            ("tensorflow, progress bar", "tensorflow", None, 1))
+            ("tensorflow, progress bar", "tensorflow", None, 1),
+            ("matrix products alone, 1 thread", "floor", {"OPENBLAS_NUM_THREADS": "1"}, 0))
     # Round robin: a slow spell of the machine (another job, the host) then hits
     # one run of every framework rather than all runs of one.
     for round_number in range(rounds):
@@ -140,13 +143,16 @@ def lab(pythons: dict, epochs: int, warmup: int, rounds: int) -> None:
         mem_vs = f"{r['peak_mb'] / mine['peak_mb']:.2f}x" if mine else "-"
         added = f"{r['peak_mb'] - r['data_peak_mb']:.0f} MB"
         val = r["final"].get("val_accuracy")
-        rows.append((framework, f"{epoch:.3f} s", vs, us(r["predict_one"]),
-                     f"{r['predict_10000'] * 1e3:.0f} ms", mem, mem_vs, added,
+        timed = r["predict_10000"] == r["predict_10000"]  # not NaN
+        spread = [run["seconds_per_epoch"] for run in samples[framework]]
+        rows.append((framework, f"{epoch:.3f} s", f"{min(spread):.2f}-{max(spread):.2f}", vs,
+                     us(r["predict_one"]) if timed else "-",
+                     f"{r['predict_10000'] * 1e3:.0f} ms" if timed else "-", mem, mem_vs, added,
                      f"{val:.4f}" if val is not None else "-"))
     table(f"Lab workload: 55,000 x 784, batch 32, 5,000 validation; median of {epochs} epochs "
           f"after {warmup} warm-up, median of {rounds} runs (ratio = framework / neuroflow)",
           rows,
-          ("framework", "s/epoch", "vs nf", "predict 1", "predict 10k", "peak mem",
+          ("framework", "s/epoch", "runs", "vs nf", "predict 1", "predict 10k", "peak mem",
            "vs nf", "above data", "val acc"))
     if mine:
         targets(results)

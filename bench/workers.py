@@ -173,6 +173,12 @@ def lab(framework: str, data: str, epochs: int, warmup: int, verbose: int = 0) -
                                                              .astype(np.float32)), 5, 200)
         predict_many = median_time(lambda: numpy_loop.evaluate_probabilities(params, x_test),
                                    3, 1)
+    elif framework == "floor":
+        sys.path.insert(0, str(HERE))
+        import numpy_loop
+
+        times = numpy_loop.matmul_floor(len(x), len(x_val), epochs=warmup + epochs)
+        final, predict_one, predict_many = {}, float("nan"), float("nan")
     else:
         times, final, predict_one, predict_many = _torch_lab(x, y, x_val, y_val, x_test,
                                                             warmup + epochs)
@@ -238,7 +244,8 @@ def _torch_lab(x, y, x_val, y_val, x_test, epochs):
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("task", choices=["eager_op", "tape_step", "lab"])
-    parser.add_argument("framework", choices=["neuroflow", "numpy", "torch", "tensorflow"])
+    parser.add_argument("framework",
+                        choices=["neuroflow", "numpy", "torch", "tensorflow", "floor"])
     parser.add_argument("--data", default=str(HERE.parent.parent / "shared/data/fashion-mnist"))
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--warmup", type=int, default=1)

@@ -1,6 +1,6 @@
 """Benchmarks: neuroflow side by side with NumPy, PyTorch and TensorFlow, with ratios.
 
-    python bench/run.py                  # everything (about 8 minutes)
+    python bench/run.py                  # everything (about 9 minutes)
     python bench/run.py --only micro     # import time, one eager op, one tape step
     python bench/run.py --only lab       # the lab workload: epoch time, predict, memory
 

@@ -133,8 +133,8 @@ def lab(pythons: dict, epochs: int, warmup: int, rounds: int) -> None:
             if result:
                 samples.setdefault(label, []).append(result)
     # Each framework's median run (by epoch time) stands for it.
-    results = {label: sorted(runs_, key=lambda r: r["seconds_per_epoch"])[len(runs_) // 2]
-               for label, runs_ in samples.items()}
+    results = {label: sorted(taken, key=lambda r: r["seconds_per_epoch"])[len(taken) // 2]
+               for label, taken in samples.items()}
     mine = results.get("neuroflow")
     for framework, r in results.items():
         epoch = r["seconds_per_epoch"]

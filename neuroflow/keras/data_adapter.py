@@ -134,10 +134,8 @@ class ArrayData:
         loop that runs each batch before asking for the next never notices.
         """
         order = random_ops.generator(None).permutation(self.size) if shuffle else None
-        x, y, weights = self.x, self.y, self.sample_weight
-        cast = x.dtype.kind == "f" and x.dtype != dtype
-        gatherer = _ChunkGatherer(x, y, weights, order, dtype if cast else None, dtype,
-                                  batch_size)
+        cast = self.x.dtype.kind == "f" and self.x.dtype != dtype
+        gatherer = _ChunkGatherer(self, order, cast, dtype, batch_size)
         if (order is None and not cast) or self.size <= gatherer.chunk_rows:
             yield from self._serial_array_batches(batch_size, order, cast, dtype)
             return
@@ -167,13 +165,12 @@ class _ChunkGatherer:
     CHUNK_BYTES = 2 << 20  # per buffer; three of them
     SLOTS = 3
 
-    def __init__(self, x, y, weights, order, cast_to, weight_dtype, batch_size: int):
-        self.x, self.y, self.weights, self.order = x, y, weights, order
-        self.weight_dtype, self.batch_size = weight_dtype, batch_size
-        row_dtype = np.dtype(cast_to) if cast_to else x.dtype
-        row_bytes = max(1, row_dtype.itemsize * math.prod(x.shape[1:]))
+    def __init__(self, data: ArrayData, order, cast: bool, dtype: str, batch_size: int):
+        self.x, self.y, self.weights, self.order = data.x, data.y, data.sample_weight, order
+        self.dtype, self.batch_size = dtype, batch_size  # x (if cast) and weights become dtype
+        self.row_dtype = np.dtype(dtype) if cast else self.x.dtype
+        row_bytes = max(1, self.row_dtype.itemsize * math.prod(self.x.shape[1:]))
         self.chunk_rows = max(1, self.CHUNK_BYTES // row_bytes // batch_size) * batch_size
-        self.row_dtype = row_dtype
 
     def batches(self, size: int):
         from concurrent.futures import ThreadPoolExecutor
@@ -185,7 +182,7 @@ class _ChunkGatherer:
         worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="neuroflow-batches")
         try:
             pending = worker.submit(self._fill, buffers[0], starts[0], size)
-            for number, _ in enumerate(starts):
+            for number in range(len(starts)):
                 xs, ys, ws = pending.result()
                 if number + 1 < len(starts):
                     buffer = buffers[(number + 1) % self.SLOTS]
@@ -210,7 +207,7 @@ class _ChunkGatherer:
             for at in range(0, count, 256):
                 xs[at:at + 256] = self.x[index[at:at + 256]]
         ys = None if self.y is None else self.y[index]
-        ws = None if self.weights is None else self.weights[index].astype(self.weight_dtype)
+        ws = None if self.weights is None else self.weights[index].astype(self.dtype)
         return xs, ys, ws
 
 

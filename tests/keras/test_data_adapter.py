@@ -65,7 +65,7 @@ def test_batches_without_labels_or_weights():
 def test_batch_stays_valid_while_the_next_chunk_is_read():
     x = np.random.default_rng(0).random((200, 3, 8))
     data = ArrayData(x, np.arange(200))
-    chunk = _ChunkGatherer(x, None, None, None, "float32", "float32", 5).chunk_rows
+    chunk = _ChunkGatherer(data, None, True, "float32", 5).chunk_rows
     tf.random.set_seed(1)
     batches = data.array_batches(5, True)
     first = next(batches)

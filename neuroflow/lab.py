@@ -11,7 +11,9 @@ TensorFlow (where it is installed), which ``bench/lab_vs_tensorflow.py`` uses to
 from __future__ import annotations
 
 import argparse
-import importlib
+import errno
+import importlib.util
+import io
 import os
 import sys
 import time
@@ -101,13 +103,13 @@ def save_pictures(x_train, y_train, out: Path) -> list[Path]:
         print("matplotlib is not installed: skipping the pictures "
               "(pip install 'neuroflow[plot]' to get them).")
         return []
-    out.mkdir(parents=True, exist_ok=True)
+    _make_folder(out)
     first = out / "first_image.png"
     plt.figure(figsize=(3, 3))
     plt.imshow(x_train[0], cmap="binary")
     plt.axis("off")
     plt.title(CLASS_NAMES[int(y_train[0])])
-    plt.savefig(first, bbox_inches="tight")
+    _save_png(plt.gcf(), first, bbox_inches="tight")
     plt.close()
     grid = out / "sample_grid.png"
     rows, cols = 4, 5
@@ -118,7 +120,7 @@ def save_pictures(x_train, y_train, out: Path) -> list[Path]:
         plt.axis("off")
         plt.title(CLASS_NAMES[int(y_train[index])], fontsize=10)
     plt.subplots_adjust(wspace=0.2, hspace=0.5)
-    plt.savefig(grid, bbox_inches="tight")
+    _save_png(plt.gcf(), grid, bbox_inches="tight")
     plt.close()
     return [first, grid]
 
@@ -128,7 +130,7 @@ def save_curves(history: dict, out: Path) -> Path | None:
     plt = _pyplot()
     if plt is None:
         return None
-    out.mkdir(parents=True, exist_ok=True)
+    _make_folder(out)
     path = out / "training_curves.png"
     epochs = np.arange(1, len(history["loss"]) + 1)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
@@ -141,9 +143,30 @@ def save_curves(history: dict, out: Path) -> Path | None:
         axis.grid(True)
         axis.legend()
     fig.tight_layout()
-    fig.savefig(path)
+    _save_png(fig, path)
     plt.close(fig)
     return path
+
+
+def _make_folder(out: Path) -> None:
+    """Create the pictures' folder; an error says what is wrong with it, naming it."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # exist_ok still fails when the name is taken by a file
+        raise NotADirectoryError(errno.ENOTDIR, "the folder for the pictures (--out) is a "
+                                 "file", str(out)) from None
+    except OSError as error:
+        raise OSError(error.errno, f"cannot create the folder for the pictures (--out): "
+                      f"{error.strerror}", str(out)) from error
+
+
+def _save_png(figure, path: Path, **options) -> None:
+    """Save ``figure`` as a PNG atomically: an interrupted run leaves no half-written picture."""
+    from neuroflow.keras.callbacks.logging import write_atomically
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", **options)
+    write_atomically(path, buffer.getvalue())
 
 
 def run(epochs: int = 30, seed: int | None = None, out: str | Path | None = "lab-output",
@@ -185,21 +208,44 @@ def run(epochs: int = 30, seed: int | None = None, out: str | Path | None = "lab
             "epoch_seconds": timer.seconds, "pictures": pictures, "model": model}
 
 
+def _verbosity(text: str):
+    """``--verbose``: "auto" or 0, 1, 2, as Keras's ``fit`` takes it."""
+    if text == "auto":
+        return text
+    if text in ("0", "1", "2"):
+        return int(text)
+    raise argparse.ArgumentTypeError(f"must be 0, 1, 2 or auto, not {text!r}")
+
+
+def _whole_number(text: str) -> int:
+    """``--epochs``: a whole number, 0 or more."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}")
+    return int(text)
+
+
 def main(argv=None) -> int:
+    """``neuroflow lab``: parse the options and run the lab.
+
+    Expected failures (no data, an --out folder that cannot be written) raise OSError,
+    which ``neuroflow.cli`` reports in one line.
+    """
     parser = argparse.ArgumentParser(prog="neuroflow lab", description=__doc__.split("\n")[0])
-    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--epochs", type=_whole_number, default=30)
     parser.add_argument("--seed", type=int, default=None, help="make the run reproducible")
     parser.add_argument("--out", default="lab-output", help="folder for the PNG pictures")
     parser.add_argument("--data", default=None,
                         help="folder holding the four Fashion-MNIST .gz files")
-    parser.add_argument("--verbose", default="auto", help="0, 1, 2 or auto (as in Keras)")
+    parser.add_argument("--verbose", type=_verbosity, default="auto",
+                        help="0, 1, 2 or auto (as in Keras)")
     parser.add_argument("--quiet", action="store_true",
                         help="print only the training progress and the test results")
     parser.add_argument("--framework", default="neuroflow", choices=["neuroflow", "tensorflow"],
                         help="run the same lab with TensorFlow, for comparison")
     args = parser.parse_args(argv)
-    verbose = args.verbose if args.verbose == "auto" else int(args.verbose)
-    result = run(args.epochs, args.seed, args.out, args.data, verbose, quiet=args.quiet,
+    if importlib.util.find_spec(args.framework) is None:
+        parser.error(f"--framework {args.framework}: {args.framework} is not installed")
+    result = run(args.epochs, args.seed, args.out, args.data, args.verbose, quiet=args.quiet,
                  framework=args.framework)
     if args.quiet:
         print(f"test accuracy: {result['test_accuracy']:.4f}")

@@ -199,21 +199,21 @@ def test_early_stopping_on_val_loss_by_default_warns_without_it():
 
 def test_model_checkpoint_saves_loadable_weights_each_epoch(tmp_path):
     scripted = Scripted([1.0, 1.0])
-    path = tmp_path / "ckpt-{epoch:02d}.weights.h5"
+    path = tmp_path / "ckpt-{epoch:02d}.weights.npz"
     net = model()
     net.fit(X, Y, epochs=2, verbose=0,
             callbacks=[scripted, callbacks.ModelCheckpoint(path, save_weights_only=True)])
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt-01.weights.h5",
-                                                          "ckpt-02.weights.h5"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt-01.weights.npz",
+                                                          "ckpt-02.weights.npz"]
     other = model()
-    other.load_weights(tmp_path / "ckpt-01.weights.h5")
+    other.load_weights(tmp_path / "ckpt-01.weights.npz")
     for got, want in zip(other.get_weights(), scripted.weights[0]):
         np.testing.assert_array_equal(got, want)
 
 
 def test_model_checkpoint_save_best_only(tmp_path, capsys):
     scripted = Scripted([2.0, 1.0, 1.5, 0.5])
-    path = tmp_path / "best.weights.h5"
+    path = tmp_path / "best.weights.npz"
     checkpoint = callbacks.ModelCheckpoint(path, monitor="score", save_best_only=True,
                                            verbose=1)
     writes = []
@@ -236,7 +236,7 @@ def test_model_checkpoint_save_best_only(tmp_path, capsys):
 
 def test_model_checkpoint_write_is_atomic(tmp_path, monkeypatch):
     net = model()
-    path = tmp_path / "w.weights.h5"
+    path = tmp_path / "w.weights.npz"
     net.save_weights(path)
     saved = net.get_weights()
     net.set_weights([w + 1 for w in saved])
@@ -248,7 +248,7 @@ def test_model_checkpoint_write_is_atomic(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         net.fit(X, Y, verbose=0, callbacks=[callbacks.ModelCheckpoint(path)])
     monkeypatch.undo()
-    assert [p.name for p in tmp_path.iterdir()] == ["w.weights.h5"]  # no temp file left
+    assert [p.name for p in tmp_path.iterdir()] == ["w.weights.npz"]  # no temp file left
     net.load_weights(path)  # the old file is whole
     np.testing.assert_array_equal(net.get_weights()[0], saved[0])
 

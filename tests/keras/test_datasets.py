@@ -13,9 +13,13 @@ import gzip
 import hashlib
 import io
 import os
+import stat
+import struct
+import tracemalloc
 import urllib.error
 import urllib.response
 import warnings
+import zlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -195,6 +199,79 @@ def test_file_of_another_dataset_is_rejected(real_dir, tmp_path):
         fashion_mnist.load_data(path=folder)
 
 
+def gzip_of(header: bytes, zeros: int) -> bytes:
+    """A valid gzip file holding ``header`` then ``zeros`` zero bytes (deflate packs ~1000:1)."""
+    deflate = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: gzip header and trailer
+    block = bytes(1 << 20)
+    parts = [deflate.compress(header)]
+    parts += [deflate.compress(block) for _ in range(zeros // len(block))]
+    parts.append(deflate.compress(bytes(zeros % len(block))))
+    return b"".join(parts) + deflate.flush()
+
+
+@pytest.mark.parametrize(
+    "header, message",
+    [
+        # The labels' own header, then 64 MB of zeros where 10,000 bytes belong.
+        (struct.pack(">II", 2049, 10000), "trailing bytes: the file holds more than the 10000"),
+        # A header that declares a billion labels: rejected before the body is inflated.
+        (struct.pack(">II", 2049, 10**9), r"IDX header declares shape \(1000000000,\)"),
+    ],
+    ids=["zeros past the declared size", "a header declaring a billion labels"],
+)
+def test_gzip_bomb_is_rejected_without_inflating_it(tmp_path, header, message):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    bomb = folder / "t10k-labels-idx1-ubyte.gz"
+    bomb.write_bytes(gzip_of(header, 64 << 20))
+    assert bomb.stat().st_size < 200_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(datasets.CorruptDatasetError, match=message) as caught:
+            fashion_mnist.load_data(path=folder)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert f"{bomb}: " in str(caught.value)
+    assert peak < 4 << 20, f"reading the bomb took {peak / 1e6:.0f} MB"
+
+
+def labels_file(count: int = 10000) -> bytes:
+    """An IDX labels file (header and body) of ``count`` labels."""
+    return struct.pack(">II", 2049, count) + bytes(i % 10 for i in range(count))
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (gzip.compress(labels_file()[:-5]), "truncated: 9995 bytes after the header, the header "
+         "declares 10000"),
+        (labels_file() + b"\0", "trailing bytes"),  # uncompressed, one byte too many
+        (gzip.compress(labels_file()) + b"garbage", "damaged gzip data"),
+        (gzip.compress(labels_file()[:5]), "only 5 bytes, less than an IDX header"),
+    ],
+    ids=["short body", "trailing byte", "trailing garbage", "short header"],
+)
+def test_wrong_sizes_are_rejected(tmp_path, content, message):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "t10k-labels-idx1-ubyte.gz").write_bytes(content)
+    with pytest.raises(datasets.CorruptDatasetError, match=message):
+        fashion_mnist.load_data(path=folder)
+
+
+def test_multi_member_gzip_with_zero_padding_is_accepted(real_dir, tmp_path):
+    """gzip's own rules: members are concatenated and zero padding may follow the last."""
+    folder = link_files(real_dir, tmp_path / "data", FILES[:3])
+    labels = gzip.decompress((real_dir / FILES[3]).read_bytes())
+    members = [gzip.compress(labels[:3]), gzip.compress(labels[3:6000]), gzip.compress(b"")]
+    members.append(gzip.compress(labels[6000:]))
+    (folder / FILES[3]).write_bytes(b"".join(members) + bytes(3 << 20))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_fashion_mnist(fashion_mnist.load_data(path=folder))
+
+
 def test_missing_path_and_missing_files(tmp_path):
     with pytest.raises(datasets.DatasetNotFoundError, match="does not exist"):
         fashion_mnist.load_data(path=tmp_path / "nowhere")
@@ -258,6 +335,51 @@ def test_wrong_hash_download_is_rejected(real_dir, tmp_path, monkeypatch):
         fashion_mnist.load_data()
     cache = tmp_path / "cache" / "fashion-mnist"
     assert list(cache.iterdir()) == []  # neither the file nor a temporary
+
+
+class InterruptedResponse:
+    """A download the user interrupts (Ctrl-C) after its first megabyte."""
+
+    headers = email.message.Message()
+
+    def __init__(self):
+        self.chunks = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def read(self, size=-1):
+        self.chunks += 1
+        if self.chunks > 1:
+            raise KeyboardInterrupt
+        return bytes(1 << 20)
+
+
+def test_interrupted_download_leaves_no_partial_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(_idx, "_open_url", lambda url: InterruptedResponse())
+    with pytest.raises(KeyboardInterrupt):
+        fashion_mnist.load_data()
+    assert list((tmp_path / "cache" / "fashion-mnist").iterdir()) == []
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o027, 0o640)])
+def test_cached_download_gets_the_mode_the_umask_gives(tmp_path, monkeypatch, umask, mode):
+    source = tmp_path / "source"
+    synthetic_mnist(source)
+    payload = (source / "mnist.npz").read_bytes()
+    monkeypatch.setattr(_idx, "_open_url", serve({"mnist.npz": payload}))
+    sha = hashlib.sha256(payload).hexdigest()
+    monkeypatch.setattr(mnist, "MNIST", replace(mnist.MNIST, npz_sha256=sha))
+    previous = os.umask(umask)
+    try:
+        mnist.load_data()
+    finally:
+        os.umask(previous)
+    cached = tmp_path / "cache" / "mnist" / "mnist.npz"
+    assert stat.S_IMODE(cached.stat().st_mode) == mode
 
 
 def test_corrupt_cached_file_is_reported_and_downloaded_again(real_dir, tmp_path, monkeypatch):

@@ -223,14 +223,14 @@ def test_frozen_layer_is_not_updated_by_fit():
 
 def test_save_and_load_weights(tmp_path):
     model = Sequential([layers.Input((4,)), layers.Dense(3)])
-    path = tmp_path / "model.weights.h5"
+    path = tmp_path / "model.weights.npz"
     model.save_weights(path)
     saved = model.get_weights()
     model.set_weights([np.zeros_like(w) for w in saved])
     model.load_weights(path)
     for got, want in zip(model.get_weights(), saved):
         np.testing.assert_array_equal(got, want)
-    assert [p.name for p in tmp_path.iterdir()] == ["model.weights.h5"]  # no temp files left
+    assert [p.name for p in tmp_path.iterdir()] == ["model.weights.npz"]  # no temp files left
     with pytest.raises(FileExistsError):
         model.save_weights(path, overwrite=False)
 

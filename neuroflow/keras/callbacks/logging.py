@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
-import tempfile
+import secrets
 import warnings
 
 import numpy as np
@@ -13,31 +13,72 @@ from neuroflow.keras.callbacks.callback import Callback
 from neuroflow.keras.callbacks.monitoring import _improvement_direction
 
 
-def write_atomically(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
+def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half.
+
+    The bytes go to a hidden temporary file in the same folder (so the same file
+    system), which ``os.replace`` then renames over ``path``. On any failure,
+    KeyboardInterrupt included, the temporary file is removed and ``path`` is
+    untouched. The file gets the mode ``open`` would give it (0o666 less the umask),
+    not the owner-only mode of ``tempfile.mkstemp``.
+    """
+    path = os.fspath(path)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    temp = None
     try:
+        while temp is None:
+            # The name is set before the file exists, so that an interrupt right after
+            # creating it still finds it to remove.
+            temp = _temporary_name(path)
+            try:
+                fd = _create(temp, path)
+            except FileExistsError:  # another writer drew the same name: not ours to remove
+                temp = None
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
+        temp = None
+    finally:
+        if temp is not None:
+            _remove_quietly(temp)
+
+
+def _temporary_name(path: str) -> str:
+    """A fresh hidden name in the folder of ``path`` (same file system, so renames are atomic)."""
+    folder, name = os.path.split(os.path.abspath(path))
+    return os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
+
+
+def _create(temp: str, path: str) -> int:
+    """Create the new file ``temp`` for writing; errors name ``path``, the file asked for."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    try:
+        # 0o666: the umask then decides the mode, as for any file a program creates.
+        return os.open(temp, flags, 0o666)
+    except FileExistsError:
         raise
+    except OSError as error:
+        raise OSError(error.errno, error.strerror, path) from error
+
+
+def _remove_quietly(temp: str) -> None:
+    # The original error matters more than a failure to clean up after it.
+    try:
+        os.unlink(temp)
+    except OSError:
+        pass
 
 
 class ModelCheckpoint(Callback):
     """Save the model's weights after each epoch (or only when ``monitor`` improves).
 
     ``filepath`` may hold format fields such as ``{epoch:02d}`` or ``{val_loss:.2f}``.
-    Weights are stored as a NumPy ``.npz`` archive (``.weights.h5`` names, as Keras
-    asks for, are accepted and written in the same format), atomically: a reader sees
-    the previous file or the new one, never half of one. ``Model.load_weights`` reads
-    them back.
+    Weights are stored as a NumPy ``.npz`` archive, atomically: a reader sees the
+    previous file or the new one, never half of one. ``Model.load_weights`` reads them
+    back. Keras's ``.weights.h5`` format is not written yet: such a name is refused here,
+    before training starts, rather than at the end of the first epoch.
     """
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
@@ -47,7 +88,10 @@ class ModelCheckpoint(Callback):
         if save_freq != "epoch":
             raise ValueError(f"Unrecognized save_freq: {save_freq!r}. ModelCheckpoint supports "
                              f"save_freq='epoch'.")
+        from neuroflow.keras.models.model import check_weights_filename
+
         self.filepath = os.fspath(filepath)
+        check_weights_filename(self.filepath)
         self.monitor = monitor
         self.verbose = verbose
         self.save_best_only = save_best_only

@@ -20,7 +20,9 @@ The checks are:
 * gzip's own CRC-32 and length trailer (zlib verifies both while
   decompressing), which catches truncated and bit-flipped archives;
 * the IDX header: magic number, count, 28x28, and a body of exactly the
-  declared size;
+  declared size. The header is read first and decompression stops one byte
+  past the size it declares, so a file that would inflate to gigabytes (a
+  "gzip bomb") costs no more memory than the genuine file;
 * where known (Fashion-MNIST), the CRC-32 of the decompressed file, which
   also catches a file of another dataset in the wrong folder: MNIST and
   Fashion-MNIST use the very same file names and format.
@@ -39,7 +41,7 @@ import warnings
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 import numpy as np
 
@@ -59,6 +61,7 @@ SPLITS = ("x_train", "y_train", "x_test", "y_test")  # also the keys of mnist.np
 
 _DOWNLOAD_TIMEOUT_S = 60
 _CHUNK = 1 << 20
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
 class DatasetError(OSError):
@@ -258,7 +261,7 @@ def _scan(dataset: Dataset, folder: Path) -> _Scan:
             scan.missing.append(spec.name)
         for file in present:
             try:
-                scan.decoded[spec.name] = _parse_idx(_read_idx_bytes(file), spec)
+                scan.decoded[spec.name] = _read_idx(file, spec)
                 break
             except _BadFile as error:
                 scan.problems.append(f"{file}: {error}")
@@ -268,54 +271,140 @@ def _scan(dataset: Dataset, folder: Path) -> _Scan:
     return scan
 
 
-def _read_idx_bytes(file: Path) -> bytes:
-    """The IDX bytes of ``file``, decompressed if it is gzip."""
+def _read_idx(file: Path, spec: IdxFile) -> np.ndarray:
+    """Read, check and decode one IDX file (gzip or plain) into a writable array.
+
+    The header is read and checked first; then exactly the number of bytes it
+    declares is read, straight into the array, and one byte more to find out
+    whether the file holds more than that. A damaged or hostile file, such as
+    a gzip bomb that would inflate to gigabytes, therefore never costs more
+    memory than the genuine file does.
+    """
     try:
-        data = file.read_bytes()
+        with open(file, "rb") as handle:
+            return _decode_idx(_idx_stream(handle, file), spec)
     except OSError as error:  # e.g. no permission: a reason to try elsewhere, not to crash
         raise _BadFile(f"cannot be read ({error.strerror or error})") from None
-    if data[:2] == b"\x1f\x8b":
-        return _gunzip(data)
-    if file.suffix == ".gz" and not _starts_like_idx(data):
+
+
+def _idx_stream(handle: BinaryIO, file: Path) -> _Stream:
+    """What to read the IDX bytes from: a decompressing stream for gzip, else the file."""
+    start = handle.read(4)
+    handle.seek(0)
+    if start[:2] == _GZIP_MAGIC:
+        return _GzipStream(handle)
+    if file.suffix == ".gz" and not _starts_like_idx(start):
         raise _BadFile("not a gzip file (it does not start with the gzip signature 1f 8b)")
     # Browsers often decompress on the fly but keep the ".gz" name: plain IDX is fine.
-    return data
+    return handle
 
 
 def _starts_like_idx(data: bytes) -> bool:
     return data[:4] in (struct.pack(">I", IMAGE_MAGIC), struct.pack(">I", LABEL_MAGIC))
 
 
-def _gunzip(data: bytes) -> bytes:
-    """Decompress gzip ``data`` (every member), raising _BadFile when damaged.
+class _Stream(Protocol):
+    """Where IDX bytes come from: an open plain file, or a _GzipStream."""
 
-    zlib checks each member's CRC-32 and length trailer. It is also faster
-    than ``gzip.decompress``, which computes the CRC-32 a second time.
+    def read(self, size: int, /) -> bytes:
+        """At most ``size`` bytes; ``b""`` only at the end."""
+
+
+class _GzipStream:
+    """The decompressed bytes of an open gzip file, inflated on demand.
+
+    ``read(size)`` inflates at most ``size`` bytes, so a reader that stops at
+    the size it expects holds no more than that, whatever the file would
+    inflate to. Like ``gzip``, it reads every member of a multi-member file and
+    allows zero padding after the last one. zlib checks each member's CRC-32
+    and length trailer; it is also faster than ``gzip``, which computes the
+    CRC-32 a second time.
     """
-    parts = []
-    while data:
-        inflater = zlib.decompressobj(wbits=31)  # 31: expect a gzip header
-        try:
-            parts.append(inflater.decompress(data))
-        except zlib.error as error:
-            raise _BadFile(f"damaged gzip data ({error})") from None
-        if not inflater.eof:
-            raise _BadFile(
-                "truncated gzip file: it ends before the compressed data does "
-                "(an interrupted copy or download?)"
-            )
-        data = inflater.unused_data
-        if not data.strip(b"\0"):  # like gzip, allow zero padding after the last member
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self._handle = handle
+        # wbits=31: expect gzip's header and trailer. None once the last member has ended.
+        self._inflater = zlib.decompressobj(wbits=31)
+        self._input = b""  # compressed bytes read from the file but not inflated yet
+        self._file_ended = False
+
+    def read(self, size: int) -> bytes:
+        while self._inflater is not None:
+            if not self._input and not self._file_ended:
+                self._input = self._handle.read(_CHUNK)
+                self._file_ended = not self._input
+            try:
+                out = self._inflater.decompress(self._input, size)
+            except zlib.error as error:
+                raise _BadFile(f"damaged gzip data ({error})") from None
+            self._input = self._inflater.unconsumed_tail
+            if self._inflater.eof:
+                self._next_member(self._inflater.unused_data)
+            elif not out and not self._input and self._file_ended:
+                raise _BadFile(
+                    "truncated gzip file: it ends before the compressed data does "
+                    "(an interrupted copy or download?)"
+                )
+            if out:
+                return out
+        return b""
+
+    def _next_member(self, rest: bytes) -> None:
+        """Start inflating the member after the one that just ended, if there is one."""
+        rest = rest.lstrip(b"\0")  # like gzip, allow zero padding after the last member
+        while not rest and not self._file_ended:
+            rest = self._handle.read(_CHUNK)
+            self._file_ended = not rest
+            rest = rest.lstrip(b"\0")
+        self._input = rest
+        self._inflater = zlib.decompressobj(wbits=31) if rest else None
+
+
+def _read_into(stream: _Stream, buffer: memoryview) -> int:
+    """Fill ``buffer`` from ``stream`` as far as it goes; return how many bytes it got."""
+    filled = 0
+    while filled < len(buffer):
+        piece = stream.read(min(len(buffer) - filled, _CHUNK))
+        if not piece:
             break
-    return b"".join(parts)
+        buffer[filled : filled + len(piece)] = piece
+        filled += len(piece)
+    return filled
 
 
-def _parse_idx(data: bytes, spec: IdxFile) -> np.ndarray:
-    """Check the IDX bytes against ``spec`` and decode them into a writable array."""
-    header_size = 4 + 4 * len(spec.shape)
-    if len(data) < header_size:
-        raise _BadFile(f"only {len(data)} bytes, less than an IDX header ({header_size} bytes)")
-    magic, *shape = struct.unpack(f">{1 + len(spec.shape)}I", data[:header_size])
+def _decode_idx(stream: _Stream, spec: IdxFile) -> np.ndarray:
+    """Read the IDX header and body from ``stream``, checking both against ``spec``."""
+    header = bytearray(4 + 4 * len(spec.shape))
+    got = _read_into(stream, memoryview(header))
+    if got < len(header):
+        raise _BadFile(f"only {got} bytes, less than an IDX header ({len(header)} bytes)")
+    _check_header(bytes(header), spec)
+    expected = math.prod(spec.shape)  # the size the header declares, now that it matches spec
+    body = np.empty(expected, np.uint8)
+    got = _read_into(stream, memoryview(body))
+    if got < expected:
+        raise _BadFile(f"truncated: {got} bytes after the header, the header declares {expected}")
+    if stream.read(1):  # one byte tells; inflating the rest could take gigabytes
+        raise _BadFile(
+            f"trailing bytes: the file holds more than the {expected} bytes after the header "
+            "that the header declares"
+        )
+    if spec.content_crc32 is not None:
+        crc = zlib.crc32(body, zlib.crc32(header))
+        if crc != spec.content_crc32:
+            raise _BadFile(
+                f"content differs from the official file (CRC-32 {crc:08x}, expected "
+                f"{spec.content_crc32:08x}): a file of another dataset, such as MNIST?"
+            )
+    array = body.reshape(spec.shape)
+    if not spec.images:
+        _check_labels(array)
+    return array
+
+
+def _check_header(header: bytes, spec: IdxFile) -> None:
+    """Check the IDX magic number and dimensions against ``spec``."""
+    magic, *shape = struct.unpack(f">{1 + len(spec.shape)}I", header)
     if magic != spec.magic:
         kind = "images" if spec.images else "labels"
         hint = ""
@@ -324,22 +413,6 @@ def _parse_idx(data: bytes, spec: IdxFile) -> np.ndarray:
         raise _BadFile(f"IDX magic number is {magic}{hint}, expected {spec.magic} for {kind}")
     if tuple(shape) != spec.shape:
         raise _BadFile(f"IDX header declares shape {tuple(shape)}, expected {spec.shape}")
-    body, expected = len(data) - header_size, math.prod(spec.shape)
-    if body != expected:
-        what = "truncated" if body < expected else "trailing bytes"
-        raise _BadFile(f"{what}: {body} bytes after the header, the header declares {expected}")
-    if spec.content_crc32 is not None:
-        crc = zlib.crc32(data)
-        if crc != spec.content_crc32:
-            raise _BadFile(
-                f"content differs from the official file (CRC-32 {crc:08x}, expected "
-                f"{spec.content_crc32:08x}): a file of another dataset, such as MNIST?"
-            )
-    # frombuffer shares the immutable bytes (read-only); Keras's arrays are writable.
-    array = np.frombuffer(data, np.uint8, offset=header_size).reshape(spec.shape).copy()
-    if not spec.images:
-        _check_labels(array)
-    return array
 
 
 def _check_labels(labels: np.ndarray) -> None:

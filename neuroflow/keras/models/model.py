@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import sys
+import zipfile
+import zlib
 
 import numpy as np
 
@@ -89,10 +92,16 @@ class Model(Trainer, Layer):
 
     # --- saving weights -----------------------------------------------------------------
     def save_weights(self, filepath, overwrite=True) -> None:
-        """Write all weights to ``filepath`` atomically (a NumPy ``.npz`` archive)."""
+        """Write all weights to ``filepath`` atomically, as a NumPy ``.npz`` archive.
+
+        Each weight is stored under ``INDEX:PATH`` (``"0003:dense_1/bias"``): the
+        index gives its place, the path is kept for messages. Keras's own formats
+        are not written yet, so ``.h5``, ``.hdf5`` and ``.keras`` names are refused.
+        """
         from neuroflow.keras.callbacks.logging import write_atomically
 
         path = os.fspath(filepath)
+        check_weights_filename(path)
         if not overwrite and os.path.exists(path):
             raise FileExistsError(f"{path} exists and overwrite=False.")
         buffer = io.BytesIO()
@@ -100,10 +109,17 @@ class Model(Trainer, Layer):
         write_atomically(path, buffer.getvalue())
 
     def load_weights(self, filepath) -> None:
-        """Read weights written by ``save_weights``; shapes are checked before any change."""
-        with np.load(os.fspath(filepath)) as archive:
-            arrays = [archive[key] for key in sorted(archive.files)]
-        self.set_weights(arrays)
+        """Read weights written by ``save_weights``; everything is checked before any change.
+
+        Weights are matched by position: the file must hold as many layers, with as
+        many weights of the same shapes, in the same order. Names may differ, since
+        layer names are numbered per process (``dense_3`` here may have been
+        ``dense`` in the run that saved the file).
+        """
+        path = os.fspath(filepath)
+        saved = _read_weights_file(path)
+        _check_saved_weights(self, saved, path)
+        self.set_weights([array for _, array in saved])
 
     # --- summary --------------------------------------------------------------------------
     def _summary_rows(self) -> list[tuple]:
@@ -158,3 +174,165 @@ def _count(weights) -> int:
 def _nbytes(weights) -> int:
     return int(sum(int(np.prod(w.shape.as_list(), dtype=np.int64)) * w.dtype.np.itemsize
                    for w in weights))
+
+
+# --- weights files -------------------------------------------------------------------------
+
+# Names of Keras's own formats: writing a .npz archive under them would mislead Keras,
+# h5py, and whoever reads the name.
+_KERAS_SUFFIXES = {".h5": "HDF5", ".hdf5": "HDF5", ".keras": ".keras"}
+
+# How files that are not weights archives begin, and what to call them.
+_FOREIGN_SIGNATURES = (
+    (b"\x89HDF\r\n\x1a\n", "an HDF5 file (Keras's .h5 / .weights.h5 format), which "
+                             "neuroflow cannot read yet"),
+    (b"\x93NUMPY", "a single NumPy array (.npy), not an archive of weights"),
+)
+
+_WeightList = list[tuple[str, tuple]]  # (path, shape) of each weight
+
+# What zipfile and np.lib.format raise on a damaged or truncated archive.
+_ARCHIVE_ERRORS = (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error)
+
+
+def check_weights_filename(path: str) -> None:
+    """Refuse a file name of a Keras format, which ``save_weights`` cannot write yet."""
+    lowered = path.lower()
+    for suffix, kind in _KERAS_SUFFIXES.items():
+        if lowered.endswith(suffix):
+            raise NotImplementedError(
+                f"Cannot save weights to {path}: Keras's {kind} format is not supported yet. "
+                f"neuroflow saves weights as a NumPy .npz archive; use a name ending in .npz, "
+                f"such as {path[: -len(suffix)] + '.npz'!r}."
+            )
+
+
+def _read_weights_file(path: str) -> list[tuple[str, np.ndarray]]:
+    """The (name, array) pairs of a file written by ``save_weights``, in the model's order."""
+    _check_weights_file_format(path)
+    try:
+        archive = zipfile.ZipFile(path)
+    except _ARCHIVE_ERRORS as error:
+        raise _damaged(path, error) from error
+    with archive:
+        # Read the members directly: np.load's NpzFile looks each key up in a list,
+        # which takes seconds for 10,000 weights.
+        members = {info.filename.removesuffix(".npy"): info for info in archive.infolist()}
+        order = _saved_order(list(members), path)
+        try:
+            return [(name, _read_array(archive, members[key])) for name, key in order]
+        except _ARCHIVE_ERRORS as error:
+            raise _damaged(path, error) from error
+
+
+def _read_array(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> np.ndarray:
+    with archive.open(member) as stream:
+        return np.lib.format.read_array(stream, allow_pickle=False)
+
+
+def _check_weights_file_format(path: str) -> None:
+    """Fail, naming the file, unless ``path`` exists and starts like a zip (an .npz) archive."""
+    try:
+        with open(path, "rb") as handle:
+            start = handle.read(8)
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            errno.ENOENT, "No such weights file (model.save_weights(path) writes one)", path
+        ) from None
+    for signature, what in _FOREIGN_SIGNATURES:
+        if start.startswith(signature):
+            raise ValueError(f"Cannot load weights from {path}: it is {what}. load_weights "
+                             f"reads the .npz archives that save_weights writes.")
+    if not start.startswith(b"PK"):  # every zip archive, hence every .npz, starts so
+        what = "it is empty" if not start else "it is not a .npz archive"
+        raise ValueError(f"Cannot load weights from {path}: {what}. load_weights reads the "
+                         f".npz archives that save_weights writes.")
+
+
+def _damaged(path: str, error: BaseException) -> ValueError:
+    return ValueError(f"Cannot load weights from {path}: the archive cannot be read ({error}); "
+                      f"is it damaged or truncated, by an interrupted copy for example?")
+
+
+def _saved_order(keys: list[str], path: str) -> list[tuple[str, str]]:
+    """(name, key) of each saved weight, in the order of its index.
+
+    Indexes are compared as numbers: as strings, "10000:..." would sort before "1001:...".
+    """
+    numbered = []
+    for key in keys:
+        index, colon, name = key.partition(":")
+        if not (colon and index.isascii() and index.isdigit()):
+            what = ("a Keras .keras model archive, which neuroflow cannot read yet"
+                    if key in ("config.json", "metadata.json")
+                    else f"not a file save_weights wrote (it holds an array named {key!r}, "
+                         f"not INDEX:WEIGHT_PATH)")
+            raise ValueError(f"Cannot load weights from {path}: it is {what}.")
+        numbered.append((int(index), name, key))
+    numbered.sort()
+    if [index for index, _, _ in numbered] != list(range(len(numbered))):
+        raise ValueError(f"Cannot load weights from {path}: its weights are not numbered 0 to "
+                         f"{len(numbered) - 1}, as save_weights numbers them (a damaged file?).")
+    return [(name, key) for _, name, key in numbered]
+
+
+def _check_saved_weights(model, saved: list[tuple[str, np.ndarray]], path: str) -> None:
+    """Check that the file's weights fit the model's, layer by layer; name the first misfit."""
+    where = f"Cannot load weights from {path} into model {model.name!r}"
+    ours = _by_layer([(w.path, tuple(w.shape)) for w in model.weights])
+    theirs = _by_layer([(name, array.shape) for name, array in saved])
+    for (our_layer, our_weights), (their_layer, their_weights) in zip(ours, theirs):
+        if len(our_weights) != len(their_weights):
+            raise ValueError(
+                f"{where}: layer {our_layer!r} has {_plural(len(our_weights), 'weight')} "
+                f"({_listing(our_weights)}), but the file's layer in its place, "
+                f"{their_layer!r}, has {len(their_weights)} ({_listing(their_weights)})."
+            )
+        for (our_name, our_shape), (their_name, their_shape) in zip(our_weights, their_weights):
+            if our_shape != their_shape:
+                raise ValueError(
+                    f"{where}: weight {our_name!r} expects shape {our_shape}, but the file's "
+                    f"weight in its place, {their_name!r}, has shape {their_shape}."
+                )
+    if len(ours) != len(theirs):
+        raise ValueError(f"{where}: the model has {_count_weights(ours)}, the file "
+                         f"{_count_weights(theirs)}; {_unmatched(ours, theirs)}.")
+
+
+def _by_layer(weights: _WeightList) -> list[tuple[str, _WeightList]]:
+    """Consecutive weights grouped by layer: the part of their path before the last '/'."""
+    groups: list[tuple[str, _WeightList]] = []
+    for path, shape in weights:
+        layer = path.rpartition("/")[0]
+        if not groups or groups[-1][0] != layer:
+            groups.append((layer, []))
+        groups[-1][1].append((path, shape))
+    return groups
+
+
+def _listing(weights: _WeightList, most: int = 4) -> str:
+    """``kernel (3, 2), bias (2,)``: the weights' own names and shapes, the first few."""
+    shown = [f"{path.rpartition('/')[2]} {shape}" for path, shape in weights[:most]]
+    return ", ".join(shown) + (", ..." if len(weights) > most else "")
+
+
+def _count_weights(layers: list[tuple[str, _WeightList]]) -> str:
+    total = sum(len(weights) for _, weights in layers)
+    return f"{_plural(total, 'weight')} in {_plural(len(layers), 'layer')}"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
+def _unmatched(ours: list, theirs: list, most: int = 3) -> str:
+    """Which layers one side has beyond the other's, the first few by name."""
+    if len(ours) > len(theirs):
+        extra, side, missing = ours[len(theirs):], "the model's", "no weights in the file"
+    else:
+        extra, side, missing = theirs[len(ours):], "the file's", "no place in the model"
+    names = ", ".join(repr(layer) for layer, _ in extra[:most])
+    more = f" and {len(extra) - most:,} more" if len(extra) > most else ""
+    layers, verb = ("layer", "has") if len(extra) == 1 else ("layers", "have")
+    hint = " (the model has no weights yet: build it first, e.g. with an Input)" if not ours else ""
+    return f"{side} {layers} {names}{more} {verb} {missing}{hint}"

@@ -7,6 +7,7 @@ variables, ops, GradientTape, ``tf.nn``, ``tf.math``, ``tf.random``, and
 
 from neuroflow import config, dtypes, errors, linalg, math, nn, random  # noqa: F401
 from neuroflow.autodiff import GradientTape, UnconnectedGradients
+from neuroflow.backend import device
 from neuroflow.dtypes import (
     DType,  # noqa: A004
     as_dtype,
@@ -83,6 +84,7 @@ from neuroflow.ops.reductions import (
     reduce_sum,
     reduce_variance,
 )
+from neuroflow.ops.registry import executing_eagerly, init_scope, inside_function
 from neuroflow.ops.shape_ops import (
     boolean_mask,
     broadcast_to,
@@ -109,6 +111,8 @@ from neuroflow.ops.shape_ops import slice_tensor as slice  # noqa: A004
 from neuroflow.tensor import Tensor, TensorShape, constant, convert_to_tensor, is_tensor
 from neuroflow.util import nest
 from neuroflow.variables import Variable
+
+dtypes.cast = cast  # tf.dtypes.cast is tf.cast
 
 newaxis = None
 double = float64

@@ -51,8 +51,13 @@ class Settings:
     # Folders searched, in order, after the cache and before a download.
     system_dataset_dirs: tuple[Path, ...] = (Path("/usr/share/datasets"),)
     run_functions_eagerly: bool = field(default_factory=lambda: _flag("NEUROFLOW_RUN_EAGERLY"))
-    # How many retraces of one tf.function before it warns.
+    # How many retraces of one tf.function before it warns (once per function).
     retrace_warning_threshold: int = 5
+    # Traces one tf.function keeps (least recently used dropped first), and compiled
+    # plans per trace, one per concrete set of input sizes. TensorFlow keeps every trace;
+    # a bound keeps a function called with ever new shapes from growing without end.
+    function_cache_size: int = 64
+    plans_per_trace: int = 32
     # BLAS threads during Keras fit/evaluate/predict steps: small per-step matrix
     # products run fastest on one thread (see backend/blas.py). None leaves BLAS alone.
     step_blas_threads: int | None = field(

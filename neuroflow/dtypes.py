@@ -167,14 +167,6 @@ def default_for_python(value: Any) -> np.dtype:
     raise TypeError(f"Cannot infer a dtype for {value!r} of type {type(value).__name__}.")
 
 
-def cast(x: Any, dtype: Any, name: str | None = None):
-    """``tf.dtypes.cast``: the same op as ``tf.cast``."""
-    # Imported here because the ops layer sits above this module.
-    from neuroflow.ops.elementwise import cast as cast_op
-
-    return cast_op(x, dtype)
-
-
 def is_differentiable(dtype: DType | np.dtype) -> bool:
     """Gradients flow only through floating (and complex) tensors."""
     kind = dtype.np.kind if isinstance(dtype, DType) else np.dtype(dtype).kind

@@ -21,12 +21,14 @@ from typing import Any
 import numpy as np
 
 from neuroflow import dtypes
-from neuroflow.backend import device_of
+from neuroflow.abstract import AbstractArray, public_shape, symbolic_value_error
+from neuroflow.backend import CPU, device_of, placement
 from neuroflow.dtypes import DType
 
-# Set by neuroflow.graph while a tf.function traces: raises when Python asks for the
-# concrete value of a tensor that is symbolic in the graph (see graph/trace.py).
-symbolic_check = None
+# The few ops tensors need for iteration and conversion (``unstack``, ``stack``, ``cast``)
+# live in the ops layer above this one, which installs them here when it is imported
+# (``neuroflow/ops/__init__.py``), as it installs the operators.
+OPS: dict = {}
 
 
 class TensorShape:
@@ -160,6 +162,8 @@ def host_array(value) -> np.ndarray:
     """The array itself for NumPy arrays; a host copy for device (CuPy) arrays."""
     if type(value) is np.ndarray:
         return value
+    if type(value) is AbstractArray:
+        raise symbolic_value_error("array")
     return np.asarray(value) if isinstance(value, np.generic) else value.get()
 
 
@@ -217,7 +221,10 @@ class Tensor:
 
     @property
     def shape(self) -> TensorShape:
-        return _known_shape(self._value.shape)
+        value = self._value
+        if type(value) is AbstractArray:
+            return TensorShape(public_shape(value.shape))  # None for unknown sizes, as TF
+        return _known_shape(value.shape)
 
     @property
     def ndim(self) -> int:
@@ -225,6 +232,8 @@ class Tensor:
 
     @property
     def device(self) -> str:
+        if type(self._value) is AbstractArray:
+            return "/job:localhost/replica:0/task:0/device:CPU:0"
         return device_of(self._value).name
 
     def get_shape(self) -> TensorShape:
@@ -238,8 +247,6 @@ class Tensor:
 
     def numpy(self) -> np.ndarray:
         """A copy of the value as a NumPy array (a NumPy scalar for rank-0 tensors, as in TF)."""
-        if symbolic_check is not None:
-            symbolic_check(self, "numpy")
         value = self._value
         if type(value) is not np.ndarray:
             return host_array(value)[()]  # a GPU array: get() already copies to the host
@@ -266,18 +273,19 @@ class Tensor:
     def __len__(self) -> int:
         if self._value.ndim == 0:
             raise TypeError("Scalar tensor has no `len()`")
-        return self._value.shape[0]
+        size = self._value.shape[0]
+        if type(size) is not int:
+            raise symbolic_value_error("size")
+        return size
 
     def __iter__(self):
         if self._value.ndim == 0:
             raise TypeError("Cannot iterate over a scalar tensor.")
-        from neuroflow.ops.shape_ops import unstack
-
-        return iter(unstack(self))
+        return iter(OPS["unstack"](self))
 
     def __bool__(self) -> bool:
-        if symbolic_check is not None:
-            symbolic_check(self, "bool")
+        if type(self._value) is AbstractArray:
+            raise symbolic_value_error("bool")
         value = self._value
         if value.size == 1:
             return bool(value.reshape(()))
@@ -288,18 +296,18 @@ class Tensor:
             "Use tf.reduce_any(...) or tf.reduce_all(...).")
 
     def __float__(self) -> float:
-        if symbolic_check is not None:
-            symbolic_check(self, "float")
+        if type(self._value) is AbstractArray:
+            raise symbolic_value_error("float")
         return float(self._value)
 
     def __int__(self) -> int:
-        if symbolic_check is not None:
-            symbolic_check(self, "int")
+        if type(self._value) is AbstractArray:
+            raise symbolic_value_error("int")
         return int(self._value)
 
     def __index__(self) -> int:
-        if symbolic_check is not None:
-            symbolic_check(self, "index")
+        if type(self._value) is AbstractArray:
+            raise symbolic_value_error("index")
         value = self._value
         if value.dtype.kind not in "iu" or value.ndim:
             raise TypeError(f"Only scalar integer tensors can be used as an index, "
@@ -318,10 +326,14 @@ class Tensor:
         return self
 
     def __repr__(self) -> str:
+        if type(self._value) is AbstractArray:
+            return f"<tf.Tensor (symbolic) shape={self.shape}, dtype={self.dtype.name}>"
         text = numpy_text(host_array(self._value), is_repr=True)
         return f"<tf.Tensor: shape={self.shape}, dtype={self.dtype.name}, numpy={text}>"
 
     def __str__(self) -> str:
+        if type(self._value) is AbstractArray:
+            return f"Tensor(shape={self.shape}, dtype={self.dtype.name})"
         text = numpy_text(host_array(self._value), is_repr=False)
         return f"tf.Tensor({text}, shape={self.shape}, dtype={self.dtype.name})"
 
@@ -431,9 +443,7 @@ def _autopack(value: list | tuple, want: DType | None) -> Tensor:
     The dtype is ``want`` or else the first tensor's; Python numbers convert to it with
     the usual rules, and tensors of another dtype are an error unless ``want`` is given.
     """
-    from neuroflow.ops.elementwise import cast
-    from neuroflow.ops.shape_ops import stack
-
+    cast, stack = OPS["cast"], OPS["stack"]
     dtype = want or _first_tensor_dtype(value)
 
     def pack(item):
@@ -447,7 +457,7 @@ def _autopack(value: list | tuple, want: DType | None) -> Tensor:
                 raise TypeError(f"Cannot pack a {tensor.dtype.name} tensor with {dtype.name} "
                                 f"tensors into one tensor; use tf.cast so their dtypes match.")
             return cast(tensor, want)
-        return Tensor(_as_array(item, dtype))
+        return _placed(_as_array(item, dtype))
 
     return pack(value)
 
@@ -487,10 +497,10 @@ def convert_to_tensor(value: Any, dtype=None, dtype_hint=None, name: str | None 
         value = value.as_list()
     if want is None and dtype_hint is not None:
         try:
-            return Tensor(_as_array(value, dtypes.as_dtype(dtype_hint)))
+            return _placed(_as_array(value, dtypes.as_dtype(dtype_hint)))
         except (TypeError, ValueError):
             pass  # the hint does not fit: fall back to the value's own dtype
-    return Tensor(_as_array(value, want))
+    return _placed(_as_array(value, want))
 
 
 def constant(value: Any, dtype=None, shape=None, name: str | None = None) -> Tensor:
@@ -510,9 +520,7 @@ def constant(value: Any, dtype=None, shape=None, name: str | None = None) -> Ten
     if isinstance(value, Tensor) or _is_variable(value):
         tensor = convert_to_tensor(value)
         if want is not None and tensor._value.dtype != want.np:
-            from neuroflow.ops.elementwise import cast
-
-            tensor = cast(tensor, want)
+            tensor = OPS["cast"](tensor, want)
         if shape is None:
             return tensor
         array = np.array(host_array(tensor._value))
@@ -520,7 +528,13 @@ def constant(value: Any, dtype=None, shape=None, name: str | None = None) -> Ten
         array = _as_array(value, want)
     if shape is not None:
         array = _fit_to_shape(array, value, shape)
-    return Tensor(array)
+    return _placed(array)
+
+
+def _placed(array: np.ndarray) -> Tensor:
+    """A tensor of a new host array, on the device ``tf.device`` asks for (usually the CPU)."""
+    target = placement()
+    return Tensor(array if target is CPU else target.asarray(array))
 
 
 def _fit_to_shape(array: np.ndarray, value: Any, shape: Any) -> np.ndarray:

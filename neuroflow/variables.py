@@ -8,11 +8,12 @@ from typing import Any
 import numpy as np
 
 from neuroflow import dtypes
+from neuroflow.abstract import is_abstract
 from neuroflow.backend import device_of
 from neuroflow.errors import InvalidArgumentError
 from neuroflow.ops import operators
 from neuroflow.ops.convert import DTypeMismatchError
-from neuroflow.ops.registry import record_variable_read, recording
+from neuroflow.ops.registry import init_scope, record_variable_read, recording
 from neuroflow.tensor import (
     Reference,
     Tensor,
@@ -56,8 +57,15 @@ class Variable:
         if initial_value is None:
             raise ValueError("The `initial_value` arg to `tf.Variable` must be specified.")
         if callable(initial_value):
-            initial_value = initial_value()
+            with init_scope():  # the initial value is computed eagerly, even in a trace
+                initial_value = initial_value()
         value = convert_to_tensor(initial_value, dtype=dtype)._value
+        if is_abstract(value):
+            raise ValueError(
+                "A tf.Variable's initial value depends on the inputs of the tf.function "
+                "being traced. Create variables outside the function (or on its first call "
+                "from values that do not depend on its inputs, e.g. an initializer "
+                "callable).")
         # Conversion copies NumPy and Python values; tensors and variables are copied here,
         # so the variable never shares memory with its initial value.
         shared = isinstance(initial_value, Tensor) or hasattr(initial_value, "_read_for_op")
@@ -131,6 +139,32 @@ class Variable:
         if recording.tapes:
             record_variable_read(self, snapshot)
         return snapshot
+
+    # --- the small API compiled graph code uses ------------------------------------------
+    # Generated code reads and writes a variable's array only through these four methods.
+    # ``_shared`` is True while some tensor may hold the current array: writing into it in
+    # place would change that tensor, so the writer copies first (copy on write).
+
+    def current_array(self):
+        """The array, for a read whose value does not leave the graph call."""
+        return self._value
+
+    def shared_array(self):
+        """The array, for a read whose value is returned to the caller."""
+        self._shared = True
+        return self._value
+
+    def writable_array(self):
+        """The array, to update in place: copied first if a tensor may share it."""
+        if self._shared:
+            self._value = self._value.copy()
+            self._shared = False
+        return self._value
+
+    def replace_array(self, array) -> None:
+        """Make ``array`` (a new array of this variable's shape and dtype) the value."""
+        self._value = array
+        self._shared = True
 
     # --- assignment --------------------------------------------------------------------
     def _converted(self, value: Any, op: str) -> np.ndarray:

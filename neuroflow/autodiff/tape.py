@@ -19,10 +19,12 @@ from typing import Any
 
 import numpy as np
 
+from neuroflow.abstract import dims_equal, is_abstract, is_known
 from neuroflow.backend import device_of
 from neuroflow.ops import elementwise as ew
 from neuroflow.ops import reductions as red
 from neuroflow.ops import shape_ops as so
+from neuroflow.ops.broadcasting import sum_to
 from neuroflow.ops.convert import as_tensor
 from neuroflow.ops.registry import recording
 from neuroflow.tensor import Tensor
@@ -69,13 +71,13 @@ class GradientTape:
             raise ValueError("This GradientTape is already active; nest a new tape instead.")
         self._active = True
         self.recording = True
-        recording.tapes.append(self)
+        recording.push_tape(self)
         return self
 
     def __exit__(self, *exc_info) -> None:
         self.recording = False
         self._active = False
-        recording.tapes.remove(self)
+        recording.remove_tape(self)
 
     @contextmanager
     def stop_recording(self):
@@ -226,7 +228,7 @@ class GradientTape:
             if value.dtype.kind not in "fc":
                 continue  # integer targets carry no gradient
             if seed is None:
-                seed = _beside(np.ones(value.shape, dtype=value.dtype), target)
+                seed = _filled(1, value.shape, target)
             _accumulate(grads, id(target), seed)
         # Recording the backward pass is what higher-order gradients need; a
         # non-persistent tape is finished, so only outer tapes record it.
@@ -244,7 +246,7 @@ class GradientTape:
                                                  input_grads):
                     if input_id is None or grad is None:
                         continue
-                    if grad._value.shape != shape:
+                    if not _same_shape(grad._value.shape, shape):
                         grad = unbroadcast(grad, shape)
                     _accumulate(grads, input_id, grad)
         finally:
@@ -253,14 +255,25 @@ class GradientTape:
 
 
 def unbroadcast(grad: Tensor, shape: tuple) -> Tensor:
-    """Sum ``grad`` back down to ``shape``: the one place broadcasting is undone."""
+    """Sum ``grad`` back down to ``shape``: the one place broadcasting is undone.
+
+    With unknown sizes (a trace), an axis of unknown size may or may not have been
+    broadcast: ``sum_to`` then decides when the graph runs.
+    """
     gshape = grad._value.shape
+    if not all(is_known(d) for d in (*gshape, *shape)):
+        return sum_to(grad, shape=tuple(shape))
     lead = len(gshape) - len(shape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, d in enumerate(shape) if d == 1 and gshape[lead + i] != 1)
     if axes:
         grad = red.reduce_sum(grad, axis=axes, keepdims=False)
     return so.reshape(grad, shape) if grad._value.shape != tuple(shape) else grad
+
+
+def _same_shape(a: tuple, b: tuple) -> bool:
+    """Whether two shapes are certainly the same (unknown sizes compare as themselves)."""
+    return len(a) == len(b) and all(dims_equal(x, y) for x, y in zip(a, b))
 
 
 def _accumulate(grads: dict, key: int, grad: Tensor) -> None:
@@ -275,12 +288,19 @@ def _beside(array: np.ndarray, like) -> Tensor:
     return Tensor(array)
 
 
+def _filled(number, shape: tuple, like) -> Tensor:
+    """``number`` in ``shape`` with ``like``'s dtype and device (a broadcast if traced)."""
+    if all(is_known(d) for d in shape) and not is_abstract(like._value):
+        return _beside(np.full(shape, number, dtype=like._value.dtype), like)
+    return so.broadcast_to(Tensor(np.asarray(number, dtype=like._value.dtype)), shape)
+
+
 def _zeros_like(source) -> Tensor:
-    return _beside(np.zeros(source._value.shape, dtype=source._value.dtype), source)
+    return _filled(0, source._value.shape, source)
 
 
 def _zeros(shape, source) -> Tensor:
-    return _beside(np.zeros(shape, dtype=source._value.dtype), source)
+    return _filled(0, tuple(shape), source)
 
 
 def _zero_mode(unconnected_gradients) -> bool:

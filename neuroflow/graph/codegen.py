@@ -1,88 +1,48 @@
 """Lower a graph to plain Python source, one line per node, and compile it.
 
 Each line calls NumPy directly (``v7 = np.matmul(v5, v3, out=B2)``) and ends
-with a comment naming the op and the user's line that created it. The source
-is registered with ``linecache`` under a unique file name, so tracebacks and
-debuggers show the generated line (:func:`failing_node` maps it back to the
-node). ``emit_source`` is pure: the same graph and plan always give the same
-text (checked in as golden files).
+with a comment naming the op and the user's line that created it. What a line
+says comes from the op's declared lowering (``ops/registry.Lowering``): a
+template, an emit function, or, by default, a call of the op's forward. The
+source is registered with ``linecache`` under a unique file name, so tracebacks
+and debuggers show the generated line (:func:`failing_node` maps it back to the
+node). ``emit_source`` is pure: the same graph and plan give the same text
+(checked in as golden files).
+
+Nothing from outside the project enters the source as code: graph and op
+names become identifiers only after ``str.isidentifier()``; attribute values
+become literals only when they are numbers, strings, booleans or tuples of
+them (written with ``repr``), and otherwise names bound in the module's
+namespace; file names and other text appear only inside comments, escaped.
+
+The compiled function takes its memory plan's buffers as its first argument,
+so concurrent calls each use their own (see ``function.py``).
 """
 
 from __future__ import annotations
 
 import itertools
+import keyword
 import linecache
+import math
+import re
 from collections.abc import Callable
 
 import numpy as np
 
+from neuroflow.abstract import Dim, contains_dim
 from neuroflow.backend.blas import GemmUpdate
-from neuroflow.graph.ir import Graph, Node
-from neuroflow.ops.shape_ops import DYNAMIC_SHAPE_OPS
-
-_UNARY_UFUNCS = {
-    "negative": "np.negative", "abs": "np.abs", "exp": "np.exp", "log": "np.log",
-    "log1p": "np.log1p", "expm1": "np.expm1", "sqrt": "np.sqrt", "square": "np.square",
-    "sin": "np.sin", "cos": "np.cos", "tanh": "np.tanh", "sign": "np.sign",
-    "floor": "np.floor", "ceil": "np.ceil", "logical_not": "np.logical_not",
-    "is_nan": "np.isnan", "is_inf": "np.isinf", "is_finite": "np.isfinite",
-}
-_BINARY_UFUNCS = {
-    "add": "np.add", "subtract": "np.subtract", "multiply": "np.multiply",
-    "divide": "np.true_divide", "maximum": "np.maximum", "minimum": "np.minimum",
-    "equal": "np.equal", "not_equal": "np.not_equal", "less": "np.less",
-    "less_equal": "np.less_equal", "greater": "np.greater", "greater_equal": "np.greater_equal",
-    "logical_and": "np.logical_and", "logical_or": "np.logical_or",
-    "logical_xor": "np.logical_xor", "pow": "np.power",
-}
-# Ops whose emitted call accepts ``out=`` (the memory planner may give them a buffer).
-OUT_CAPABLE = set(_UNARY_UFUNCS) | set(_BINARY_UFUNCS) | {
-    "matmul", "relu", "relu_grad", "fused_elementwise", "dense", "cast", "reduce_sum"}
-# Ops whose output may share memory with their first input (views).
-VIEW_OPS = {"reshape", "transpose", "getitem", "broadcast_to", "identity", "stop_gradient",
-            "read_variable"}
-# Ops whose output is always a new array (or their ``out=`` buffer), never an input's memory.
-# Any other primitive may return (a view of) an input: the memory planner assumes it does.
-FRESH_OPS = OUT_CAPABLE | {
-    "reduce_sum", "where", "concat", "gather", "scatter_add", "scatter_into_zeros", "pad",
-    "one_hot", "random", "flat_nonzero", "where_indices", "argmax", "argmin",
-    "sparse_softmax_xent", "sparse_softmax_xent_grad", "sparse_softmax_xent_with_grad"}
-# Elementwise ops may write into the buffer of an input they read for the last time.
-IN_PLACE_OK = set(_UNARY_UFUNCS) | set(_BINARY_UFUNCS) | {"relu", "relu_grad",
-                                                          "fused_elementwise", "cast"}
+from neuroflow.graph.fused_ops import ASSIGN_SUB_MATMUL
+from neuroflow.graph.ir import ASSIGN, ASSIGN_ADD, Graph, Node
 
 _file_ids = itertools.count()
-
-
-def private_array(variable):
-    """The variable's array, copied first if a tensor may share it (copy on write)."""
-    if variable._shared:
-        variable._value = variable._value.copy()
-        variable._shared = False
-    return variable._value
-
-
-def shared_array(variable):
-    """The variable's array, for a read whose value leaves the function (an output)."""
-    variable._shared = True
-    return variable._value
-
-
-class ShapeChanged(Exception):
-    """Raised by compiled code when a data-dependent shape differs from the traced one."""
-
-    def __init__(self, value: str, shape: tuple, traced: tuple):
-        super().__init__(f"{value} has shape {shape}, traced with {traced}")
-        self.value, self.shape, self.traced = value, shape, traced
-
-
-def guard_shape(array, traced: tuple, value: str) -> None:
-    if array.shape != traced:
-        raise ShapeChanged(value, array.shape, traced)
+# Names the generated module defines itself (np, values v3 and c1, variables V0, buffers
+# B2, attributes A1, forwards P_op_0, ...): the function's own name must not shadow them.
+_RESERVED = re.compile(r"np|_buffers|[A-Za-z]\d+|P_\w*")
 
 
 class Emitter:
-    """Collects the namespace (constants, attributes, primitives) the generated code uses."""
+    """Collects the namespace (constants, attributes, forwards) the generated code uses."""
 
     def __init__(self, graph: Graph, buffers: dict[str, str], inplace_assigns=frozenset(),
                  escaping_reads=frozenset()):
@@ -90,204 +50,193 @@ class Emitter:
         self.buffers = buffers  # value name -> buffer name
         self.inplace_assigns = inplace_assigns  # ids of assignment nodes done in place
         self.escaping_reads = escaping_reads  # ids of reads whose value is returned
-        self.namespace: dict[str, object] = {"np": np, "private": private_array,
-                                             "shared": shared_array, "guard": guard_shape}
+        self.namespace: dict[str, object] = {"np": np}
 
     def bind(self, prefix: str, obj) -> str:
+        """A name for ``obj`` in the generated module (the same name for the same object)."""
         for name, existing in self.namespace.items():
             if existing is obj and name.startswith(prefix):
                 return name
         name = f"{prefix}{sum(1 for n in self.namespace if n.startswith(prefix))}"
+        if not name.isidentifier():
+            raise ValueError(f"codegen: {name!r} is not an identifier")
         self.namespace[name] = obj
         return name
 
-    def out(self, node: Node) -> str:
-        buffer = self.buffers.get(node.output.name)
-        return f", out={buffer}" if buffer else ""
+    def literal(self, value) -> str:
+        """Source text for an attribute value: a literal if it is plain data, else a name.
+
+        Sizes only known when the graph runs become expressions reading array shapes
+        (``v7.shape[0]``), from where specialisation found them.
+        """
+        if isinstance(value, np.dtype):
+            return _dtype_text(value)
+        if _is_plain(value):
+            return repr(value)
+        if contains_dim(value):
+            return self._runtime_sizes(value)
+        return self.bind("A", value)
+
+    def _runtime_sizes(self, value) -> str:
+        if isinstance(value, Dim):
+            names = {symbol: f"{_checked_identifier(name)}.shape[{int(axis)}]"
+                     for symbol, (name, axis) in self.graph.size_sources.items()}
+            return value.expression(names)
+        if isinstance(value, (tuple, list)):
+            items = ", ".join(self.literal(v) for v in value)
+            return f"({items},)" if isinstance(value, tuple) else f"[{items}]"
+        if isinstance(value, slice):
+            parts = (value.start, value.stop, value.step)
+            return f"slice({', '.join(self.literal(v) for v in parts)})"
+        if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+            return "{" + ", ".join(f"{k!r}: {self.literal(v)}" for k, v in value.items()) + "}"
+        raise ValueError(f"codegen: cannot compute {value!r} when the graph runs")
 
     def line(self, node: Node) -> str:
         args = [v.name for v in node.inputs]
-        code = _emit_node(self, node, args)
-        if node.op in DYNAMIC_SHAPE_OPS:
-            name = node.output.name
-            code += f"; guard({name}, {node.output.shape!r}, {name!r})"
+        code = _statement(self, node, args)
         where = f" @ {node.location}" if node.location else ""
-        return f"    {code}  # {node.op}{where}"
+        return f"    {code}  # {_comment(node.op + where)}"
 
 
-def _emit_node(em: Emitter, node: Node, args: list[str]) -> str:
-    op, out_name = node.op, ", ".join(v.name for v in node.results) or None
-    if op == "read_variable":
-        if id(node) in em.escaping_reads:
-            return f"{out_name} = shared(V{node.variable})"
-        return f"{out_name} = V{node.variable}._value"
-    if op == "assign":
-        return f"V{node.variable}._value = np.array({args[0]})"
-    if op in ("assign_add", "assign_sub"):
-        var = f"V{node.variable}"
-        if id(node) in em.inplace_assigns:
-            ufunc = "np.add" if op == "assign_add" else "np.subtract"
-            return f"{ufunc}(private({var}), {args[0]}, out={var}._value)"
-        sign = "+" if op == "assign_add" else "-"
-        return f"{var}._value = np.asarray({var}._value {sign} {args[0]})"
-    if op == "assign_sub_matmul":
-        var = f"V{node.variable}"
-        if id(node) in em.inplace_assigns:
-            update = em.bind("G", GemmUpdate())  # one per node: it keeps data pointers
-            return f"{update}(private({var}), {', '.join(args)})"
-        delta = f"np.multiply(np.matmul({args[0]}, {args[1]}), {args[2]})"
-        return f"{var}._value = np.asarray({var}._value - {delta})"
-    if op in ("dense", "fused_elementwise"):
-        return _SPECIAL[op](em, node, args)
-    special = _SPECIAL.get(op)
-    if special is not None:
-        return f"{out_name} = {special(em, node, args)}"
-    if op in _UNARY_UFUNCS:
-        return f"{out_name} = {_UNARY_UFUNCS[op]}({args[0]}{em.out(node)})"
-    if op in _BINARY_UFUNCS:
-        return f"{out_name} = {_BINARY_UFUNCS[op]}({args[0]}, {args[1]}{em.out(node)})"
-    forward = em.bind(f"P_{op}_", node.primitive.forward)
-    call_args = ", ".join(["np", *args])
-    if node.attrs:
-        attrs = em.bind("A", node.attrs)
-        return f"{out_name} = {forward}({call_args}, **{attrs})"
-    return f"{out_name} = {forward}({call_args})"
+def _is_plain(value) -> bool:
+    """Whether ``repr(value)`` is a Python literal that evaluates back to ``value``."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return type(value) in (bool, int, str, type(None))
+    if type(value) is float:
+        return math.isfinite(value)
+    if type(value) in (tuple, list):
+        return all(_is_plain(v) for v in value)
+    return False
 
 
-def _matmul(em, node, args):
-    return f"np.matmul({args[0]}, {args[1]}{em.out(node)})"
-
-
-def _reshape(em, node, args):
-    return f"{args[0]}.reshape({node.attrs['shape']!r})"
-
-
-def _transpose(em, node, args):
-    return f"{args[0]}.transpose({node.attrs['perm']!r})"
-
-
-def _broadcast_to(em, node, args):
-    return f"np.broadcast_to({args[0]}, {node.attrs['shape']!r})"
-
-
-def _getitem(em, node, args):
-    return f"{args[0]}[{em.bind('K', node.attrs['key'])}]"
-
-
-def _passthrough(em, node, args):
-    return args[0]
-
-
-def _relu(em, node, args):
-    return f"np.maximum({args[0]}, 0{em.out(node)})"
-
-
-def _relu_grad(em, node, args):
-    return f"np.multiply({args[0]}, {args[1]} > 0{em.out(node)})"
-
-
-def _reduce_sum(em, node, args):
-    # np.add.reduce, not np.sum: the same C loop without np.sum's Python wrapper.
-    a = node.attrs
-    return (f"np.add.reduce({args[0]}, axis={a['axes']!r}, "
-            f"dtype={_dtype_text(node.output.dtype)}, keepdims={a['keepdims']!r}"
-            f"{em.out(node)})")
-
-
-def _reduce_extremum(em, node, args):
-    a = node.attrs
-    if 0 in node.inputs[0].shape:  # empty: the primitive knows TF's -inf/+inf answer
-        return f"{em.bind('P_' + node.op + '_', node.primitive.forward)}(np, {args[0]}, **" \
-               f"{em.bind('A', node.attrs)})"
-    ufunc = "np.maximum" if node.op == "reduce_max" else "np.minimum"
-    return f"{ufunc}.reduce({args[0]}, axis={a['axes']!r}, keepdims={a['keepdims']!r})"
-
-
-def _argmax(em, node, args):
-    found = f"np.argmax({args[0]}, axis={node.attrs['axis']!r})"
-    if node.output.dtype == np.dtype(np.intp):
-        return found
-    return f"{found}.astype({_dtype_text(node.output.dtype)})"
-
-
-def _cast(em, node, args):
-    buffer = em.buffers.get(node.output.name)
-    if buffer:
-        return f"np.copyto({buffer}, {args[0]}, casting='unsafe') or {buffer}"
-    return f"np.asarray({args[0]}).astype({_dtype_text(node.attrs['dtype'])})"
+def _comment(text: str) -> str:
+    """Text safe inside a ``#`` comment: one line, escaped like a string's repr."""
+    return ascii(text)[1:-1]
 
 
 def _dtype_text(dtype) -> str:
     name = np.dtype(dtype).name
-    return "np.bool_" if name == "bool" else f"np.{name}"
+    if name == "bool":
+        return "np.bool_"
+    if not name.isidentifier() or not hasattr(np, name):
+        raise ValueError(f"codegen: unexpected dtype {name!r}")
+    return f"np.{name}"
 
 
-def _where(em, node, args):
-    return f"np.where({args[0]}, {args[1]}, {args[2]})"
+def _statement(em: Emitter, node: Node, args: list[str]) -> str:
+    if node.assigns:
+        return _assignment(em, node, args)
+    results = ", ".join(v.name for v in node.results)
+    if node.op == "read_variable":
+        read = "shared_array" if id(node) in em.escaping_reads else "current_array"
+        return f"{results} = V{node.variable}.{read}()"
+    lowering = node.lowering
+    buffer = em.buffers.get(node.output.name) if node.output is not None else None
+    if lowering.emit is not None:
+        return lowering.emit(node, args, buffer, em.bind)
+    template = lowering.template
+    if callable(template):
+        template = template(node)
+    if template is not None:
+        attrs = {key: em.literal(value) for key, value in node.attrs.items()}
+        out = f", out={buffer}" if buffer else ""
+        return f"{results} = {template.format(*args, out=out, **attrs)}"
+    forward = em.bind(f"P_{node.op}_", node.primitive.forward)
+    call_args = ", ".join(["np", *args])
+    if contains_dim(node.attrs):  # sizes known only when the graph runs: a dict per call
+        return f"{results} = {forward}({call_args}, **{em.literal(node.attrs)})"
+    if node.attrs:
+        return f"{results} = {forward}({call_args}, **{em.bind('A', node.attrs)})"
+    return f"{results} = {forward}({call_args})"
 
 
-def _fused_elementwise(em, node, args):
-    from neuroflow.graph.passes.fusion import emit_chain
-
-    return emit_chain(em, node, args)
-
-
-def _dense(em, node, args):
-    from neuroflow.graph.passes.fusion import emit_dense
-
-    return emit_dense(em, node, args)
-
-
-_SPECIAL: dict[str, Callable] = {
-    "matmul": _matmul, "reshape": _reshape, "transpose": _transpose,
-    "broadcast_to": _broadcast_to, "getitem": _getitem, "identity": _passthrough,
-    "stop_gradient": _passthrough, "relu": _relu, "relu_grad": _relu_grad,
-    "reduce_sum": _reduce_sum, "reduce_max": _reduce_extremum,
-    "reduce_min": _reduce_extremum, "argmax": _argmax, "cast": _cast, "where": _where,
-    "fused_elementwise": _fused_elementwise, "dense": _dense,
-}
+def _assignment(em: Emitter, node: Node, args: list[str]) -> str:
+    """Variable updates, through the Variable's graph API (``variables.py``)."""
+    var = f"V{node.variable}"
+    in_place = id(node) in em.inplace_assigns
+    if node.primitive is ASSIGN:
+        return f"{var}.replace_array(np.array({args[0]}))"
+    if node.primitive is ASSIGN_SUB_MATMUL:
+        if in_place:
+            update = em.bind("G", GemmUpdate())  # one per node: it caches data pointers
+            return f"{update}({var}.writable_array(), {', '.join(args)})"
+        delta = f"np.multiply(np.matmul({args[0]}, {args[1]}), {args[2]})"
+        return f"{var}.replace_array(np.asarray({var}.current_array() - {delta}))"
+    ufunc = "np.add" if node.primitive is ASSIGN_ADD else "np.subtract"
+    if in_place:
+        # writable_array() copies first if a tensor may hold the array (copy on write).
+        return f"{ufunc}({var}.writable_array(), {args[0]}, out={var}.current_array())"
+    return f"{var}.replace_array(np.asarray({ufunc}({var}.current_array(), {args[0]})))"
 
 
 def emit_source(graph: Graph, plan=None) -> tuple[str, dict]:
-    """The Python source of ``graph`` (with a memory plan, if given) and its namespace."""
+    """The Python source of ``graph`` (with a memory plan, if given) and its namespace.
+
+    The function's first parameter is the tuple of buffers the plan asks for.
+    """
     from neuroflow.graph.passes.memory import escaping_reads
 
     buffers = plan.buffers if plan is not None else {}
-    buffer_specs = plan.specs if plan is not None else {}
+    buffer_names = list(plan.specs) if plan is not None else []
     inplace = {id(graph.nodes[i]) for i in plan.inplace_assigns} if plan is not None else set()
     escaping = {id(graph.nodes[i]) for i in escaping_reads(graph)}
     em = Emitter(graph, buffers, inplace, escaping)
     for name, array in graph.constants.items():
-        em.namespace[name] = array
+        em.namespace[_checked_identifier(name)] = array
     for index, variable in enumerate(graph.variables):
         em.namespace[f"V{index}"] = variable
-    for name, (shape, dtype) in buffer_specs.items():
-        em.namespace[name] = np.empty(shape, dtype=dtype)
-    params = ", ".join(v.name for v in graph.inputs)
-    lines = [f"def {_identifier(graph.name)}({params}):"]
+    params = ", ".join(["_buffers", *(_checked_identifier(v.name) for v in graph.inputs)])
+    lines = [f"def {function_name(graph.name)}({params}):"]
+    if buffer_names:
+        names = ", ".join(buffer_names) + ("," if len(buffer_names) == 1 else "")
+        lines.append(f"    {names} = _buffers")
     lines += [em.line(node) for node in graph.nodes]
     results = ", ".join(f"np.asarray({v.name})" for v in graph.outputs)
     lines.append(f"    return [{results}]")
     return "\n".join(lines) + "\n", em.namespace
 
 
-def _identifier(name: str) -> str:
-    cleaned = "".join(c if c.isalnum() else "_" for c in name)
-    return cleaned if cleaned and not cleaned[0].isdigit() else f"fn_{cleaned}"
+def first_node_line(source: str) -> int:
+    """The line number (1-based) of the first node's line in generated source."""
+    second = source.split("\n", 2)[1] if "\n" in source else ""
+    return 3 if second.strip().endswith("= _buffers") else 2
+
+
+def function_name(name: str) -> str:
+    """An identifier for the generated function, derived from a user's function name."""
+    cleaned = "".join(c if c.isascii() and (c.isalnum() or c == "_") else "_" for c in name)
+    if not cleaned or cleaned[0].isdigit() or keyword.iskeyword(cleaned) or \
+            _RESERVED.fullmatch(cleaned):
+        cleaned = f"fn_{cleaned}"
+    if not cleaned.isidentifier():
+        raise ValueError(f"codegen: cannot make an identifier of {name!r}")
+    return cleaned
+
+
+def _checked_identifier(name: str) -> str:
+    if not name.isidentifier():
+        raise ValueError(f"codegen: {name!r} is not an identifier")
+    return name
 
 
 def compile_source(source: str, namespace: dict, name: str) -> Callable:
     """Compile generated source under a linecache-registered file name."""
-    filename = f"<neuroflow-generated {name} #{next(_file_ids)}>"
+    filename = f"<neuroflow-generated {_comment(name)} #{next(_file_ids)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
     code = compile(source, filename, "exec")
     exec(code, namespace)  # noqa: S102 - the source is generated by neuroflow from a graph
-    function = namespace[_identifier(name)]
+    function = namespace[function_name(name)]
     function.__neuroflow_filename__ = filename
     return function
 
 
-def failing_node(graph: Graph, compiled: Callable, traceback) -> Node | None:
+def release_source(function: Callable) -> None:
+    """Forget the linecache entry of a compiled function (when its trace is dropped)."""
+    linecache.cache.pop(getattr(function, "__neuroflow_filename__", None), None)
+
+
+def failing_node(graph: Graph, compiled: Callable, source: str, traceback) -> Node | None:
     """The node whose generated line raised, from the traceback of an error."""
     filename = getattr(compiled, "__neuroflow_filename__", None)
     line = None
@@ -295,5 +244,5 @@ def failing_node(graph: Graph, compiled: Callable, traceback) -> Node | None:
         if traceback.tb_frame.f_code.co_filename == filename:
             line = traceback.tb_lineno
         traceback = traceback.tb_next
-    index = None if line is None else line - 2  # line 1 is the ``def``
+    index = None if line is None else line - first_node_line(source)
     return graph.nodes[index] if index is not None and 0 <= index < len(graph.nodes) else None

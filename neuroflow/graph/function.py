@@ -3,19 +3,20 @@
 A :class:`Function` keeps one :class:`ConcreteFunction` per input signature:
 the shapes, dtypes and device of tensor arguments, the values of Python
 arguments, and the nesting of the arguments. The first call with a new
-signature traces: it runs the Python function with a tracer installed, which
-is also that call's result. Later calls with the same signature run the
-generated code only.
+signature traces: the Python function runs once on symbolic tensors (shape and
+dtype, no value; see ``trace.py``), and the call then runs the compiled code,
+like every later call.
 
-Graphs are specialized to the shapes they were traced with (ops compute sizes
-and counts from shapes in Python), so:
+Sizes may be unknown in a trace: with an ``input_signature``, each ``None``
+dimension accepts any size, and the Python function runs once for all sizes;
+with ``reduce_retracing=True``, a second trace relaxes the dimensions that
+changed to unknown. A :class:`ConcreteFunction` compiles one plan per concrete
+set of input sizes (``passes/specialize.py``), without running Python again.
 
-* with an ``input_signature``, a ``None`` dimension accepts any size, and each
-  new size gets its own trace, without retracing warnings;
-* an op whose output shape depends on the data (``tf.boolean_mask``) is guarded
-  in the compiled code: when its shape differs from the traced one, the
-  function is traced again for that shape (once per shape) -- unless a side
-  effect (an assignment, a print) already ran in that call, which is an error.
+Both caches are bounded (``config.settings``): the least recently used trace or
+plan is dropped, and with it its generated source. Compiled code owns no state
+two calls could share: each call takes its memory plan's buffers from a pool,
+so any number of threads may call one function at once.
 
 The generated code calls NumPy: a call with tensors on a GPU runs the Python
 function eagerly (on CuPy), as does a call under an active outer GradientTape.
@@ -26,34 +27,41 @@ from __future__ import annotations
 import functools
 import inspect
 import sys
+import threading
 import warnings
 import weakref
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
 
+from neuroflow.abstract import Dim, public_shape
 from neuroflow.config import settings
 from neuroflow.errors import InvalidArgumentError
 from neuroflow.graph import codegen, passes
-from neuroflow.graph.codegen import ShapeChanged
 from neuroflow.graph.interpret import run_graph
 from neuroflow.graph.ir import Graph, Value
 from neuroflow.graph.passes.memory import MemoryPlan
-from neuroflow.graph.trace import Tracer, tracing
+from neuroflow.graph.passes.specialize import specialize
+from neuroflow.graph.trace import Tracer, symbolic_inputs, tracing
 from neuroflow.ops.registry import recording
-from neuroflow.ops.shape_ops import DYNAMIC_SHAPE_OPS
 from neuroflow.tensor import Tensor, convert_to_tensor
 from neuroflow.util import nest
 
 
 class TensorSpec:
-    """The shape and dtype a tensor argument must have (``None`` dims are free)."""
+    """The shape and dtype a tensor argument must have (``None`` dims are free).
+
+    Inside neuroflow a size may also be a :class:`~neuroflow.abstract.Dim`: an unknown
+    size shared by every argument that names it (Keras steps give the inputs, labels and
+    weights of a batch one batch size).
+    """
 
     def __init__(self, shape, dtype="float32", name=None):
         from neuroflow.dtypes import as_dtype
 
-        self.shape = None if shape is None else tuple(None if d is None else int(d)
-                                                      for d in shape)
+        self.shape = None if shape is None else tuple(
+            d if d is None or isinstance(d, Dim) else int(d) for d in shape)
         self.dtype = as_dtype(dtype)
         self.name = name
 
@@ -63,10 +71,11 @@ class TensorSpec:
         if self.shape is None:
             return True
         return len(array.shape) == len(self.shape) and all(
-            want is None or want == got for want, got in zip(self.shape, array.shape))
+            type(want) is not int or want == got for want, got in zip(self.shape, array.shape))
 
     def __repr__(self) -> str:
-        return f"TensorSpec(shape={self.shape}, dtype={self.dtype!r}, name={self.name!r})"
+        shape = None if self.shape is None else public_shape(self.shape)
+        return f"TensorSpec(shape={shape}, dtype={self.dtype!r}, name={self.name!r})"
 
 
 # --- arguments: what a call passes, and the key of its signature -------------------------------
@@ -123,9 +132,9 @@ def _paths(structure: Any, prefix: str):
 class _Call:
     """One call's arguments, flattened: the leaves, their arrays, and the signature key."""
 
-    __slots__ = ("args", "kwargs", "flat", "arrays", "key", "on_host")
+    __slots__ = ("args", "kwargs", "flat", "arrays", "key", "python_key", "on_host")
 
-    def __init__(self, args: tuple, kwargs: dict):
+    def __init__(self, args: tuple, kwargs: dict, fixed_key: tuple | None = None):
         self.args, self.kwargs = args, kwargs
         if not kwargs and all(type(a) is Tensor for a in args):
             # The common case, kept fast: tensors only, no nesting.
@@ -137,7 +146,11 @@ class _Call:
             arrays = [_array_of(leaf) if _is_tensor_leaf(leaf) else None for leaf in self.flat]
             skeleton = _skeleton((args, kwargs))
         self.arrays = [a for a in arrays if a is not None]
-        self.key = (skeleton, *(_leaf_key(leaf, a) for leaf, a in zip(self.flat, arrays)))
+        leaf_keys = [_leaf_key(leaf, a) for leaf, a in zip(self.flat, arrays)]
+        # The signature without the tensors' shapes: what a trace with unknown sizes matches.
+        self.python_key = (skeleton, *(k[:1] + k[2:] if k[0] == "tensor" else k
+                                       for k in leaf_keys))
+        self.key = fixed_key if fixed_key is not None else (skeleton, *leaf_keys)
         self.on_host = all(type(a) is np.ndarray for a in self.arrays)
 
     def with_leaves(self, leaves: list) -> tuple[tuple, dict]:
@@ -157,11 +170,13 @@ class Function:
         self._name = name or getattr(python_function, "__name__", "function")
         self._instance = instance  # a weak reference, for methods: see __get__
         self._signature = _signature_of(python_function, bound=instance is not None)
-        # Per signature key: its concrete functions, the most recently used first (more
-        # than one only where data-dependent shapes made variants).
-        self._concrete: dict[tuple, list[ConcreteFunction]] = {}
+        # Signature key -> its trace, the most recently used last (an LRU cache).
+        self._concrete: OrderedDict[tuple, ConcreteFunction] = OrderedDict()
+        self._relaxed: list[ConcreteFunction] = []  # traces with unknown sizes
         self._last: ConcreteFunction | None = None
         self._trace_count = 0
+        self._warned = False
+        self._lock = threading.RLock()  # one trace at a time; calls never wait on it
         self._bound: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     # Methods decorated with @tf.function get one Function (and cache) per instance. It holds
@@ -189,43 +204,30 @@ class Function:
         call = self._bind(args, kwargs)
         if not call.on_host:
             return self._run_python(args, kwargs)  # the generated code calls NumPy
-        variants = self._concrete.get(call.key)
-        if variants is None:
-            return self._trace(call)
-        return self._run_variants(call, variants)
+        return self._concrete_for(call)._run(call.arrays)
 
-    def _run_variants(self, call: _Call, variants: list[ConcreteFunction]):
-        """Run the compiled code; a data-dependent shape it was not traced for retraces."""
-        for concrete in list(variants):
-            try:
-                result = concrete._run(call.arrays)
-            except ShapeChanged as change:
-                concrete.check_retrace_safe(change)
-                continue
-            if variants[0] is not concrete:
-                variants.remove(concrete)
-                variants.insert(0, concrete)
-            self._last = concrete
-            return result
-        return self._trace(call, reason="a data-dependent shape")
+    def _concrete_for(self, call: _Call) -> ConcreteFunction:
+        """The trace that runs this call: cached, compatible with it, or traced now."""
+        concrete = self._concrete.get(call.key)
+        if concrete is not None:
+            return concrete
+        with self._lock:
+            concrete = self._concrete.get(call.key)
+            if concrete is None:
+                concrete = next((c for c in self._relaxed if c.accepts(call)), None)
+                if concrete is None:
+                    concrete = self._trace(call)
+                self._remember(call.key, concrete)
+            return concrete
 
-    def compiled_code(self, *tensors: Tensor):
-        """The generated function for calls like ``self(*tensors)``, to call with arrays.
-
-        For hot loops (Keras steps) that call with the same shapes many times: it skips
-        matching the signature on every call. None when the call would not run the plain
-        compiled code (not traced yet, eager mode, data-dependent shapes).
-        """
-        if settings.run_functions_eagerly or recording.tracer is not None or _taping():
-            return None
-        call = self._bind(tensors, {})
-        variants = self._concrete.get(call.key)
-        if not call.on_host or not variants or len(variants) != 1:
-            return None
-        concrete = variants[0]
-        if any(node.op in DYNAMIC_SHAPE_OPS for node in concrete.optimized.nodes):
-            return None
-        return concrete._compiled
+    def _remember(self, key: tuple, concrete: ConcreteFunction) -> None:
+        self._concrete[key] = concrete
+        while len(self._concrete) > settings.function_cache_size:
+            _, dropped = self._concrete.popitem(last=False)
+            if dropped not in self._concrete.values():
+                if dropped in self._relaxed:
+                    self._relaxed.remove(dropped)
+                dropped.release()
 
     # --- arguments ------------------------------------------------------------------------------
     def _bind(self, args: tuple, kwargs: dict) -> _Call:
@@ -235,6 +237,7 @@ class Function:
             args, kwargs = bound.args, bound.kwargs
         if self.input_signature is not None:
             args = self._apply_input_signature(args, kwargs)
+            return _Call(tuple(args), kwargs, fixed_key=("input_signature",))
         return _Call(tuple(args), kwargs)
 
     def _argument_paths(self, call: _Call) -> list[str]:
@@ -276,41 +279,55 @@ class Function:
         return tensor
 
     # --- tracing ------------------------------------------------------------------------------
-    def _trace(self, call: _Call, reason: str | None = None):
-        self._warn_if_retracing(call, reason)
+    def _trace_shapes(self, call: _Call) -> list[tuple]:
+        """The shapes the trace's inputs get, ``None`` where a size stays unknown."""
+        shapes = [tuple(a.shape) for a in call.arrays]
+        if self.input_signature is not None:
+            specs = nest.flatten(self.input_signature)
+            return [(None,) * len(shape) if spec.shape is None else spec.shape
+                    for spec, shape in zip(specs, shapes)]
+        if self.reduce_retracing:
+            previous = next((c for c in reversed(self._concrete.values())
+                             if c.relaxes_with(call)), None)
+            if previous is not None:
+                return [tuple(d if d == p else None for d, p in zip(shape, old))
+                        for shape, old in zip(shapes, previous.input_shapes)]
+        return shapes
+
+    def _trace(self, call: _Call) -> ConcreteFunction:
+        self._warn_if_retracing(call)
+        shapes = self._trace_shapes(call)
         tracer = Tracer(self._name)
-        arrays = iter(call.arrays)
         traced = []
-        for leaf in call.flat:
-            if _is_tensor_leaf(leaf):
-                tensor = Tensor(next(arrays))  # a fresh object: its id identifies this input
-                tracer.add_input(tensor)
-                traced.append(tensor)
-            else:
-                traced.append(leaf)
-        args, kwargs = call.with_leaves(traced)
         with tracing(tracer):
+            arrays = iter(zip(call.arrays, symbolic_inputs(shapes)))
+            for leaf in call.flat:
+                if _is_tensor_leaf(leaf):
+                    array, shape = next(arrays)
+                    traced.append(tracer.add_input(shape, array.dtype))
+                else:
+                    traced.append(leaf)
+            args, kwargs = call.with_leaves(traced)
             result = self._run_python(args, kwargs)
-            leaves, returned = tracer.finish(nest.flatten(result))
-        result = nest.pack_sequence_as(result, returned)
-        concrete = ConcreteFunction(self, tracer.graph, result, leaves, self.optimize)
-        self._concrete.setdefault(call.key, []).insert(0, concrete)
+            leaves = tracer.finish(nest.flatten(result))
+        concrete = ConcreteFunction(self, tracer.graph, result, leaves, self.optimize,
+                                    call, shapes)
+        if any(type(d) is not int for shape in shapes for d in shape):
+            self._relaxed.append(concrete)
         self._last = concrete
         self._trace_count += 1
-        return result
+        return concrete
 
-    def _warn_if_retracing(self, call: _Call, reason: str | None) -> None:
-        if self._trace_count + 1 < settings.retrace_warning_threshold:
+    def _warn_if_retracing(self, call: _Call) -> None:
+        if self._warned or self._trace_count + 1 < settings.retrace_warning_threshold:
             return
-        if reason is None and self.input_signature is not None:
-            return  # a new size in a free dimension: the signature asked for it
-        if reason is None:
-            reason = self._what_changed(call)
+        self._warned = True
         warnings.warn(
             f"{self._name} has been traced {self._trace_count + 1} times; the latest "
-            f"retrace was caused by {reason}. Each new shape, dtype or Python value traces a "
-            f"new graph. Pass tensors instead of Python numbers, keep shapes fixed, or give "
-            f"an input_signature with None for dimensions that vary.",
+            f"retrace was caused by {self._what_changed(call)}. Each new shape, dtype or "
+            f"Python value traces a new graph. Pass tensors instead of Python numbers, keep "
+            f"shapes fixed, give an input_signature with None for dimensions that vary, or "
+            f"use reduce_retracing=True. (This warning is shown once per function.)",
             stacklevel=_user_stacklevel())
 
     def _what_changed(self, call: _Call) -> str:
@@ -325,23 +342,21 @@ class Function:
 
     # --- introspection --------------------------------------------------------------------------
     def get_concrete_function(self, *args, **kwargs) -> ConcreteFunction:
-        """The concrete function for these arguments, tracing (and so running) if needed."""
+        """The concrete function for these arguments, tracing if needed (nothing runs)."""
         call = self._bind(args, kwargs)
-        if call.key not in self._concrete:
-            self._trace(call)
-        return self._concrete[call.key][0]
+        return self._concrete_for(call)
 
     def experimental_get_tracing_count(self) -> int:
         return self._trace_count
 
     @property
     def graph(self) -> Graph:
-        """The optimized graph of the most recently used trace."""
+        """The optimized graph of the most recently used trace, for its latest sizes."""
         return self._require_trace().optimized
 
     @property
     def source(self) -> str:
-        """The generated Python source of the most recently used trace."""
+        """The generated Python source of the most recently used trace and sizes."""
         return self._require_trace().source
 
     def _require_trace(self) -> ConcreteFunction:
@@ -353,44 +368,115 @@ class Function:
         return f"<neuroflow.function {self._name}: {self._trace_count} trace(s)>"
 
 
-class ConcreteFunction:
-    """One traced and compiled specialization of a :class:`Function`.
+class _Plan:
+    """One trace compiled for one set of input sizes, with a pool of buffer sets."""
 
-    Calling it runs the generated code on the tensors of the arguments, without
-    checking their shapes: an array of another shape fails inside the generated
-    code, and the traceback shows the generated line and the op it came from.
+    __slots__ = ("graph", "memory", "source", "compiled", "_specs", "_pool")
+
+    def __init__(self, graph: Graph, optimize: bool):
+        self.graph = passes.optimize(graph) if optimize else graph
+        self.memory = passes.plan_memory(self.graph) if optimize else MemoryPlan()
+        self.source, namespace = codegen.emit_source(self.graph, self.memory)
+        self.compiled = codegen.compile_source(self.source, namespace, self.graph.name)
+        self._specs = list(self.memory.specs.values())
+        self._pool: list[tuple] = []
+
+    def run(self, arrays) -> list:
+        # list.pop and list.append are atomic: concurrent calls never share a buffer set.
+        try:
+            buffers = self._pool.pop()
+        except IndexError:
+            buffers = tuple(np.empty(shape, dtype) for shape, dtype in self._specs)
+        try:
+            return self.compiled(buffers, *arrays)
+        finally:
+            self._pool.append(buffers)
+
+
+class ConcreteFunction:
+    """One trace of a :class:`Function`, compiled per concrete set of input sizes.
+
+    ``graph`` is the traced graph (sizes may be unknown); ``optimized`` and ``source``
+    show the plan most recently compiled for concrete sizes.
     """
 
     def __init__(self, function: Function, graph: Graph, result, output_leaves: list,
-                 optimize: bool = True):
+                 optimize: bool, call: _Call, input_shapes: list[tuple]):
         self._function = function
         self.graph = graph
-        self.optimized = passes.optimize(graph) if optimize else graph
-        self.plan = passes.plan_memory(self.optimized) if optimize else MemoryPlan()
-        self.source, namespace = codegen.emit_source(self.optimized, self.plan)
-        self._compiled = codegen.compile_source(self.source, namespace, self.optimized.name)
+        self.optimize = optimize
+        self.input_shapes = input_shapes  # None where a size is unknown
+        self._python_key = call.python_key
+        self._dtypes = [a.dtype for a in call.arrays]
+        # Inputs of known sizes: one plan serves every call. Sizes known only when an op
+        # runs still go through specialisation, which notes where codegen reads them.
+        self._static = all(v.is_static for v in graph.inputs)
+        self._sizes_known = self._static and all(
+            v.is_static for node in graph.nodes for v in node.results)
+        self._plans: OrderedDict[tuple, _Plan] = OrderedDict()
+        self._last_plan: _Plan | None = None
+        self._lock = threading.Lock()
         # The output structure, with the leaves replaced (so no traced tensor is kept alive).
         self._structure = nest.pack_sequence_as(result, [None] * len(output_leaves))
         self._leaves = output_leaves  # per output leaf: a graph Value, or a Python constant
 
+    # --- which calls it serves ----------------------------------------------------------------
+    def accepts(self, call: _Call) -> bool:
+        """Whether this trace (with unknown sizes) serves ``call``."""
+        return (call.python_key == self._python_key
+                and [a.dtype for a in call.arrays] == self._dtypes
+                and all(len(a.shape) == len(s) and all(type(w) is not int or w == g
+                                                       for w, g in zip(s, a.shape))
+                        for a, s in zip(call.arrays, self.input_shapes)))
+
+    def relaxes_with(self, call: _Call) -> bool:
+        """Whether ``call`` differs from this trace only in sizes (reduce_retracing)."""
+        return (call.python_key == self._python_key
+                and [a.dtype for a in call.arrays] == self._dtypes
+                and [len(a.shape) for a in call.arrays] == [len(s) for s in self.input_shapes])
+
+    # --- running ------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         return self._run(self._function._bind(args, kwargs).arrays)
+
+    def run_arrays(self, arrays: list[np.ndarray]) -> list[np.ndarray]:
+        """Run the compiled code on input arrays, returning the output arrays.
+
+        The entry for hot loops (Keras steps): no argument matching, no packing. Errors
+        name the op and the user's line, as calls of the function do.
+        """
+        plan = self._plan_for(arrays)
+        try:
+            return plan.run(arrays)
+        except (ValueError, IndexError, TypeError, ZeroDivisionError, OverflowError) as error:
+            node = codegen.failing_node(plan.graph, plan.compiled, plan.source,
+                                        error.__traceback__)
+            if node is None:
+                raise
+            raise self._explain(error, node, plan.graph.name) from error
+
+    def _run(self, arrays: list[np.ndarray]):
+        return self._pack(self.run_arrays(arrays))
+
+    def _plan_for(self, arrays) -> _Plan:
+        key = None if self._static else tuple(a.shape for a in arrays)
+        plan = self._plans.get(key)
+        if plan is None:
+            with self._lock:
+                plan = self._plans.get(key)
+                if plan is None:
+                    graph = self.graph if self._sizes_known else specialize(
+                        self.graph, [a.shape for a in arrays])
+                    plan = _Plan(graph, self.optimize)
+                    self._plans[key] = plan
+                    while len(self._plans) > settings.plans_per_trace:
+                        codegen.release_source(self._plans.popitem(last=False)[1].compiled)
+        self._last_plan = plan
+        return plan
 
     def interpret(self, *args, **kwargs):
         """Run the unoptimized graph with the reference interpreter (for checking)."""
         return self._pack(run_graph(self.graph, self._function._bind(args, kwargs).arrays))
-
-    def _run(self, arrays: list[np.ndarray]):
-        try:
-            results = self._compiled(*arrays)
-        except ShapeChanged:
-            raise
-        except (ValueError, IndexError, TypeError) as error:
-            node = codegen.failing_node(self.optimized, self._compiled, error.__traceback__)
-            if node is None:
-                raise
-            raise self._explain(error, node) from error
-        return self._pack(results)
 
     def _pack(self, results: list[np.ndarray]):
         results = iter(results)
@@ -398,27 +484,43 @@ class ConcreteFunction:
                 for leaf in self._leaves]
         return nest.pack_sequence_as(self._structure, flat)
 
-    def _explain(self, error: Exception, node) -> Exception:
+    def _explain(self, error: Exception, node, name: str) -> Exception:
         """An error naming the op (and the user's line) whose generated code failed."""
         where = f", created at {node.location}" if node.location else ""
         return InvalidArgumentError(
-            f"{self.optimized.name}: the op {node.op}{where}, failed in the compiled function: "
-            f"{error}", node.op)
+            f"{name}: the op {node.op}{where}, failed in the compiled function: {error}",
+            node.op)
 
-    def check_retrace_safe(self, change: ShapeChanged) -> None:
-        """Raise unless nothing visible happened before the shape guard that failed."""
-        for node in self.optimized.nodes:
-            if node.output is not None and node.output.name == change.value:
-                return
-            if node.has_effect:
-                raise InvalidArgumentError(
-                    f"{self.optimized.name}: {change.value} (see .source) has shape "
-                    f"{change.shape}, but the function was traced with shape {change.traced}, "
-                    f"and a side effect it depends on ({node.op} at {node.location}) already "
-                    f"ran in this call, so the function cannot be traced again for the new "
-                    f"shape. Compute data-dependent shapes (boolean_mask, where) from the "
-                    f"inputs before assignments and prints, or keep their shapes fixed.",
-                    node.op)
+    def release(self) -> None:
+        """Drop every compiled plan and its generated source."""
+        with self._lock:
+            for plan in self._plans.values():
+                codegen.release_source(plan.compiled)
+            self._plans.clear()
+            self._last_plan = None
+
+    # --- introspection --------------------------------------------------------------------------
+    @property
+    def optimized(self) -> Graph:
+        return self._latest_plan().graph
+
+    @property
+    def plan(self) -> MemoryPlan:
+        return self._latest_plan().memory
+
+    @property
+    def source(self) -> str:
+        return self._latest_plan().source
+
+    def _latest_plan(self) -> _Plan:
+        if self._last_plan is not None:
+            return self._last_plan
+        if not self._static:
+            raise ValueError(f"{self.graph.name} has unknown input sizes: call it once so a "
+                             f"plan is compiled for concrete sizes.")
+        # Stand-ins of the inputs' known shapes, taking no memory: a plan needs sizes only.
+        return self._plan_for([np.broadcast_to(np.zeros((), v.dtype), v.shape)
+                               for v in self.graph.inputs])
 
     def __repr__(self) -> str:
         return f"<ConcreteFunction {self.graph.name}: {len(self.graph.nodes)} nodes>"

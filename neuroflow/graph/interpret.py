@@ -1,14 +1,16 @@
-"""A reference interpreter: runs a graph node by node with each primitive's forward.
+"""A reference interpreter: runs a graph node by node with each op's forward.
 
 It is the oracle for the compiler: tests check that eager execution, this
-interpreter and the generated code agree.
+interpreter and the generated code agree. It runs graphs whose sizes are not
+all known (each forward sees the real arrays).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from neuroflow.graph.ir import Graph
+from neuroflow.graph.fused_ops import ASSIGN_SUB_MATMUL
+from neuroflow.graph.ir import ASSIGN, ASSIGN_ADD, ASSIGN_SUB, Graph
 
 
 def run_graph(graph: Graph, inputs: list[np.ndarray]) -> list[np.ndarray]:
@@ -20,24 +22,26 @@ def run_graph(graph: Graph, inputs: list[np.ndarray]) -> list[np.ndarray]:
     env.update({value.name: array for value, array in zip(graph.inputs, inputs)})
     for node in graph.nodes:
         args = [env[v.name] for v in node.inputs]
+        op = node.primitive
         if node.op == "read_variable":
+            # shared: the value may outlive the call (copy on write)
+            env[node.output.name] = graph.variables[node.variable].shared_array()
+        elif node.assigns:
             variable = graph.variables[node.variable]
-            variable._shared = True  # the value may outlive the call (copy on write)
-            env[node.output.name] = variable._value
-        elif node.op == "assign":
-            graph.variables[node.variable]._value = np.array(args[0])
-        elif node.op == "assign_add":
-            variable = graph.variables[node.variable]
-            variable._value = np.asarray(variable._value + args[0])
-        elif node.op == "assign_sub":
-            variable = graph.variables[node.variable]
-            variable._value = np.asarray(variable._value - args[0])
-        elif node.op == "assign_sub_matmul":
-            variable = graph.variables[node.variable]
-            delta = np.multiply(np.matmul(args[0], args[1]), args[2])
-            variable._value = np.asarray(variable._value - delta)
+            current = variable.current_array()
+            if op is ASSIGN:
+                new = np.array(args[0])
+            elif op is ASSIGN_ADD:
+                new = np.asarray(current + args[0])
+            elif op is ASSIGN_SUB:
+                new = np.asarray(current - args[0])
+            elif op is ASSIGN_SUB_MATMUL:
+                new = op.forward(np, current, *args)
+            else:
+                raise NotImplementedError(f"interpreter: unknown assignment {node.op}")
+            variable.replace_array(new)
         else:
-            made = node.primitive.forward(np, *args, **node.attrs)
+            made = op.forward(np, *args, **node.attrs)
             arrays = made if node.extra_outputs else (made,)
             env.update((v.name, np.asarray(a)) for v, a in zip(node.results, arrays))
     return [env[v.name] for v in graph.outputs]

@@ -21,17 +21,13 @@ from typing import Any
 
 import numpy as np
 
+from neuroflow.ops.registry import DEFAULT_LOWERING, Lowering
+
 _SHORT_DTYPES = {"float16": "f16", "float32": "f32", "float64": "f64", "int8": "i8",
                  "int16": "i16", "int32": "i32", "int64": "i64", "uint8": "u8", "uint16": "u16",
                  "uint32": "u32", "uint64": "u64", "bool": "b1", "complex64": "c64",
                  "complex128": "c128"}
 
-# Nodes that change state: passes keep them, in order. ``assign_sub_matmul v a b s``
-# (made by fusion) is ``assign_sub v (s * (a @ b))`` in one BLAS call.
-ASSIGN_OPS = ("assign", "assign_add", "assign_sub", "assign_sub_matmul")
-# Stateful primitives whose only effect is advancing their own random stream: running
-# one again is invisible to the user (unlike an assignment or a print).
-REPEATABLE_OPS = ("random",)
 
 
 def type_string(shape: tuple, dtype: np.dtype) -> str:
@@ -42,14 +38,21 @@ def type_string(shape: tuple, dtype: np.dtype) -> str:
 class Value:
     """One value of the graph: an input, a constant, or a node's output."""
 
-    __slots__ = ("name", "shape", "dtype", "kind", "index")
+    __slots__ = ("name", "shape", "dtype", "kind", "index", "graph_id")
 
-    def __init__(self, name: str, shape: tuple, dtype: np.dtype, kind: str, index: int = -1):
+    def __init__(self, name: str, shape: tuple, dtype: np.dtype, kind: str, index: int = -1,
+                 graph_id: int = 0):
         self.name = name
-        self.shape = tuple(shape)
+        self.shape = tuple(shape)  # ints, and Dims for sizes unknown until the graph runs
         self.dtype = np.dtype(dtype)
         self.kind = kind  # "input", "const" or "node"
         self.index = index  # position among the graph's inputs, for kind == "input"
+        self.graph_id = graph_id  # the id of the graph being traced that made it
+
+    @property
+    def is_static(self) -> bool:
+        """Whether every size of the value is known."""
+        return all(type(d) is int for d in self.shape)
 
     def __repr__(self) -> str:
         return f"{self.name}: {type_string(self.shape, self.dtype)}"
@@ -57,15 +60,30 @@ class Value:
 
 @dataclass(frozen=True)
 class GraphOp:
-    """What computes a node that only graph passes make: no gradient rule, not registered.
+    """An op only graphs have: a variable assignment, or a fusion of primitives.
 
-    ``forward(xp, *arrays, **attrs)`` returns the node's results, a tuple when there are
-    several, so the interpreter and the code generator run it as they run a primitive.
+    It declares what a primitive declares, except a gradient rule (it exists only after
+    differentiation): ``forward(xp, *arrays, **attrs)`` returns the node's results (a
+    tuple when there are several), ``shape_rule`` their abstract values, ``lowering``
+    how generated code runs it (see ``ops/registry.Lowering``). Assignments have
+    ``effect`` (they change a variable) and make no result.
     """
 
     name: str
-    forward: Callable
+    forward: Callable | None = None
+    shape_rule: Callable | None = None
+    lowering: Lowering = DEFAULT_LOWERING
     stateful: bool = False
+    effect: bool = False
+    assigns: bool = False  # writes the node's variable
+    shape_only: bool = False
+
+
+# Assignments write ``Graph.variables[node.variable]``; codegen and the interpreter run
+# them through the Variable's small graph API (``variables.py``).
+ASSIGN = GraphOp("assign", stateful=True, effect=True, assigns=True)
+ASSIGN_ADD = GraphOp("assign_add", stateful=True, effect=True, assigns=True)
+ASSIGN_SUB = GraphOp("assign_sub", stateful=True, effect=True, assigns=True)
 
 
 @dataclass
@@ -76,7 +94,7 @@ class Node:
     inputs: list[Value]
     attrs: dict
     output: Value | None
-    primitive: Any = None  # what computes it: a Primitive, a GraphOp, or None (codegen)
+    primitive: Any = None  # what computes it: a Primitive or a GraphOp
     variable: int = -1  # index into Graph.variables for read/assign nodes
     location: str = ""  # the user's source line that created the node
     extra_outputs: tuple[Value, ...] = ()  # values made besides ``output`` (fused ops)
@@ -90,12 +108,21 @@ class Node:
 
     @property
     def stateful(self) -> bool:
-        return self.op in ASSIGN_OPS or (self.primitive is not None and self.primitive.stateful)
+        """Whether the node must run on every call (passes never fold, merge or drop it)."""
+        return self.primitive.stateful
 
     @property
     def has_effect(self) -> bool:
         """Whether running the node again would be visible (it assigns or prints)."""
-        return self.stateful and self.op not in REPEATABLE_OPS
+        return self.primitive.effect
+
+    @property
+    def assigns(self) -> bool:
+        return getattr(self.primitive, "assigns", False)
+
+    @property
+    def lowering(self) -> Lowering:
+        return self.primitive.lowering
 
     def format(self, graph: Graph) -> str:
         args = " ".join(v.name for v in self.inputs)
@@ -132,6 +159,9 @@ class Graph:
     variables: list[Any] = field(default_factory=list)
     nodes: list[Node] = field(default_factory=list)
     outputs: list[Value] = field(default_factory=list)
+    # For sizes only known when the graph runs (after ``boolean_mask``, ``tf.range(n)``):
+    # unknown's name -> (value, axis) whose size it is, set by specialisation.
+    size_sources: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     def variable_label(self, index: int) -> str:
         variable = self.variables[index]
@@ -141,7 +171,8 @@ class Graph:
         """A graph sharing everything but with new nodes/outputs (passes never mutate)."""
         return Graph(self.name, list(self.inputs), dict(self.constants), list(self.variables),
                      list(self.nodes if nodes is None else nodes),
-                     list(self.outputs if outputs is None else outputs))
+                     list(self.outputs if outputs is None else outputs),
+                     dict(self.size_sources))
 
     def uses(self) -> dict[str, int]:
         """How many times each value is read (by nodes and as an output)."""

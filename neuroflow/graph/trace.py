@@ -1,97 +1,85 @@
-"""Tracing: run a Python function once and record the primitives it applies.
+"""Tracing: run a Python function once on symbolic tensors and record its primitives.
 
-neuroflow traces *by example*: the function runs on the real arguments of its
-first call with a :class:`Tracer` installed, so every op wrapper, shape rule and
-error check works exactly as in eager mode, and the trace's result is the
-call's result. Each primitive reports itself after it runs (see
-``ops/registry.apply``); each value it makes is linked to the node that made it.
-Tensors the function did not derive from its inputs or variables become
-constants.
+A traced function's arguments are tensors holding an
+:class:`~neuroflow.abstract.AbstractArray`: a shape (sizes may be unknown) and a
+dtype, no value. A primitive applied to one runs its shape rule only, and the
+tracer appends a node (``ops/registry.apply``); so the graph is the same for
+every value, and nothing the function computes from its inputs can be frozen
+into it. Reading a symbolic value (``bool(x)``, ``np.asarray(x)``, ``x.numpy()``)
+raises :class:`~neuroflow.abstract.SymbolicValueError` naming the user's line.
 
-A value derived from the inputs is only *symbolic* for later calls, so Python
-control flow that looks at it (``if x > 0:``) would silently freeze one branch.
-Such uses raise :class:`SymbolicValueError`, pointing at the user's line.
+Tensors the function makes without its inputs (``tf.constant``, ``tf.ones``) are
+concrete and become constants of the graph. Variables are captured by
+reference: a read is a ``read_variable`` node, an assignment an ``assign*``
+node; tracing never changes a variable.
 """
 
 from __future__ import annotations
 
-import os
-import sys
+import numpy as np
 
-from neuroflow.graph.ir import Graph, Node, Value
-from neuroflow.ops.registry import recording
+from neuroflow.abstract import AbstractArray, Dim, SymbolicValueError, user_location
+from neuroflow.graph.ir import ASSIGN, ASSIGN_ADD, ASSIGN_SUB, Graph, Node, Value
+from neuroflow.ops.registry import READ_VARIABLE, record_variable_read, recording
+from neuroflow.tensor import Tensor, convert_to_tensor
 
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-class SymbolicValueError(TypeError):
-    """A traced tensor was used where a concrete Python value is needed."""
-
-
-def user_location(skip_package: bool = True) -> str:
-    """``file.py:12`` of the innermost frame outside neuroflow (the user's line)."""
-    frame = sys._getframe(1)
-    while frame is not None:
-        filename = frame.f_code.co_filename
-        if not (skip_package and filename.startswith(_PACKAGE_DIR)):
-            return f"{os.path.basename(filename)}:{frame.f_lineno}"
-        frame = frame.f_back
-    return "?"
+_ASSIGNMENTS = {"assign": ASSIGN, "assign_add": ASSIGN_ADD, "assign_sub": ASSIGN_SUB}
 
 
 class Tracer:
-    """Builds a :class:`Graph` from the primitives applied while it is installed."""
+    """Builds a :class:`Graph` from the primitives applied to symbolic tensors."""
 
     def __init__(self, name: str):
         self.graph = Graph(name)
-        self._values: dict[int, Value] = {}
-        # Keeps every tensor seen alive, so ids stay unique while tracing.
-        self._alive: list = []
+        # Concrete tensors captured as constants, by id; holding them keeps ids unique.
+        self._constants: dict[int, tuple[Value, Tensor]] = {}
         self._variables: dict[int, int] = {}
         self._counter = 0
 
-    # --- values -------------------------------------------------------------------------
     def _new_name(self, prefix: str) -> str:
         name = f"{prefix}{self._counter}"
         self._counter += 1
         return name
 
-    def add_input(self, tensor) -> Value:
-        value = Value(self._new_name("v"), tensor._value.shape, tensor._value.dtype, "input",
-                      index=len(self.graph.inputs))
+    def _symbolic(self, value: Value) -> Tensor:
+        return Tensor(AbstractArray(value.shape, value.dtype, source=value))
+
+    # --- values -------------------------------------------------------------------------
+    def add_input(self, shape: tuple, dtype) -> Tensor:
+        """A new graph input; returns the symbolic tensor the function receives."""
+        value = Value(self._new_name("v"), shape, dtype, "input",
+                      index=len(self.graph.inputs), graph_id=id(self.graph))
         self.graph.inputs.append(value)
-        self._bind(tensor, value)
+        return self._symbolic(value)
+
+    def value_of(self, tensor: Tensor) -> Value:
+        """The graph value of ``tensor``; a concrete tensor becomes a constant."""
+        array = tensor._value
+        if type(array) is AbstractArray:
+            if array.source is None or array.source.graph_id != id(self.graph):
+                raise SymbolicValueError(
+                    f"At {user_location()}: a symbolic tensor from another tf.function "
+                    f"trace was used here. Return tensors from a function instead of "
+                    f"keeping them in globals or attributes.")
+            return array.source
+        known = self._constants.get(id(tensor))
+        if known is not None:
+            return known[0]
+        array = np.asarray(array)
+        value = Value(self._new_name("c"), array.shape, array.dtype, "const")
+        self.graph.constants[value.name] = array
+        self._constants[id(tensor)] = (value, tensor)
         return value
 
-    def _bind(self, tensor, value: Value) -> None:
-        self._values[id(tensor)] = value
-        self._alive.append(tensor)
-
-    def value_of(self, tensor) -> Value:
-        """The graph value of ``tensor``; a tensor never seen before becomes a constant."""
-        value = self._values.get(id(tensor))
-        if value is None:
-            array = tensor._value
-            value = Value(self._new_name("c"), array.shape, array.dtype, "const")
-            self.graph.constants[value.name] = array
-            self._bind(tensor, value)
-        return value
-
-    def is_symbolic(self, tensor) -> bool:
-        value = self._values.get(id(tensor))
-        return value is not None and value.kind != "const"
-
-    # --- what the registry and Variable report -------------------------------------------------
-    def record(self, prim, inputs, attrs, result) -> None:
+    # --- what the registry and Variable report --------------------------------------------
+    def record(self, prim, inputs, attrs, aval: AbstractArray) -> Tensor:
+        """A node applying ``prim``; returns its symbolic result."""
         in_values = [self.value_of(t) for t in inputs]
-        if not prim.stateful and all(v.kind == "const" for v in in_values):
-            # Nothing here depends on the inputs or variables: the result is a constant.
-            self.value_of(result)
-            return
-        out = Value(self._new_name("v"), result._value.shape, result._value.dtype, "node")
+        out = Value(self._new_name("v"), aval.shape, aval.dtype, "node",
+                    graph_id=id(self.graph))
         self.graph.nodes.append(Node(prim.name, in_values, dict(attrs), out, primitive=prim,
                                      location=user_location()))
-        self._bind(result, out)
+        return self._symbolic(out)
 
     def _variable_index(self, variable) -> int:
         index = self._variables.get(id(variable))
@@ -101,104 +89,76 @@ class Tracer:
             self._variables[id(variable)] = index
         return index
 
-    def record_read(self, variable, snapshot) -> None:
-        out = Value(self._new_name("v"), snapshot._value.shape, snapshot._value.dtype, "node")
-        self.graph.nodes.append(Node("read_variable", [], {}, out,
+    def read_variable(self, variable) -> Tensor:
+        """Read ``variable`` for an op: a symbolic tensor, linked to tapes and to the graph."""
+        array = variable._value
+        out = Value(self._new_name("v"), array.shape, array.dtype, "node",
+                    graph_id=id(self.graph))
+        self.graph.nodes.append(Node("read_variable", [], {}, out, primitive=READ_VARIABLE,
                                      variable=self._variable_index(variable),
                                      location=user_location()))
-        self._bind(snapshot, out)
-
-    def record_assign(self, variable, kind: str, tensor) -> None:
-        self.graph.nodes.append(Node(kind, [self.value_of(tensor)], {}, None,
-                                     variable=self._variable_index(variable),
-                                     location=user_location()))
-
-    # --- the interface Variable calls while a function traces -----------------------------
-    def read_variable(self, variable):
-        """Read ``variable`` for an op: a snapshot tensor, linked to tapes and to the graph."""
-        from neuroflow.ops.registry import record_variable_read
-        from neuroflow.tensor import Tensor
-
-        snapshot = Tensor(variable._value)
-        variable._shared = True
+        snapshot = self._symbolic(out)
         if recording.tapes:
             record_variable_read(variable, snapshot)
-        self.record_read(variable, snapshot)
         return snapshot
 
     def assign_variable(self, variable, value, kind: str):
-        """Run an assignment for real (tracing is a first call) and record it."""
-        from neuroflow.tensor import convert_to_tensor
-
-        tensor = value if hasattr(value, "_value") and not hasattr(value, "_read_for_op") \
-            else convert_to_tensor(value, dtype=variable.dtype)
-        recording.tracer = None
-        try:
-            getattr(variable, kind)(tensor)
-        finally:
-            recording.tracer = self
-        self.record_assign(variable, kind, tensor)
+        """Record an assignment (``kind``: assign, assign_add, assign_sub)."""
+        tensor = convert_to_tensor(value, dtype=variable.dtype)
+        got, want = tensor._value.shape, variable._value.shape
+        if len(got) != len(want) or any(isinstance(g, int) and g != w
+                                        for g, w in zip(got, want)):
+            raise ValueError(
+                f"{kind}: cannot {'assign' if kind == 'assign' else 'update'} the variable "
+                f"{variable.name!r} of shape {tuple(want)} with a value of shape "
+                f"{tuple(got)}; the shapes must be equal (no broadcasting).")
+        self.graph.nodes.append(Node(kind, [self.value_of(tensor)], {}, None,
+                                     primitive=_ASSIGNMENTS[kind],
+                                     variable=self._variable_index(variable),
+                                     location=user_location()))
         return variable
 
-    def finish(self, flat_outputs: list) -> tuple[list, list]:
+    def finish(self, flat_outputs: list) -> list:
         """Set the graph outputs from the leaves the function returned.
 
-        Returns, per leaf, a Value or the Python constant, and the leaves as this call
-        returns them: a returned variable is returned as its value at the end of the
-        call, as in TF.
+        Returns, per leaf, a Value or the Python constant it is. A returned variable is
+        returned as its value at the end of the call, as in TF.
         """
-        kept, leaves = [], []
+        kept = []
         for leaf in flat_outputs:
             if hasattr(leaf, "_read_for_op"):
                 leaf = self.read_variable(leaf)
-            if hasattr(leaf, "_value"):
+            if isinstance(leaf, Tensor):
                 value = self.value_of(leaf)
                 self.graph.outputs.append(value)
                 kept.append(value)
             else:
                 kept.append(leaf)
-            leaves.append(leaf)
-        return kept, leaves
+        return kept
 
 
 class tracing:
-    """Context manager installing a tracer (nested tracers are not allowed)."""
+    """Context manager installing a tracer in this thread (nested traces are inlined)."""
 
     def __init__(self, tracer: Tracer):
         self.tracer = tracer
 
     def __enter__(self) -> Tracer:
-        from neuroflow import tensor
-
         if recording.tracer is not None:
-            raise RuntimeError("A tf.function is already being traced.")
-        recording.tracer = self.tracer
-        tensor.symbolic_check = check_concrete
+            raise RuntimeError("A tf.function is already being traced in this thread.")
+        # Tapes opened outside the function do not see its trace.
+        self._tokens = (recording.set_tracer(self.tracer), recording._tapes.set(()))
         return self.tracer
 
     def __exit__(self, *exc) -> None:
-        from neuroflow import tensor
-
-        recording.tracer = None
-        tensor.symbolic_check = None
+        recording.reset_tracer(self._tokens[0])
+        recording._tapes.reset(self._tokens[1])
 
 
-def check_concrete(tensor, what: str) -> None:
-    """Raise if ``tensor`` is symbolic in the function being traced (used by Tensor)."""
-    tracer = recording.tracer
-    if tracer is None or not tracer.is_symbolic(tensor):
-        return
-    advice = {
-        "bool": "Python `if`/`while` on a tensor freezes one branch into the graph. Use "
-                "tf.where(condition, x, y) to choose values, or compute the condition "
-                "outside the tf.function",
-        "numpy": "`.numpy()` needs a concrete value. Return the tensor from the function "
-                 "and call .numpy() on the result",
-    }.get(what, "Python needs a concrete value here")
-    raise SymbolicValueError(
-        f"At {user_location()}: using a symbolic tf.Tensor as a Python {what} is not allowed "
-        f"inside tf.function: its value is only known when the compiled graph runs. "
-        f"{advice}; or debug with tf.config.run_functions_eagerly(True).")
+def symbolic_inputs(shapes: list[tuple]) -> list[tuple]:
+    """Shapes for a trace's inputs: each ``None`` size becomes a fresh unknown dim (a Dim
+    already there stays: inputs naming the same Dim share that size)."""
+    return [tuple(Dim.fresh("d") if d is None else d for d in shape) for shape in shapes]
 
 
-__all__ = ["SymbolicValueError", "Tracer", "check_concrete", "tracing", "user_location"]
+__all__ = ["SymbolicValueError", "Tracer", "symbolic_inputs", "tracing", "user_location"]

@@ -17,16 +17,39 @@ from neuroflow.tensor import Tensor
 from neuroflow.util import nest
 
 
-def _to_numpy(value):
+def _to_numpy(value, label: str = "x", what: str = "fit"):
     if value is None:
         return None
     if isinstance(value, dict):
-        return {k: _to_numpy(v) for k, v in value.items()}
+        return {k: _to_numpy(v, f"{label}[{k!r}]", what) for k, v in value.items()}
     if isinstance(value, (list, tuple)) and value and isinstance(value[0], (np.ndarray, Tensor)):
-        return type(value)(_to_numpy(v) for v in value)
+        return type(value)(_to_numpy(v, f"{label}[{i}]", what) for i, v in enumerate(value))
     if isinstance(value, np.ndarray):
         return value
-    return np.asarray(value)
+    try:
+        array = np.asarray(value)
+    except ValueError as error:  # NumPy refuses nested lists of different lengths
+        raise ValueError(_ragged_message(value, label, what)) from error
+    if array.dtype == object and isinstance(value, (list, tuple)):
+        raise ValueError(_ragged_message(value, label, what))
+    return array
+
+
+def _ragged_message(rows, label: str, what: str) -> str:
+    """Why a nested list is not one array: its first row whose length differs from row 0."""
+    def length(row):
+        return len(row) if isinstance(row, (list, tuple, np.ndarray)) else None
+
+    def describe(size):
+        return "a single value" if size is None else f"{size} value{'s' * (size != 1)}"
+
+    sizes = [length(row) for row in rows]
+    where = next((f" (row 0 has {describe(sizes[0])}, row {i} has {describe(size)})"
+                  for i, size in enumerate(sizes) if size != sizes[0]), "")
+    return (f"`{what}` received {label} as a Python list whose samples do not all have the same "
+            f"shape{where}, so it cannot become one array. Expected one entry per sample, each "
+            f"of the same shape. Pad the shorter samples to a common length (or cut the longer "
+            f"ones), then pass a NumPy array, e.g. np.array(rows, dtype='float32').")
 
 
 def check_finite(array: np.ndarray, label: str, what: str) -> None:
@@ -57,9 +80,9 @@ class ArrayData:
     """Arrays ``x`` (and ``y``, ``sample_weight``) with the checks Keras makes."""
 
     def __init__(self, x, y=None, sample_weight=None, what: str = "fit"):
-        self.x = _to_numpy(x)
-        self.y = _to_numpy(y)
-        self.sample_weight = _to_numpy(sample_weight)
+        self.x = _to_numpy(x, "x", what)
+        self.y = _to_numpy(y, "y", what)
+        self.sample_weight = _to_numpy(sample_weight, "sample_weight", what)
         sizes = {name: [len(a) for a in nest.flatten(v)]
                  for name, v in (("x", self.x), ("y", self.y),
                                  ("sample_weight", self.sample_weight)) if v is not None}

@@ -188,6 +188,8 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
     if labels.ndim == y_pred.ndim and labels.shape[-1] == 1:
         labels = so.squeeze(labels, [-1])
     labels = ew.cast(labels, "int64")
+    if labels.ndim != y_pred.ndim - 1:
+        raise ValueError(sparse_labels_message(tuple(labels.shape), tuple(y_pred.shape)))
     if labels.shape != y_pred.shape[:-1]:
         raise ValueError(f"Arguments `target` and `output` must have the same shape up until "
                          f"the last dimension: target.shape={labels.shape}, "
@@ -199,6 +201,19 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
         # renormalizes them (log_softmax of log p is log(p / sum p)).
         y_pred = ew.log(_clip_probabilities(y_pred))
     return nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=y_pred)
+
+
+def sparse_labels_message(target_shape: tuple, output_shape: tuple) -> str:
+    """Keras 3's error for sparse labels of the wrong rank, with the likely cause and fix."""
+    expected = target_shape[:len(output_shape) - 1]
+    text = (f"Argument `output` must have rank (ndim) `target.ndim - 1`. Received: "
+            f"target.shape={target_shape}, output.shape={output_shape}. A sparse categorical "
+            f"crossentropy expects one class index per sample (labels of shape {expected}).")
+    if len(target_shape) == len(output_shape) and target_shape[-1] == output_shape[-1]:
+        text += (" These labels look one-hot encoded (one column per class): use "
+                 "loss='categorical_crossentropy' instead, or turn them into class indices "
+                 "with y = np.argmax(y, axis=-1).")
+    return text
 
 
 def binary_crossentropy(y_true, y_pred, from_logits: bool = False,
@@ -270,7 +285,9 @@ def reduce_weighted_values(values: Tensor, sample_weight=None,
         return total
     if reduction == "mean_with_sample_weight" and sample_weight is not None:
         return ew.divide_no_nan(total, red.reduce_sum(weight))
-    count = int(np.prod(values.shape.as_list()))
+    count = values.shape.num_elements()
+    if count is None:  # a traced batch of unknown size: counted when the graph runs
+        return ew.divide_no_nan(total, ew.cast(so.size(values), values.dtype))
     return total / float(count) if count else total
 
 

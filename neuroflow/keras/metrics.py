@@ -210,14 +210,21 @@ class Mean(Metric):
         if weight is not None:
             self.count.assign_add(red.reduce_sum(weight) if weight.ndim else weight)
         else:
-            samples = values.shape[0] if values.ndim else 1
-            self.count.assign_add(as_tensor(float(samples), dtype=self.dtype))
+            self.count.assign_add(_sample_count(values, self.dtype))
 
     def result(self) -> Tensor:
         # total / count, and 0 before any sample: divide_no_nan's rule in four scalar ops.
         total, count = self.total.read_value(), self.count.read_value()
         empty = ew.equal(count, 0.0)
         return ew.where(empty, 0.0, total / ew.where(empty, 1.0, count))
+
+
+def _sample_count(values: Tensor, dtype) -> Tensor:
+    """How many samples ``values`` holds (its first size), as a scalar of ``dtype``."""
+    samples = values.shape[0] if values.ndim else 1
+    if samples is None:  # a traced batch of unknown size: counted when the graph runs
+        return ew.cast(so.shape(values)[0], dtype)
+    return as_tensor(float(samples), dtype=dtype)
 
 
 class MeanMetricWrapper(Mean):

@@ -15,19 +15,22 @@ Steps run with ``settings.step_blas_threads`` BLAS threads (see backend/blas.py)
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from neuroflow.autodiff import GradientTape
 from neuroflow.backend import blas
 from neuroflow.config import settings
-from neuroflow.graph import function
 from neuroflow.keras import callbacks as callbacks_module
-from neuroflow.keras import data_adapter
+from neuroflow.keras import compiled_steps, data_adapter
 from neuroflow.keras import losses as losses_module
 from neuroflow.keras import metrics as metrics_module
 from neuroflow.keras import optimizers as optimizers_module
 from neuroflow.keras.callbacks.callback import pythonify_logs
+from neuroflow.ops import elementwise as ew
 from neuroflow.ops import reductions as red
+from neuroflow.ops import shape_ops as so
 from neuroflow.tensor import Tensor
 
 
@@ -57,38 +60,33 @@ class Trainer:
         self.run_eagerly = bool(run_eagerly)
         self.compiled = True
         self._sorted_metrics = sorted(self.metrics, key=lambda m: m.name)
-        self._step_functions: dict = {}
-        self.__dict__.pop("_predict_code", None)
+        self._steps_cache = None
 
     def _step(self, name: str):
         """The step ``name`` (``_train_batch``, ``_test_batch``) taking a batch tuple
         ``(x, y, sample_weight)``: compiled unless the model runs eagerly."""
         eager = getattr(self, name)
-        if getattr(self, "run_eagerly", False) or settings.run_functions_eagerly:
+        if self._runs_eagerly():
             return eager
-        functions = self.__dict__.setdefault("_step_functions", {})
-        run = functions.get(name)
-        if run is None:
-            # The compiled function takes the batch's tensors as separate arguments:
-            # a flat list of tensors is the cheapest call signature to match.
-            compiled = function(lambda *batch: eager(tuple(batch) + (None,) * (3 - len(batch))),
-                                name=f"{self.name}_{name.strip('_')}")
-
-            def run(batch):
-                return compiled(*batch) if batch[-1] is not None else compiled(*batch[:-1])
-
-            run.compiled = compiled
-            functions[name] = run
-        return run
+        steps = self._compiled_steps()
+        return functools.partial(steps.run, name)
 
     def _predict_function(self):
         """The forward pass for ``predict``: compiled unless the model runs eagerly."""
-        if getattr(self, "run_eagerly", False) or settings.run_functions_eagerly:
+        if self._runs_eagerly():
             return self._predict_batch
-        functions = self.__dict__.setdefault("_step_functions", {})
-        if "predict" not in functions:
-            functions["predict"] = function(self._predict_batch, name=f"{self.name}_predict")
-        return functions["predict"]
+        steps = self._compiled_steps()
+        return lambda x: steps.run("_predict_batch", (x,))
+
+    def _runs_eagerly(self) -> bool:
+        return getattr(self, "run_eagerly", False) or settings.run_functions_eagerly
+
+    def _compiled_steps(self) -> compiled_steps.StepFunctions:
+        """The model's compiled steps, made anew by each ``compile``."""
+        steps = getattr(self, "_steps_cache", None)
+        if steps is None:
+            steps = self._steps_cache = compiled_steps.StepFunctions(self)
+        return steps
 
     @property
     def metrics(self) -> list:
@@ -117,6 +115,19 @@ class Trainer:
         if self._loss_fn is None and what != "predict":
             raise ValueError(f"`{what}()` needs a loss, but `compile()` was called without one. "
                              f"Pass e.g. loss='sparse_categorical_crossentropy' to compile().")
+        # A custom train_step may bring its own optimizers (e.g. the two of a GAN).
+        if self.optimizer is None and what in ("fit", "train_on_batch") and \
+                not self._custom("train_step"):
+            raise ValueError(f"`{what}()` needs an optimizer to update the weights, but "
+                             f"`compile()` received optimizer=None. Pass one to compile(), "
+                             f"e.g. model.compile(optimizer='adam', loss=...); optimizer=None "
+                             f"only suits a model that is evaluated or predicts.")
+
+    def _check_runnable(self, what: str) -> None:
+        """Raise before any data is read if the model cannot run at all.
+
+        Subclasses that can be incomplete override it (``Sequential`` without layers).
+        """
 
     def _require_labels(self, x, y, what: str, step: str) -> None:
         if y is None and x is not None and not data_adapter.is_dataset(x) \
@@ -172,7 +183,11 @@ class Trainer:
     def _update_metrics(self, loss, y, y_pred, sample_weight, x) -> None:
         # The loss tracker averages batch losses weighted by batch size, as Keras 3 does;
         # its two sums are updated directly: Mean.update_state would add five ops.
-        batch = float(_batch_size(x))
+        batch = _batch_size(x)
+        # A traced step's batch size is unknown: counted when the graph runs (a folded
+        # constant once the graph is compiled for a size).
+        batch = float(batch) if batch is not None else ew.cast(so.shape(_first_array(x))[0],
+                                                               "float32")
         tracker = self._loss_tracker
         tracker.total.assign_add((red.reduce_mean(loss) if loss.ndim else loss) * batch)
         tracker.count.assign_add(batch)
@@ -191,7 +206,9 @@ class Trainer:
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
             validation_batch_size=None, validation_freq=1):
         """Train for ``epochs`` epochs; returns a ``History`` of per-epoch logs."""
+        self._check_runnable("fit")
         self._require_compiled("fit")
+        _check_fit_arguments(epochs, steps_per_epoch, validation_steps, validation_freq)
         self._require_labels(x, y, "fit", "train_step")
         batch_size = _check_batch_size(batch_size, x)
         sample_weight = _class_weights(class_weight, y, sample_weight)
@@ -223,7 +240,7 @@ class Trainer:
         for epoch in range(initial_epoch, epochs):
             logs = self._run_epoch(train, batch_size, shuffle, steps_per_epoch, epoch,
                                    callback_list)
-            if val is not None and (epoch + 1) % validation_freq == 0:
+            if val is not None and _validates_after(epoch, validation_freq):
                 val_logs = self._evaluate_batches(
                     val, validation_batch_size or batch_size, validation_steps, callback_list)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
@@ -242,7 +259,8 @@ class Trainer:
         train_batch = self._step("_train_batch")
         logs = None
         shuffle = bool(shuffle) and shuffle != "batch"
-        batches, train_batch = _batches_and_step(data, batch_size, shuffle, train_batch, custom)
+        batches, train_batch = _batches_and_step(self, data, batch_size, shuffle,
+                                                 "_train_batch", train_batch, custom)
         for step, batch in enumerate(batches):
             if steps_per_epoch is not None and step >= steps_per_epoch:
                 break
@@ -269,7 +287,9 @@ class Trainer:
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False, **kwargs):
         """Loss and metrics on the given data: a scalar, a list, or a dict."""
+        self._check_runnable("evaluate")
         self._require_compiled("evaluate")
+        _check_steps("steps", steps)
         self._require_labels(x, y, "evaluate", "test_step")
         batch_size = _check_batch_size(batch_size, x)
         data = data_adapter.adapt(x, y, sample_weight, "evaluate")
@@ -288,7 +308,8 @@ class Trainer:
         custom = self._custom("test_step")
         test_batch = self._step("_test_batch")
         logs = None
-        batches, test_batch = _batches_and_step(data, batch_size, False, test_batch, custom)
+        batches, test_batch = _batches_and_step(self, data, batch_size, False, "_test_batch",
+                                                test_batch, custom)
         for step, batch in enumerate(batches):
             if steps is not None and step >= steps:
                 break
@@ -314,6 +335,8 @@ class Trainer:
     # --- predict ------------------------------------------------------------------------------
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Model outputs for ``x``, batch by batch, as one NumPy array."""
+        self._check_runnable("predict")
+        _check_steps("steps", steps)
         batch_size = _check_batch_size(batch_size, x)
         if verbose == 0 and callbacks is None and steps is None and isinstance(x, np.ndarray) \
                 and 0 < len(x) <= (batch_size or 32) and not self._custom("predict_step"):
@@ -322,23 +345,16 @@ class Trainer:
             return self._predict_batches(x, batch_size, verbose, steps, callbacks)
 
     def _predict_small(self, x: np.ndarray) -> np.ndarray:
-        """One batch, no progress bar, no callbacks: straight to the compiled forward pass.
-
-        The latency of ``predict`` on one sample is mostly overhead, so this path keeps
-        the generated code of the last input shape and calls it with the array itself.
-        """
+        """One batch, no progress bar, no callbacks: straight to the compiled forward pass
+        (see ``compiled_steps.py``). Floats become float32 as in batched ``predict``;
+        integers and booleans are left to the model, which casts them to its input dtype
+        (as Keras 3 does)."""
         data_adapter.check_finite(x, "input data", "predict")
-        if x.dtype.kind in "fiub" and x.dtype != np.float32:
+        if x.dtype.kind == "f" and x.dtype != np.float32:
             x = x.astype(np.float32)
-        cached = self.__dict__.get("_predict_code")
-        if cached is not None and cached[0] == x.shape:
-            return cached[1](x)[0]
-        predict = self._predict_function()
-        tensor = Tensor(x)
-        result = predict(tensor).numpy()
-        code = getattr(predict, "compiled_code", lambda *a: None)(tensor)
-        self.__dict__["_predict_code"] = (x.shape, code) if code is not None else None
-        return result
+        if self._runs_eagerly():
+            return self._predict_batch(Tensor(x)).numpy()
+        return self._compiled_steps().predict_small(x)
 
     def _predict_batches(self, x, batch_size, verbose, steps, callbacks):
         data = data_adapter.adapt(x, None, None, "predict")
@@ -366,6 +382,7 @@ class Trainer:
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        return_dict=False):
         """One optimizer step on exactly this batch; returns its loss and metrics."""
+        self._check_runnable("train_on_batch")
         self._require_compiled("train_on_batch")
         sample_weight = _class_weights(class_weight, y, sample_weight)
         data = data_adapter.adapt(x, y, sample_weight, "train_on_batch")
@@ -377,6 +394,7 @@ class Trainer:
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Loss and metrics on exactly this batch, without updating weights."""
+        self._check_runnable("test_on_batch")
         self._require_compiled("test_on_batch")
         data = data_adapter.adapt(x, y, sample_weight, "test_on_batch")
         self._check_data(data, "test_on_batch")
@@ -387,6 +405,7 @@ class Trainer:
 
     def predict_on_batch(self, x):
         """The model's outputs for one batch, as a NumPy array."""
+        self._check_runnable("predict_on_batch")
         data = data_adapter.adapt(x, None, None, "predict_on_batch")
         return self.predict_step(next(data.batches(data.size, shuffle=False))).numpy()
 
@@ -400,46 +419,20 @@ class Trainer:
             check(data.x, data.y, self.loss)
 
 
-def _batches_and_step(data, batch_size: int, shuffle: bool, step, custom: bool):
+def _batches_and_step(model, data, batch_size: int, shuffle: bool, name: str, step,
+                      custom: bool):
     """The batches to run and the function to run each through.
 
     Plain arrays with a compiled step take the fast path: NumPy batches straight into
-    the step's generated code (:class:`_FastSteps`). Anything else (datasets, nested
-    inputs, eager or user-written steps) gets tensor batches for ``step``.
+    the step's compiled code (``compiled_steps.ArraySteps``). Anything else (datasets,
+    nested inputs, eager or user-written steps) gets tensor batches for ``step``.
     """
-    if not custom and hasattr(step, "compiled") and \
+    if not custom and not model._runs_eagerly() and \
             isinstance(data, data_adapter.ArrayData) and data.plain:
-        batches = _FastSteps(step.compiled, data.array_batches(batch_size, shuffle))
+        batches = model._compiled_steps().array_steps(name, data.array_batches(batch_size,
+                                                                               shuffle))
         return batches, batches.run
     return data.batches(batch_size, shuffle=shuffle), step
-
-
-class _FastSteps:
-    """Batches of plain arrays run straight through a step's generated code.
-
-    The first batch of each shape goes through the compiled ``Function`` (which
-    traces it if needed); later batches of that shape call the generated code with
-    the arrays directly, skipping argument matching on every step.
-    """
-
-    def __init__(self, compiled, array_batches):
-        self.compiled = compiled
-        self.array_batches = array_batches
-        self.code = None
-        self.shapes = None
-
-    def __iter__(self):
-        return iter(self.array_batches)
-
-    def run(self, batch) -> None:
-        arrays = [a for a in batch if a is not None]
-        shapes = [a.shape for a in arrays]
-        if self.code is not None and shapes == self.shapes:
-            self.code(*arrays)
-            return
-        tensors = [Tensor(a) for a in arrays]
-        self.compiled(*tensors)
-        self.code, self.shapes = self.compiled.compiled_code(*tensors), shapes
 
 
 def _as_list(value) -> list:
@@ -448,12 +441,63 @@ def _as_list(value) -> list:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def _batch_size(x) -> int:
-    while isinstance(x, (list, tuple)):
-        x = x[0]
-    if isinstance(x, dict):
-        return _batch_size(next(iter(x.values())))
-    return int(x.shape[0])
+def _first_array(x):
+    while isinstance(x, (list, tuple, dict)):
+        x = next(iter(x.values())) if isinstance(x, dict) else x[0]
+    return x
+
+
+def _batch_size(x) -> int | None:
+    """The number of samples in ``x``; None for a traced batch of unknown size."""
+    size = _first_array(x).shape[0]
+    return None if size is None else int(size)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _check_steps(name: str, steps) -> None:
+    """``steps_per_epoch``, ``validation_steps``, ``steps``: None or a positive count."""
+    if steps is None or (_is_int(steps) and steps > 0):
+        return
+    raise ValueError(f"`{name}` must be a positive integer (a number of batches) or None to use "
+                     f"all the data, received {name}={steps!r}. Pass e.g. {name}=100, or leave "
+                     f"it out.")
+
+
+def _check_fit_arguments(epochs, steps_per_epoch, validation_steps, validation_freq) -> None:
+    """The counts ``fit`` loops over, checked before any work (Keras fails late or not at all)."""
+    if not _is_int(epochs) or epochs < 0:
+        raise ValueError(f"`epochs` must be a non-negative integer (the number of passes over "
+                         f"the data), received epochs={epochs!r}. Pass e.g. epochs=10.")
+    _check_steps("steps_per_epoch", steps_per_epoch)
+    _check_steps("validation_steps", validation_steps)
+    _check_validation_freq(validation_freq)
+
+
+def _check_validation_freq(freq) -> None:
+    """Validate every ``freq`` epochs, or after the epochs listed (counted from 1), as Keras 3."""
+    if isinstance(freq, list):
+        valid = all(_is_int(epoch) and epoch >= 1 for epoch in freq)
+    elif isinstance(freq, (int, np.integer)):  # True counts as 1, as in Keras
+        valid = freq >= 1
+    else:
+        raise ValueError(f"Expected `validation_freq` to be a list or int. Received: "
+                         f"validation_freq={freq!r} of the type {type(freq)}. Pass e.g. "
+                         f"validation_freq=2 to validate every second epoch.")
+    if not valid:
+        raise ValueError(f"`validation_freq` must be a positive integer (validate every N "
+                         f"epochs) or a list of epoch numbers counted from 1, received "
+                         f"validation_freq={freq!r}. Use validation_freq=1 to validate after "
+                         f"every epoch, or e.g. [1, 5, 10].")
+
+
+def _validates_after(epoch: int, validation_freq) -> bool:
+    """Whether to validate after ``epoch`` (counted from 0), as Keras 3's ``_should_eval``."""
+    if isinstance(validation_freq, list):
+        return epoch + 1 in validation_freq
+    return (epoch + 1) % validation_freq == 0
 
 
 def _check_batch_size(batch_size, x) -> int | None:

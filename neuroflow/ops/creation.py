@@ -1,79 +1,186 @@
-"""Tensors made from nothing or from a shape: zeros, ones, fill, range, eye, ..."""
+"""Tensors made from nothing or from a shape: zeros, ones, fill, range, eye, ...
+
+Eagerly (and in a trace, from plain Python values) these make arrays directly. From
+tensors only known when a ``tf.function`` runs (``tf.zeros(tf.shape(x))``,
+``tf.range(n)``, ``tf.fill(dims, x[0])``) they become graph ops: a broadcast of the
+value to the shape, or the ``range`` and ``linspace`` primitives.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
+from neuroflow.abstract import AbstractArray, Dim, is_known
 from neuroflow.dtypes import as_dtype
 from neuroflow.errors import InvalidArgumentError
 from neuroflow.ops.convert import as_tensor
-from neuroflow.ops.shape_ops import _shape_list
+from neuroflow.ops.registry import Lowering, primitive
+from neuroflow.ops.shape_ops import (
+    _broadcast_to,
+    _check_nonnegative,
+    _decided,
+    _is_symbolic,
+    _static_size,
+    known_sizes,
+    shape_argument,
+)
 from neuroflow.tensor import Tensor
 
 
-def _dims(shape, op: str) -> tuple[int, ...]:
-    dims = tuple(_shape_list(shape))
-    if any(d < 0 for d in dims):
-        raise InvalidArgumentError(f"{op}: dimensions must be non-negative, received "
-                                   f"{list(dims)}.", op)
-    return dims
+def _dims(shape, op: str) -> tuple[tuple, Callable[[], Tensor] | None]:
+    dims, sizes = shape_argument(shape, op)
+    _check_nonnegative(dims, op)
+    return dims, sizes
+
+
+def _full(dims: tuple, sizes: Callable[[], Tensor] | None, value: Tensor) -> Tensor:
+    """``value`` (0-d) at every position of ``dims``: an array when all is known, else a
+    graph op broadcasting the value (taking the shape as a tensor, ``sizes()``, where it
+    holds sizes only known when the graph runs)."""
+    if all(type(d) is int for d in dims) and not _is_symbolic(value):
+        return Tensor(np.full(dims, value._value, dtype=value._value.dtype))
+    run_time = sizes is not None and any(d is None for d in dims)
+    return _broadcast_to(value, *([sizes()] if run_time else []), shape=dims)
 
 
 def zeros(shape, dtype="float32", name=None) -> Tensor:
-    return Tensor(np.zeros(_dims(shape, "zeros"), dtype=as_dtype(dtype).np))
+    dtype = as_dtype(dtype).np
+    dims, sizes = _dims(shape, "zeros")
+    if sizes is None and all(type(d) is int for d in dims):
+        return Tensor(np.zeros(dims, dtype=dtype))
+    return _full(dims, sizes, Tensor(np.zeros((), dtype)))
 
 
 def ones(shape, dtype="float32", name=None) -> Tensor:
-    return Tensor(np.ones(_dims(shape, "ones"), dtype=as_dtype(dtype).np))
+    dtype = as_dtype(dtype).np
+    dims, sizes = _dims(shape, "ones")
+    if sizes is None and all(type(d) is int for d in dims):
+        return Tensor(np.ones(dims, dtype=dtype))
+    return _full(dims, sizes, Tensor(np.ones((), dtype)))
+
+
+def _like(x: Tensor, make, dtype) -> Tensor:
+    """``make(shape, dtype)`` (np.zeros, np.ones) for ``x``'s shape; with unknown sizes, its
+    one value broadcast to that shape."""
+    dims = x._value.shape
+    dtype = as_dtype(dtype or x.dtype).np
+    if type(x._value) is not AbstractArray or all(type(d) is int for d in dims):
+        return Tensor(make(dims, dtype=dtype))
+    return _full(tuple(dims), None, Tensor(make((), dtype=dtype)))
 
 
 def zeros_like(input, dtype=None, name=None) -> Tensor:  # noqa: A002
-    x = as_tensor(input)
-    return Tensor(np.zeros(x._value.shape, dtype=as_dtype(dtype or x.dtype).np))
+    return _like(as_tensor(input), np.zeros, dtype)
 
 
 def ones_like(input, dtype=None, name=None) -> Tensor:  # noqa: A002
-    x = as_tensor(input)
-    return Tensor(np.ones(x._value.shape, dtype=as_dtype(dtype or x.dtype).np))
+    return _like(as_tensor(input), np.ones, dtype)
 
 
 def fill(dims, value, name=None) -> Tensor:
     v = as_tensor(value)
-    return Tensor(np.full(_dims(dims, "fill"), v._value, dtype=v._value.dtype))
+    shape, sizes = _dims(dims, "fill")
+    return _full(shape, sizes, v)
+
+
+def _range_dtype(values: list) -> str:
+    kinds = {v.dtype.kind for v in values}
+    if "f" in kinds:
+        return "float64" if any(v.dtype == np.float64 for v in values) else "float32"
+    return "int64" if any(v.dtype == np.int64 for v in values) else "int32"
+
+
+def _check_range(start, limit, delta) -> None:
+    if delta == 0:
+        raise InvalidArgumentError("range: delta must not be zero.", "range")
+    if (delta > 0 and start > limit) or (delta < 0 and start < limit):
+        relation = "start <= limit when delta > 0" if delta > 0 else \
+            "start >= limit when delta < 0"
+        raise InvalidArgumentError(f"range: requires {relation}; received start={start}, "
+                                   f"limit={limit}, delta={delta}.", "range")
 
 
 def range_(start, limit=None, delta=1, dtype=None, name="range") -> Tensor:
     """``tf.range``: like Python's range; float arguments give float32."""
     if limit is None:
         start, limit = 0, start
-    values = [np.asarray(as_tensor(v)) for v in (start, limit, delta)]
-    if float(values[2]) == 0:
-        raise InvalidArgumentError("range: delta must not be zero.", "range")
-    if dtype is None:
-        kinds = {v.dtype.kind for v in values}
-        dtype = ("float64" if any(v.dtype == np.float64 for v in values) else "float32") \
-            if "f" in kinds else ("int64" if any(v.dtype == np.int64 for v in values)
-                                  else "int32")
-    np_dtype = as_dtype(dtype).np
-    start_, limit_, delta_ = (v.item() for v in values)
-    if (delta_ > 0 and start_ > limit_) or (delta_ < 0 and start_ < limit_):
-        relation = "start <= limit when delta > 0" if delta_ > 0 else \
-            "start >= limit when delta < 0"
-        raise InvalidArgumentError(f"range: requires {relation}; received start={start_}, "
-                                   f"limit={limit_}, delta={delta_}.", "range")
+    tensors = [as_tensor(v) for v in (start, limit, delta)]
+    np_dtype = as_dtype(dtype or _range_dtype([t._value for t in tensors])).np
+    if any(_is_symbolic(t) for t in tensors):
+        return _traced_range(tensors, np.dtype(np_dtype))
+    start_, limit_, delta_ = (np.asarray(t._value).item() for t in tensors)
+    _check_range(start_, limit_, delta_)
     return Tensor(np.arange(start_, limit_, delta_).astype(np_dtype))
+
+
+def _traced_range(tensors: list, dtype: np.dtype) -> Tensor:
+    for t in tensors:
+        if t._value.ndim != 0:
+            raise InvalidArgumentError(f"range: start, limit and delta must be scalars, "
+                                       f"received shape {tuple(t.shape)}.", "range")
+    # The length, where the trace knows it: tf.range(tf.shape(x)[0]) has x's first size.
+    start, limit, delta = (known_sizes(t) if t._value.dtype.kind in "iu" else None
+                           for t in tensors)
+    length = None
+    if delta in (1, -1) and start is not None and limit is not None:
+        span = (limit - start) * delta
+        if not isinstance(span, Dim) or _decided(lambda: span >= 0):
+            length = span
+    return _range(*tensors, dtype=dtype, length=length)
+
+
+def _range_shape(start, limit, delta, dtype, length=None):
+    for a in (start, limit, delta):
+        if a.ndim != 0:
+            raise ValueError(f"range takes scalars, received shape {a.shape}")
+    return AbstractArray((Dim.fresh("n") if length is None else length,), dtype)
+
+
+# tf.range of tensors only known when the graph runs: its length depends on their values
+# (``length``: what the trace knows of it, or None).
+@primitive("range", differentiable=False, shape=_range_shape, lowering=Lowering(result="fresh"))
+def _range(xp, start, limit, delta, dtype, length=None):
+    start, limit, delta = (np.asarray(v).item() for v in (start, limit, delta))
+    _check_range(start, limit, delta)
+    return xp.arange(start, limit, delta).astype(dtype)
 
 
 def linspace(start, stop, num, name=None, axis=0) -> Tensor:
     """``num`` evenly spaced values from ``start`` to ``stop`` inclusive (integers give float64)."""
     a, b = as_tensor(start), as_tensor(stop)
-    dtype = a._value.dtype if a._value.dtype.kind == "f" else np.float64
-    return Tensor(np.linspace(a._value, b._value, int(num), axis=axis).astype(dtype))
+    dtype = np.dtype(a._value.dtype if a._value.dtype.kind == "f" else np.float64)
+    count = _static_size(num, "linspace", "num")
+    if _is_symbolic(a) or _is_symbolic(b) or not is_known(count):
+        return _linspace(a, b, num=count, axis=int(axis), dtype=dtype)
+    return Tensor(np.linspace(a._value, b._value, count, axis=axis).astype(dtype))
+
+
+def _linspace_shape(start, stop, num, axis, dtype):
+    from neuroflow.ops.shape_rules import broadcast_shapes
+
+    shape = list(broadcast_shapes(start.shape, stop.shape))
+    if not -len(shape) - 1 <= axis <= len(shape):
+        raise ValueError(f"axis {axis} is out of range for rank {len(shape) + 1}")
+    shape.insert(axis % (len(shape) + 1), num)
+    return AbstractArray(shape, dtype)
+
+
+# np.linspace itself, so traced and eager values agree to the last bit.
+@primitive("linspace", differentiable=False, shape=_linspace_shape,
+           lowering=Lowering(result="fresh"))
+def _linspace(xp, start, stop, num, axis, dtype):
+    return xp.linspace(start, stop, num, axis=axis).astype(dtype)
 
 
 def eye(num_rows, num_columns=None, batch_shape=None, dtype="float32", name=None) -> Tensor:
-    matrix = np.eye(int(num_rows), None if num_columns is None else int(num_columns),
-                    dtype=as_dtype(dtype).np)
-    if batch_shape:
-        matrix = np.broadcast_to(matrix, tuple(_shape_list(batch_shape)) + matrix.shape).copy()
+    rows = _static_size(num_rows, "eye", "num_rows")
+    columns = None if num_columns is None else _static_size(num_columns, "eye", "num_columns")
+    batch = () if not batch_shape else _dims(batch_shape, "eye")[0]
+    if not all(type(d) is int for d in (rows, columns or 0, *batch)):
+        raise ValueError("eye: the sizes must be known when the function is traced.")
+    matrix = np.eye(rows, columns, dtype=as_dtype(dtype).np)
+    if batch:
+        matrix = np.broadcast_to(matrix, tuple(batch) + matrix.shape).copy()
     return Tensor(matrix)

@@ -2,20 +2,32 @@
 
 Binary primitives broadcast; their gradient rules return full-shaped
 gradients and the tape sums them back to each input's shape in one place.
+
+Most primitives here are one NumPy ufunc: their shape rule asks NumPy which dtype
+that ufunc gives (``shape_rules.ufunc_result``) and their lowering is the ufunc
+call itself (``ufunc_lowering``), which graph fusion can chain in place.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from neuroflow.abstract import AbstractArray
+from neuroflow.ops import shape_rules as rules
 from neuroflow.ops.convert import as_tensor, binary_operands
-from neuroflow.ops.registry import primitive
+from neuroflow.ops.registry import Lowering, primitive, ufunc_lowering
 from neuroflow.tensor import Tensor
+
+
+def _ufunc_op(ufunc: str, arity: int) -> dict:
+    """The shape rule and lowering of a primitive that is exactly ``np.<ufunc>``."""
+    return {"shape": rules.ufunc_result(ufunc), "lowering": ufunc_lowering(ufunc, arity)}
+
 
 # --- binary arithmetic ----------------------------------------------------------
 
 
-@primitive("add")
+@primitive("add", **_ufunc_op("add", 2))
 def _add(xp, x, y):
     return xp.add(x, y)
 
@@ -25,7 +37,7 @@ def _add_vjp(ctx, g):
     return g, g
 
 
-@primitive("subtract")
+@primitive("subtract", **_ufunc_op("subtract", 2))
 def _subtract(xp, x, y):
     return xp.subtract(x, y)
 
@@ -35,7 +47,7 @@ def _subtract_vjp(ctx, g):
     return g, (negative(g) if ctx.needs(1) else None)
 
 
-@primitive("multiply", save_inputs=True)
+@primitive("multiply", save_inputs=True, **_ufunc_op("multiply", 2))
 def _multiply(xp, x, y):
     return xp.multiply(x, y)
 
@@ -46,7 +58,7 @@ def _multiply_vjp(ctx, g):
     return (g * y if ctx.needs(0) else None), (g * x if ctx.needs(1) else None)
 
 
-@primitive("divide", save_inputs=True)
+@primitive("divide", save_inputs=True, **_ufunc_op("true_divide", 2))
 def _divide(xp, x, y):
     return xp.true_divide(x, y)
 
@@ -58,7 +70,7 @@ def _divide_vjp(ctx, g):
     return gx, (negative(gx * x / y) if ctx.needs(1) else None)
 
 
-@primitive("pow", save_inputs=True, save_output=True)
+@primitive("pow", save_inputs=True, save_output=True, **_ufunc_op("power", 2))
 def _pow(xp, x, y):
     if x.dtype.kind in "iu" and y.dtype.kind in "iu" and np.any(y < 0):
         raise ValueError("Integers to negative integer powers are not allowed; "
@@ -80,7 +92,7 @@ def _pow_vjp(ctx, g):
     return gx, gy
 
 
-@primitive("maximum", save_inputs=True, smooth=False)
+@primitive("maximum", save_inputs=True, smooth=False, **_ufunc_op("maximum", 2))
 def _maximum(xp, x, y):
     return xp.maximum(x, y)
 
@@ -93,7 +105,7 @@ def _maximum_vjp(ctx, g):
     return where(mask, g, zero), where(mask, zero, g)
 
 
-@primitive("minimum", save_inputs=True, smooth=False)
+@primitive("minimum", save_inputs=True, smooth=False, **_ufunc_op("minimum", 2))
 def _minimum(xp, x, y):
     return xp.minimum(x, y)
 
@@ -106,14 +118,14 @@ def _minimum_vjp(ctx, g):
     return where(mask, g, zero), where(mask, zero, g)
 
 
-@primitive("floordiv", differentiable=False)
+@primitive("floordiv", differentiable=False, shape=rules.ufunc_result("floor_divide"))
 def _floordiv(xp, x, y):
     if x.dtype.kind in "iu" and np.any(y == 0):
         raise ValueError("Integer division by zero.")
     return xp.floor_divide(x, y)
 
 
-@primitive("floormod", differentiable=False)
+@primitive("floormod", differentiable=False, shape=rules.ufunc_result("remainder"))
 def _floormod(xp, x, y):
     if x.dtype.kind in "iu" and np.any(y == 0):
         raise ValueError("Integer division by zero.")
@@ -123,7 +135,8 @@ def _floormod(xp, x, y):
 # --- comparisons and logic (no gradient) -----------------------------------------
 
 def _comparison(name, ufunc):
-    return primitive(name, differentiable=False)(lambda xp, x, y: getattr(xp, ufunc)(x, y))
+    return primitive(name, differentiable=False, **_ufunc_op(ufunc, 2))(
+        lambda xp, x, y: getattr(xp, ufunc)(x, y))
 
 
 _equal = _comparison("equal", "equal")
@@ -137,7 +150,7 @@ _logical_or = _comparison("logical_or", "logical_or")
 _logical_xor = _comparison("logical_xor", "logical_xor")
 
 
-@primitive("logical_not", differentiable=False)
+@primitive("logical_not", differentiable=False, **_ufunc_op("logical_not", 1))
 def _logical_not(xp, x):
     return xp.logical_not(x)
 
@@ -145,7 +158,7 @@ def _logical_not(xp, x):
 # --- unary math -----------------------------------------------------------------------
 
 
-@primitive("negative")
+@primitive("negative", **_ufunc_op("negative", 1))
 def _negative(xp, x):
     return xp.negative(x)
 
@@ -155,7 +168,7 @@ def _negative_vjp(ctx, g):
     return (negative(g),)
 
 
-@primitive("abs", save_inputs=True, smooth=False)
+@primitive("abs", save_inputs=True, smooth=False, **_ufunc_op("abs", 1))
 def _abs(xp, x):
     return xp.abs(x)
 
@@ -165,12 +178,12 @@ def _abs_vjp(ctx, g):
     return (g * sign(ctx.inputs[0]),)
 
 
-@primitive("sign", differentiable=False)
+@primitive("sign", differentiable=False, **_ufunc_op("sign", 1))
 def _sign(xp, x):
     return xp.sign(x)
 
 
-@primitive("exp", save_output=True)
+@primitive("exp", save_output=True, **_ufunc_op("exp", 1))
 def _exp(xp, x):
     return xp.exp(x)
 
@@ -180,7 +193,7 @@ def _exp_vjp(ctx, g):
     return (g * ctx.output,)
 
 
-@primitive("log", save_inputs=True)
+@primitive("log", save_inputs=True, **_ufunc_op("log", 1))
 def _log(xp, x):
     # log(0) = -inf and log(-1) = nan, silently, as in TensorFlow (NumPy would warn).
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -192,7 +205,7 @@ def _log_vjp(ctx, g):
     return (g / ctx.inputs[0],)
 
 
-@primitive("log1p", save_inputs=True)
+@primitive("log1p", save_inputs=True, **_ufunc_op("log1p", 1))
 def _log1p(xp, x):
     return xp.log1p(x)
 
@@ -202,7 +215,7 @@ def _log1p_vjp(ctx, g):
     return (g / (ctx.inputs[0] + 1),)
 
 
-@primitive("expm1", save_output=True)
+@primitive("expm1", save_output=True, **_ufunc_op("expm1", 1))
 def _expm1(xp, x):
     return xp.expm1(x)
 
@@ -212,7 +225,7 @@ def _expm1_vjp(ctx, g):
     return (g * (ctx.output + 1),)
 
 
-@primitive("sqrt", save_output=True)
+@primitive("sqrt", save_output=True, **_ufunc_op("sqrt", 1))
 def _sqrt(xp, x):
     return xp.sqrt(x)
 
@@ -222,7 +235,7 @@ def _sqrt_vjp(ctx, g):
     return (g / (ctx.output * 2),)
 
 
-@primitive("square", save_inputs=True)
+@primitive("square", save_inputs=True, **_ufunc_op("square", 1))
 def _square(xp, x):
     return xp.square(x)
 
@@ -232,7 +245,7 @@ def _square_vjp(ctx, g):
     return (g * ctx.inputs[0] * 2,)
 
 
-@primitive("sin", save_inputs=True)
+@primitive("sin", save_inputs=True, **_ufunc_op("sin", 1))
 def _sin(xp, x):
     return xp.sin(x)
 
@@ -242,7 +255,7 @@ def _sin_vjp(ctx, g):
     return (g * cos(ctx.inputs[0]),)
 
 
-@primitive("cos", save_inputs=True)
+@primitive("cos", save_inputs=True, **_ufunc_op("cos", 1))
 def _cos(xp, x):
     return xp.cos(x)
 
@@ -252,7 +265,7 @@ def _cos_vjp(ctx, g):
     return (negative(g * sin(ctx.inputs[0])),)
 
 
-@primitive("tanh", save_output=True)
+@primitive("tanh", save_output=True, **_ufunc_op("tanh", 1))
 def _tanh(xp, x):
     return xp.tanh(x)
 
@@ -263,7 +276,7 @@ def _tanh_vjp(ctx, g):
     return (g * (1 - y * y),)
 
 
-@primitive("sigmoid", save_output=True)
+@primitive("sigmoid", save_output=True, shape=rules.same)
 def _sigmoid(xp, x):
     # Split by sign so that exp never overflows.
     out = xp.empty_like(x)
@@ -280,7 +293,7 @@ def _sigmoid_vjp(ctx, g):
     return (g * y * (1 - y),)
 
 
-@primitive("erf", save_inputs=True)
+@primitive("erf", save_inputs=True, shape=rules.same)
 def _erf(xp, x):
     try:
         from scipy.special import erf as scipy_erf  # optional: exact and fast
@@ -322,14 +335,15 @@ def _erf_vjp(ctx, g):
 
 
 def _no_grad_unary(name, ufunc):
-    return primitive(name, differentiable=False)(lambda xp, x: getattr(xp, ufunc)(x))
+    return primitive(name, differentiable=False, **_ufunc_op(ufunc, 1))(
+        lambda xp, x: getattr(xp, ufunc)(x))
 
 
 _floor = _no_grad_unary("floor", "floor")
 _ceil = _no_grad_unary("ceil", "ceil")
 
 
-@primitive("round", differentiable=False)
+@primitive("round", differentiable=False, shape=rules.same)
 def _round(xp, x):
     # TensorFlow rounds half to even, as rint does; integers stay integers
     # (rint would turn them into float64).
@@ -341,7 +355,13 @@ _is_inf = _no_grad_unary("is_inf", "isinf")
 _is_finite = _no_grad_unary("is_finite", "isfinite")
 
 
-@primitive("where", save_inputs=True)
+def _where_shape(condition, x, y):
+    dtype = np.result_type(x.dtype, y.dtype)  # what np.where gives
+    return AbstractArray(rules.broadcast_shapes(condition.shape, x.shape, y.shape), dtype)
+
+
+@primitive("where", save_inputs=True, shape=_where_shape,
+           lowering=Lowering("np.where({0}, {1}, {2})", result="fresh"))
 def _where(xp, condition, x, y):
     return xp.where(condition, x, y)
 
@@ -353,7 +373,14 @@ def _where_vjp(ctx, g):
     return None, where(condition, g, zero), where(condition, zero, g)
 
 
-@primitive("cast", save_inputs=False)
+def _cast_shape(x, dtype):
+    return AbstractArray(x.shape, dtype)
+
+
+# Generated code always makes a new array (astype copies), though the forward may return
+# its input when the dtype already matches.
+@primitive("cast", save_inputs=False, shape=_cast_shape,
+           lowering=Lowering("np.asarray({0}).astype({dtype})", result="fresh", in_place=True))
 def _cast(xp, x, dtype):
     return x.astype(dtype, copy=False)
 
@@ -363,7 +390,24 @@ def _cast_vjp(ctx, g):
     source = ctx.input_dtypes[0]
     if source.kind not in "fc":
         return (None,)
+    if source.kind != "c" and g._value.dtype.kind == "c":
+        g = real(g)  # a real input gets the real part of a complex gradient, as in TF
     return (_cast(g, dtype=source),)
+
+
+def _real_shape(x):
+    return AbstractArray(x.shape, np.real(np.empty((0,), x.dtype)).dtype)
+
+
+@primitive("real", shape=_real_shape, lowering=Lowering("np.real({0}).copy()", result="fresh"))
+def _real(xp, x):
+    return xp.real(x).copy()  # a copy: np.real of a complex array is a view into it
+
+
+@_real.defvjp
+def _real_vjp(ctx, g):
+    # d real(z) / dz for a real loss: the gradient goes to the real part (TF's rule).
+    return (_cast(g, dtype=ctx.input_dtypes[0]),)
 
 
 # --- public wrappers --------------------------------------------------------------
@@ -558,8 +602,9 @@ def cast(x, dtype, name=None) -> Tensor:
 
 
 def real(x, name=None) -> Tensor:
+    """The real part of a complex tensor; other tensors are returned unchanged, as in TF."""
     x = as_tensor(x)
-    return Tensor(np.real(x._value).copy()) if x.dtype.is_complex else x
+    return _real(x) if x._value.dtype.kind == "c" else x
 
 
 def zeros_like_value(x: Tensor) -> Tensor:

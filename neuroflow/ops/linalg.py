@@ -4,16 +4,33 @@ from __future__ import annotations
 
 import numpy as np
 
+from neuroflow.abstract import AbstractArray, Dim, is_known, num_elements
 from neuroflow.errors import InvalidArgumentError
 from neuroflow.ops import elementwise as ew
 from neuroflow.ops import reductions as red
 from neuroflow.ops import shape_ops as so
+from neuroflow.ops import shape_rules as rules
 from neuroflow.ops.convert import as_tensor, binary_operands, check_same_dtype
-from neuroflow.ops.registry import primitive
+from neuroflow.ops.registry import Lowering, primitive
 from neuroflow.tensor import Tensor, is_tensor
 
 
-@primitive("matmul", save_inputs=True)
+def _matmul_shape(a, b):
+    """np.matmul's shapes: batch axes broadcast; a vector operand loses its added axis."""
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError("matmul: operands must have rank >= 1, received a scalar")
+    sa = (1, *a.shape) if a.ndim == 1 else a.shape
+    sb = (*b.shape, 1) if b.ndim == 1 else b.shape
+    if rules.dims_differ(sa[-1], sb[-2]):
+        raise ValueError(f"matmul: the inner dimensions do not match ({sa[-1]} != {sb[-2]})")
+    batch = rules.broadcast_shapes(sa[:-2], sb[:-2])
+    rows = (sa[-2],) if a.ndim > 1 else ()
+    cols = (sb[-1],) if b.ndim > 1 else ()
+    return AbstractArray((*batch, *rows, *cols), rules.ufunc_dtype("matmul", (a.dtype, b.dtype)))
+
+
+@primitive("matmul", save_inputs=True, shape=_matmul_shape,
+           lowering=Lowering("np.matmul({0}, {1}{out})", out=True, result="fresh"))
 def _matmul(xp, a, b):
     return xp.matmul(a, b)
 
@@ -25,7 +42,37 @@ def _matmul_vjp(ctx, g):
             matmul(a, g, transpose_a=True) if ctx.needs(1) else None)
 
 
-@primitive("einsum", save_inputs=True)
+def _einsum_shape(*operands, equation):
+    """Sizes per index letter (broadcast across operands, as np.einsum does) -> output."""
+    if "->" not in equation or "." in equation:
+        raise ValueError(f"einsum: the primitive takes an explicit equation without '...', "
+                         f"received {equation!r}")
+    inputs_spec, output_spec = equation.split("->")
+    specs = inputs_spec.split(",")
+    if len(specs) != len(operands):
+        raise ValueError(f"einsum: {equation!r} names {len(specs)} operands, received "
+                         f"{len(operands)}")
+    sizes: dict = {}
+    for spec, x in zip(specs, operands):
+        if len(spec) != x.ndim:
+            raise ValueError(f"einsum: {spec!r} has {len(spec)} indices for an operand of "
+                             f"rank {x.ndim}")
+        own: dict = {}
+        for letter, size in zip(spec, x.shape):
+            if letter in own and rules.dims_differ(own[letter], size):
+                raise ValueError(f"einsum: index {letter!r} repeats with sizes "
+                                 f"{own[letter]} and {size}")
+            own.setdefault(letter, size)
+        for letter, size in own.items():
+            sizes[letter] = Dim.broadcast(sizes[letter], size) if letter in sizes else size
+    unknown = set(output_spec) - set(sizes)
+    if unknown:
+        raise ValueError(f"einsum: output indices {sorted(unknown)} appear in no operand")
+    dtype = np.einsum(equation, *(np.empty((1,) * x.ndim, x.dtype) for x in operands)).dtype
+    return AbstractArray(tuple(sizes[letter] for letter in output_spec), dtype)
+
+
+@primitive("einsum", save_inputs=True, shape=_einsum_shape)
 def _einsum(xp, *operands, equation):
     return xp.einsum(equation, *operands, optimize=len(operands) > 2)
 
@@ -49,9 +96,9 @@ def _einsum_vjp(ctx, g):
         grad = _einsum(*operands, equation=equation)
         if kept != spec:
             shape = ctx.input_shapes[i]
-            grad = so.reshape(grad, [shape[k] if c in available else 1
-                                     for k, c in enumerate(spec)])
-            grad = so.broadcast_to(grad, shape)
+            grad = red._reshaped(grad, tuple(shape[k] if c in available else 1
+                                             for k, c in enumerate(spec)))
+            grad = red._broadcast(grad, shape)
         grads.append(grad)
     return tuple(grads)
 
@@ -93,18 +140,20 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
     if transpose_b or adjoint_b:
         b = _swap_last(b)
     sa, sb = a._value.shape, b._value.shape
-    if sa[-1] != sb[-2]:
+    # Unknown sizes (while tracing) are checked where they certainly differ; the others
+    # when the compiled graph runs.
+    if rules.dims_differ(sa[-1], sb[-2]):
         raise InvalidArgumentError(
-            f"matmul: the inner dimensions do not match: a has shape {tuple(sa)} and b has "
-            f"shape {tuple(sb)} ({sa[-1]} != {sb[-2]}). Check the order of the operands or "
-            f"use transpose_a/transpose_b.", "matmul")
+            f"matmul: the inner dimensions do not match: a has shape {rules.shape_text(sa)} "
+            f"and b has shape {rules.shape_text(sb)} ({sa[-1]} != {sb[-2]}). Check the order "
+            f"of the operands or use transpose_a/transpose_b.", "matmul")
     if len(sa) > 2 or len(sb) > 2:
         try:
-            np.broadcast_shapes(sa[:-2], sb[:-2])
+            rules.broadcast_shapes(sa[:-2], sb[:-2])
         except ValueError:
             raise InvalidArgumentError(
-                f"matmul: batch dimensions {tuple(sa[:-2])} and {tuple(sb[:-2])} cannot be "
-                f"broadcast together.", "matmul") from None
+                f"matmul: batch dimensions {rules.shape_text(sa[:-2])} and "
+                f"{rules.shape_text(sb[:-2])} cannot be broadcast together.", "matmul") from None
     return _matmul(a, b)
 
 
@@ -125,8 +174,9 @@ def einsum(equation: str, *inputs, **kwargs) -> Tensor:
     for i, (spec, t) in enumerate(zip(specs, tensors)):
         if len(spec) != t._value.ndim:
             raise InvalidArgumentError(
-                f"einsum: operand {i} has rank {t._value.ndim} (shape {tuple(t._value.shape)}) "
-                f"but the equation gives it {len(spec)} indices ({spec!r}).", "einsum")
+                f"einsum: operand {i} has rank {t._value.ndim} (shape "
+                f"{rules.shape_text(t._value.shape)}) but the equation gives it {len(spec)} "
+                f"indices ({spec!r}).", "einsum")
     return _einsum(*tensors, equation=equation)
 
 
@@ -139,20 +189,28 @@ def tensordot(a, b, axes, name=None) -> Tensor:
         axes_b = list(range(n))
     else:
         axes_a, axes_b = ([int(v)] if np.ndim(v) == 0 else [int(i) for i in v] for v in axes)
+    if len(axes_a) != len(axes_b):
+        raise InvalidArgumentError(
+            f"tensordot: a has {len(axes_a)} contracted axes but b has {len(axes_b)}; they "
+            f"must pair up.", "tensordot")
     axes_a = [x % a._value.ndim for x in axes_a]
     axes_b = [x % b._value.ndim for x in axes_b]
     sa, sb = a._value.shape, b._value.shape
     for i, j in zip(axes_a, axes_b):
-        if sa[i] != sb[j]:
+        if rules.dims_differ(sa[i], sb[j]):
             raise InvalidArgumentError(
                 f"tensordot: axis {i} of a (size {sa[i]}) does not match axis {j} of b "
-                f"(size {sb[j]}); shapes {tuple(sa)} and {tuple(sb)}.", "tensordot")
+                f"(size {sb[j]}); shapes {rules.shape_text(sa)} and {rules.shape_text(sb)}.",
+                "tensordot")
     free_a = [i for i in range(len(sa)) if i not in axes_a]
     free_b = [i for i in range(len(sb)) if i not in axes_b]
-    k = int(np.prod([sa[i] for i in axes_a], dtype=np.int64))
-    a2 = so.reshape(so.transpose(a, free_a + axes_a), [-1, k])
-    b2 = so.reshape(so.transpose(b, axes_b + free_b), [k, -1])
-    return so.reshape(matmul(a2, b2), [sa[i] for i in free_a] + [sb[i] for i in free_b])
+    # Explicit sizes rather than -1: they may be unknown dims while tracing.
+    a2 = red._reshaped(so._transpose(a, perm=tuple(free_a + axes_a)),
+                       (num_elements(sa[i] for i in free_a), num_elements(sa[i] for i in axes_a)))
+    b2 = red._reshaped(so._transpose(b, perm=tuple(axes_b + free_b)),
+                       (num_elements(sb[i] for i in axes_b), num_elements(sb[i] for i in free_b)))
+    free = tuple(sa[i] for i in free_a) + tuple(sb[i] for i in free_b)
+    return red._reshaped(matmul(a2, b2), free)
 
 
 def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None) -> Tensor:  # noqa: A002
@@ -197,7 +255,29 @@ def _matrix_norm(x: Tensor, ord, axis, keep: bool) -> Tensor:  # noqa: A002
     return result if keep else so.squeeze(result, [rows, cols])
 
 
+def _eye_like_shape(x):
+    if x.ndim < 2:
+        raise ValueError(f"eye_like: needs a tensor of rank >= 2, received rank {x.ndim}")
+    return AbstractArray(x.shape[-2:], x.dtype)
+
+
+# The identity matrix the size of ``x``'s last two axes: what trace multiplies by when
+# those sizes are unknown while tracing. It reads only the shape, so graph passes fold it
+# into a constant once the graph is specialized to concrete sizes.
+@primitive("eye_like", differentiable=False, shape_only=True, shape=_eye_like_shape)
+def _eye_like(xp, x):
+    return xp.eye(x.shape[-2], x.shape[-1], dtype=x.dtype)
+
+
 def trace(x, name=None) -> Tensor:
+    """The sum of the main diagonal of the last two axes (of any shape, as tf.linalg.trace)."""
     x = as_tensor(x)
-    eye = Tensor(np.eye(x._value.shape[-2], x._value.shape[-1], dtype=x._value.dtype))
+    if x._value.ndim < 2:
+        raise InvalidArgumentError(f"trace: needs a tensor of rank >= 2, received shape "
+                                   f"{rules.shape_text(x._value.shape)}.", "trace")
+    rows, cols = x._value.shape[-2:]
+    if is_known(rows) and is_known(cols):
+        eye = Tensor(np.eye(rows, cols, dtype=x._value.dtype))
+    else:
+        eye = _eye_like(x)
     return red.reduce_sum(x * eye, axis=[-2, -1])

@@ -11,17 +11,22 @@ import functools
 
 import numpy as np
 
+from neuroflow.abstract import AbstractArray, is_known, num_elements
 from neuroflow.errors import InvalidArgumentError
 from neuroflow.ops import elementwise as ew
 from neuroflow.ops import reductions as red
 from neuroflow.ops import shape_ops as so
+from neuroflow.ops import shape_rules as rules
 from neuroflow.ops.convert import as_tensor, check_same_dtype
 from neuroflow.ops.random_ops import draw
-from neuroflow.ops.registry import primitive
+from neuroflow.ops.registry import Lowering, primitive
 from neuroflow.tensor import Tensor
 
 
-@primitive("relu", save_output=True, smooth=False)
+# relu is maximum(x, 0) elementwise: fusion chains it as the ufunc maximum with 0.
+@primitive("relu", save_output=True, smooth=False, shape=rules.same,
+           lowering=Lowering("np.maximum({0}, 0{out})", out=True, result="fresh",
+                             in_place=True, ufunc="maximum"))
 def _relu(xp, x):
     return xp.maximum(x, 0)
 
@@ -106,7 +111,8 @@ def softsign(features, name=None) -> Tensor:
 
 def silu(features, beta=1.0, name=None) -> Tensor:
     x = _float(features, "silu")
-    return x * ew.sigmoid(x * beta if beta != 1.0 else x)
+    one = isinstance(beta, (int, float)) and beta == 1.0  # a tensor beta is never compared
+    return x * ew.sigmoid(x if one else x * beta)
 
 
 swish = silu
@@ -140,15 +146,43 @@ def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None
     if y._value.dtype.kind not in "iu":
         raise TypeError(f"sparse_softmax_cross_entropy_with_logits: labels must be integers, "
                         f"received {y.dtype.name}.")
-    if y._value.shape != z._value.shape[:-1]:
+    if z._value.ndim == 0 or rules.shapes_differ(y._value.shape, z._value.shape[:-1]):
         raise InvalidArgumentError(
             f"sparse_softmax_cross_entropy_with_logits: labels must have shape "
-            f"{tuple(z._value.shape[:-1])} (the logits' shape without the last axis), "
-            f"received {tuple(y._value.shape)}.", "SparseSoftmaxCrossEntropyWithLogits")
+            f"{rules.shape_text(z._value.shape[:-1])} (the logits' shape without the last "
+            f"axis), received {rules.shape_text(y._value.shape)}.",
+            "SparseSoftmaxCrossEntropyWithLogits")
     return _sparse_softmax_xent(z, y)
 
 
-def _check_labels(xp, labels, classes: int) -> None:
+def _xent_shape(logits, labels):
+    _check_xent_shapes(logits, labels)
+    return AbstractArray(labels.shape, logits.dtype)
+
+
+def _xent_grad_shape(logits, labels):
+    _check_xent_shapes(logits, labels)
+    return AbstractArray(logits.shape, logits.dtype)
+
+
+def _check_xent_shapes(logits, labels) -> None:
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"sparse_softmax_xent: labels must be integers, received "
+                        f"{labels.dtype.name}")
+    if logits.ndim == 0 or rules.shapes_differ(labels.shape, logits.shape[:-1]):
+        raise ValueError(f"sparse_softmax_xent: labels of shape {rules.shape_text(labels.shape)} "
+                         f"do not match logits of shape {rules.shape_text(logits.shape)}")
+
+
+def _check_labels(xp, logits, labels) -> None:
+    """Labels must index the classes of their logits' rows (checked when the op runs)."""
+    if labels.shape != logits.shape[:-1]:
+        # Sizes unknown while tracing are only compared here, when the graph runs.
+        raise InvalidArgumentError(
+            f"sparse_softmax_cross_entropy_with_logits: labels must have shape "
+            f"{logits.shape[:-1]} (the logits' shape without the last axis), received "
+            f"{labels.shape}.", "SparseSoftmaxCrossEntropyWithLogits")
+    classes = logits.shape[-1]
     if labels.size and (labels.min() < 0 or labels.max() >= classes):
         bad = labels[(labels < 0) | (labels >= classes)].reshape(-1)[0]
         raise InvalidArgumentError(
@@ -172,10 +206,11 @@ def _row_starts(xp, rows: int, classes: int):
 # Softmax + cross-entropy fused into one primitive: measurably cheaper than the
 # composite (log_softmax, gather, negative) and its gradient, softmax - onehot, is
 # one line. tests/ops/test_nn_ops.py checks both against the composite.
-@primitive("sparse_softmax_xent", save_inputs=True)
+@primitive("sparse_softmax_xent", save_inputs=True, shape=_xent_shape,
+           lowering=Lowering(result="fresh"))
 def _sparse_softmax_xent(xp, logits, labels):
     classes = logits.shape[-1]
-    _check_labels(xp, labels, classes)
+    _check_labels(xp, logits, labels)
     shifted = logits - logits.max(axis=-1, keepdims=True)
     log_sum = xp.log(xp.exp(shifted).sum(axis=-1))  # log-sum-exp of the shifted logits
     picked = shifted.reshape(-1)[_row_pick(xp, labels, classes)].reshape(labels.shape)
@@ -188,9 +223,12 @@ def _sparse_softmax_xent_vjp(ctx, g):
     return so.expand_dims(g, -1) * _sparse_softmax_xent_grad(logits, labels), None
 
 
-@primitive("sparse_softmax_xent_grad", save_inputs=True)
+@primitive("sparse_softmax_xent_grad", save_inputs=True, shape=_xent_grad_shape,
+           lowering=Lowering(result="fresh"))
 def _sparse_softmax_xent_grad(xp, logits, labels):
     """softmax(logits) - onehot(labels): the gradient of the loss per logit."""
+    if labels.shape != logits.shape[:-1]:
+        _check_labels(xp, logits, labels)
     e = logits - logits.max(axis=-1, keepdims=True)
     xp.exp(e, out=e)
     e /= e.sum(axis=-1, keepdims=True)
@@ -212,7 +250,7 @@ def sparse_softmax_xent_with_grad(xp, logits, labels):
     it in place of the pair when a compiled step computes the loss and its gradient.
     """
     classes = logits.shape[-1]
-    _check_labels(xp, labels, classes)
+    _check_labels(xp, logits, labels)
     pick = _row_pick(xp, labels, classes)
     # Ufunc reductions rather than the array methods: the same loops, less call overhead.
     e = xp.subtract(logits, xp.maximum.reduce(logits, axis=-1, keepdims=True))
@@ -234,10 +272,11 @@ def softmax_cross_entropy_with_logits(labels=None, logits=None, axis=-1, name=No
     z = _float(logits, "softmax_cross_entropy_with_logits")
     y = as_tensor(labels)
     check_same_dtype("softmax_cross_entropy_with_logits", y, z, names=("labels", "logits"))
-    if y._value.shape != z._value.shape:
+    if rules.shapes_differ(y._value.shape, z._value.shape):
         raise InvalidArgumentError(
-            f"softmax_cross_entropy_with_logits: labels shape {tuple(y._value.shape)} and "
-            f"logits shape {tuple(z._value.shape)} must match.", "SoftmaxCrossEntropyWithLogits")
+            f"softmax_cross_entropy_with_logits: labels shape {rules.shape_text(y._value.shape)} "
+            f"and logits shape {rules.shape_text(z._value.shape)} must match.",
+            "SoftmaxCrossEntropyWithLogits")
     return ew.negative(red.reduce_sum(y * log_softmax(z, axis=axis), axis=axis))
 
 
@@ -248,10 +287,10 @@ def sigmoid_cross_entropy_with_logits(labels=None, logits=None, name=None) -> Te
     x = _float(logits, "sigmoid_cross_entropy_with_logits")
     z = as_tensor(labels)
     check_same_dtype("sigmoid_cross_entropy_with_logits", z, x, names=("labels", "logits"))
-    if z._value.shape != x._value.shape:
+    if rules.shapes_differ(z._value.shape, x._value.shape):
         raise InvalidArgumentError(
-            f"sigmoid_cross_entropy_with_logits: labels shape {tuple(z._value.shape)} and "
-            f"logits shape {tuple(x._value.shape)} must match.", "logistic_loss")
+            f"sigmoid_cross_entropy_with_logits: labels shape {rules.shape_text(z._value.shape)} "
+            f"and logits shape {rules.shape_text(x._value.shape)} must match.", "logistic_loss")
     positive_part, tail = _stable_softplus_parts(x)
     return positive_part - x * z + tail
 
@@ -267,28 +306,43 @@ def bias_add(value, bias, data_format=None, name=None) -> Tensor:
         raise InvalidArgumentError(f"bias_add: bias must be 1-D, received shape "
                                    f"{tuple(b._value.shape)}.", "BiasAdd")
     channel = 1 if data_format in ("NCHW", "NCDHW", "NCW") else -1
-    if x._value.shape[channel] != b._value.shape[0]:
+    if x._value.ndim < 2:
+        raise InvalidArgumentError(f"bias_add: the input must be at least 2-D, received shape "
+                                   f"{rules.shape_text(x._value.shape)}.", "BiasAdd")
+    if rules.dims_differ(x._value.shape[channel], b._value.shape[0]):
         raise InvalidArgumentError(
             f"bias_add: bias has {b._value.shape[0]} entries but the input's channel "
-            f"dimension is {x._value.shape[channel]} (shape {tuple(x._value.shape)}).", "BiasAdd")
+            f"dimension is {x._value.shape[channel]} (shape {rules.shape_text(x._value.shape)}).",
+            "BiasAdd")
     if channel == 1:
-        b = so.reshape(b, [-1] + [1] * (x._value.ndim - 2))
+        b = red._reshaped(b, (b._value.shape[0],) + (1,) * (x._value.ndim - 2))
     return ew.add(x, b)
 
 
 def dropout(x, rate, noise_shape=None, seed=None, name=None) -> Tensor:
-    """Zero each element with probability ``rate``, scaling the rest by ``1/(1-rate)``."""
+    """Zero each element with probability ``rate``, scaling the rest by ``1/(1-rate)``.
+
+    ``rate`` may be a tensor computed in a traced function; it is then checked by nothing
+    and used as it is when the graph runs.
+    """
     x = _float(x, "dropout")
+    dtype = x._value.dtype
+    shape = x._value.shape if noise_shape is None else tuple(
+        d if d is not None else s for d, s in zip(noise_shape, x._value.shape))
+    if isinstance(rate, Tensor) or hasattr(rate, "_read_for_op"):
+        rate = as_tensor(rate)  # a variable read while tracing is symbolic too
+        if type(rate._value) is AbstractArray:
+            rate = ew.cast(rate, dtype)
+            keep = ew.greater_equal(draw("uniform", shape, dtype, seed), rate)
+            return x * ew.cast(keep, dtype) / (1 - rate)
     rate = float(rate)
     if not 0 <= rate < 1:
         raise ValueError(f"dropout: rate must be in [0, 1), received {rate}.")
     if rate == 0:
         return x
-    shape = x._value.shape if noise_shape is None else tuple(
-        d if d is not None else s for d, s in zip(noise_shape, x._value.shape))
-    keep = ew.greater_equal(draw("uniform", shape, x._value.dtype, seed), rate)
-    scale = np.asarray(1 / (1 - rate), dtype=x._value.dtype)
-    return x * ew.cast(keep, x._value.dtype) * scale
+    keep = ew.greater_equal(draw("uniform", shape, dtype, seed), rate)
+    scale = np.asarray(1 / (1 - rate), dtype=dtype)
+    return x * ew.cast(keep, dtype) * scale
 
 
 def moments(x, axes, shift=None, keepdims=False, name=None) -> tuple[Tensor, Tensor]:
@@ -304,8 +358,12 @@ def top_k(input, k=1, sorted=True, name=None):  # noqa: A002
     from collections import namedtuple
 
     x = as_tensor(input)
+    if x._value.ndim == 0:
+        raise InvalidArgumentError("top_k: the input must have rank >= 1, received a scalar.",
+                                   "TopKV2")
     n = x._value.shape[-1]
-    if not 0 <= k <= n:
+    k = int(k)  # an output size: a traced tensor k raises SymbolicValueError here
+    if k < 0 or is_known(n) and k > n:  # an unknown n is checked when the graph runs
         raise InvalidArgumentError(f"top_k: k={k} is out of range for a last axis of size {n}.",
                                    "TopKV2")
     order = _argsort_last(x, descending=True, k=k)
@@ -313,8 +371,19 @@ def top_k(input, k=1, sorted=True, name=None):  # noqa: A002
     return namedtuple("TopKV2", ["values", "indices"])(values, order)
 
 
-@primitive("argsort", differentiable=False)
+def _argsort_shape(x, descending, k=None):
+    if x.ndim == 0:
+        raise ValueError("argsort: the input must have rank >= 1")
+    last = x.shape[-1] if k is None else k
+    return AbstractArray((*x.shape[:-1], last), np.int32)
+
+
+@primitive("argsort", differentiable=False, shape=_argsort_shape)
 def _argsort_last(xp, x, descending, k=None):
+    if k is not None and k > x.shape[-1]:
+        # top_k checks k while tracing when the size is known; an unknown size is checked here.
+        raise InvalidArgumentError(f"top_k: k={k} is out of range for a last axis of size "
+                                   f"{x.shape[-1]}.", "TopKV2")
     # A stable sort of -x keeps the lower index first among equal values, as TF does.
     order = xp.argsort(-x if descending else x, axis=-1, kind="stable")
     return (order if k is None else order[..., :k]).astype(np.int32)
@@ -324,10 +393,31 @@ def _take_along_last(x: Tensor, index: Tensor) -> Tensor:
     """``x[..., index]`` row by row, as a gather (so it is differentiable and traceable)."""
     n = x._value.shape[-1]
     shape = index._value.shape
-    rows = np.arange(int(np.prod(shape[:-1], dtype=np.int64))).reshape(shape[:-1] + (1,)) * n
-    flat_index = so.reshape(ew.add(Tensor(rows.astype(np.int32)), index), [-1])
-    picked = so.gather(so.reshape(x, [-1]), flat_index)
-    return so.reshape(picked, shape)
+    if all(is_known(d) for d in (*shape, n)):
+        rows = np.arange(int(np.prod(shape[:-1], dtype=np.int64))).reshape(shape[:-1] + (1,))
+        starts = Tensor((rows * n).astype(np.int32))
+    else:
+        starts = _row_offsets(x, index)
+    flat_index = red._reshaped(ew.add(starts, index), (num_elements(shape),))
+    picked = so._gather(red._reshaped(x, (num_elements(x._value.shape),)), flat_index, axis=0)
+    return red._reshaped(picked, shape)
+
+
+def _row_offsets_shape(x, index):
+    if x.ndim == 0 or index.ndim != x.ndim:
+        raise ValueError(f"row_offsets: x and index must have one rank >= 1, received ranks "
+                         f"{x.ndim} and {index.ndim}")
+    return AbstractArray((*index.shape[:-1], 1), np.int32)
+
+
+# Where each row of ``x`` (the leading axes of ``index``) starts in ``x`` flattened: what
+# _take_along_last adds to row-wise indices when sizes are unknown while tracing. It reads
+# only the shapes, so graph passes fold it once the sizes are known.
+@primitive("row_offsets", differentiable=False, shape_only=True, shape=_row_offsets_shape)
+def _row_offsets(xp, x, index):
+    rows = index.shape[:-1]
+    starts = xp.arange(int(np.prod(rows, dtype=np.int64)), dtype=np.int32) * x.shape[-1]
+    return starts.reshape(rows + (1,))
 
 
 def sort(values, axis=-1, direction="ASCENDING", name=None) -> Tensor:

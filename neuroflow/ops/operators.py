@@ -12,6 +12,7 @@ from neuroflow.errors import InvalidArgumentError
 from neuroflow.ops import elementwise as ew
 from neuroflow.ops import linalg, shape_ops
 from neuroflow.ops.convert import DTypeMismatchError, as_tensor, binary_operands
+from neuroflow.ops.shape_rules import broadcast_shapes
 from neuroflow.tensor import Tensor
 
 
@@ -28,8 +29,8 @@ def _equality(fn, if_different: bool):
             raise
         except InvalidArgumentError:
             try:
-                np.broadcast_shapes(as_tensor(self)._value.shape, as_tensor(other)._value.shape)
-            except ValueError:
+                broadcast_shapes(as_tensor(self)._value.shape, as_tensor(other)._value.shape)
+            except ValueError:  # certainly not broadcastable (unknown sizes may be)
                 return Tensor(np.array(if_different))
             raise
 

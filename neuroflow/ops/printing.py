@@ -13,7 +13,8 @@ import sys
 
 import numpy as np
 
-from neuroflow.ops.registry import primitive
+from neuroflow.abstract import AbstractArray
+from neuroflow.ops.registry import Lowering, primitive
 from neuroflow.tensor import host_array, is_tensor
 from neuroflow.util import nest
 
@@ -84,7 +85,14 @@ class _Text:
         return self.text
 
 
-@primitive("print", stateful=True, differentiable=False)
+def _print_shape(*tensors, pieces, sep, end, stream, summarize):
+    return AbstractArray((0,), np.int32)
+
+
+# Printing is an effect: a compiled function prints on every call, in program order.
+# The result (an empty array) only gives the node a value.
+@primitive("print", stateful=True, effect=True, differentiable=False, shape=_print_shape,
+           lowering=Lowering(result="fresh"))
 def _print(xp, *tensors, pieces, sep, end, stream, summarize):
     texts = iter([format_array(np.asarray(host_array(t)), summarize) for t in tensors])
     words = []

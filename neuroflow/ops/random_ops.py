@@ -12,14 +12,25 @@ Streams are Philox generators keyed by (global seed, op seed, call count).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
+from neuroflow.abstract import AbstractArray, Dim, is_known
 from neuroflow.dtypes import as_dtype
 from neuroflow.errors import InvalidArgumentError
 from neuroflow.ops import elementwise as ew
 from neuroflow.ops.convert import as_tensor
-from neuroflow.ops.registry import primitive
-from neuroflow.ops.shape_ops import _shape_list
+from neuroflow.ops.registry import Lowering, primitive
+from neuroflow.ops.shape_ops import (
+    _check_sizes_input,
+    _run_time_shape,
+    _size_tensor,
+    _static_size,
+    expand_dims,
+    gather,
+    shape_argument,
+)
 from neuroflow.tensor import Tensor
 
 # TensorFlow's default graph seed, used when only an op seed is given.
@@ -77,11 +88,25 @@ def generator(seed: int | None = None) -> np.random.Generator:
     return stream(op_seeds(seed))
 
 
+def _random_shape(*sizes, kind, shape, dtype, seeds, low=0, high=1):
+    _check_sizes_input(sizes, shape)
+    dims = tuple(Dim.fresh("n") if d is None else d for d in shape)
+    if kind == "permutation":
+        return AbstractArray(dims[:1], np.int64)
+    return AbstractArray(dims, dtype)
+
+
 # One stateful primitive draws every kind of random array. Its seeds are fixed
 # when the op is created (or traced), and each run continues that stream, so a
-# compiled function draws new numbers on every call, as TensorFlow's ops do.
-@primitive("random", stateful=True, differentiable=False)
-def _random(xp, *, kind, shape, dtype, seeds, low=0, high=1):
+# compiled function draws new numbers on every call, as TensorFlow's ops do. A
+# draw is not an effect: only its own stream sees it. ``shape`` may hold unknown
+# sizes (Dims, given when the graph is specialised), or None for sizes only known
+# when the graph runs, read from the ``sizes`` input.
+@primitive("random", stateful=True, effect=False, differentiable=False, shape=_random_shape,
+           lowering=Lowering(result="fresh"))
+def _random(xp, *sizes, kind, shape, dtype, seeds, low=0, high=1):
+    if sizes:
+        shape = _run_time_shape(sizes[0])
     rng = stream(seeds)
     if kind == "normal":
         return rng.standard_normal(shape).astype(dtype)
@@ -104,10 +129,26 @@ def _random(xp, *, kind, shape, dtype, seeds, low=0, high=1):
     raise ValueError(f"unknown random kind {kind!r}")
 
 
-def draw(kind: str, shape, dtype, seed=None, **bounds) -> Tensor:
-    """Random draws of ``kind`` (the building block of the functions below)."""
-    return _random(kind=kind, shape=tuple(shape), dtype=np.dtype(dtype), seeds=op_seeds(seed),
-                   **bounds)
+def draw(kind: str, shape, dtype, seed=None, sizes: Callable[[], Tensor] | None = None,
+         **bounds) -> Tensor:
+    """Random draws of ``kind`` (the building block of the functions below).
+
+    ``shape``: ints, Dims (sizes unknown while tracing), or None for sizes only known when
+    the graph runs; ``sizes()`` then makes the shape as a tensor (see ``shape_argument``).
+    """
+    shape = tuple(shape)
+    inputs = (sizes(),) if sizes is not None and any(d is None for d in shape) else ()
+    return _random(*inputs, kind=kind, shape=shape, dtype=np.dtype(dtype),
+                   seeds=op_seeds(seed), **bounds)
+
+
+def _dims(shape, op: str) -> tuple[tuple, Callable[[], Tensor] | None]:
+    dims, sizes = shape_argument(shape, op)
+    for d in dims:
+        if type(d) is int and d < 0:
+            raise InvalidArgumentError(f"{op}: Dimension {d} must be >= 0 (received shape "
+                                       f"{list(dims)}).", op)
+    return dims, sizes
 
 
 def _float_dtype(dtype, op: str) -> np.dtype:
@@ -124,44 +165,50 @@ def _scaled(draws: Tensor, scale, offset, dtype) -> Tensor:
 
 def normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=None, name=None) -> Tensor:
     np_dtype = _float_dtype(dtype, "normal")
-    return _scaled(draw("normal", _shape_list(shape), np_dtype, seed), stddev, mean, np_dtype)
+    dims, sizes = _dims(shape, "normal")
+    return _scaled(draw("normal", dims, np_dtype, seed, sizes), stddev, mean, np_dtype)
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=None,
                      name=None) -> Tensor:
     """Normal draws, redrawn until they lie within two standard deviations."""
     np_dtype = _float_dtype(dtype, "truncated_normal")
-    draws = draw("truncated_normal", _shape_list(shape), np_dtype, seed)
+    dims, sizes = _dims(shape, "truncated_normal")
+    draws = draw("truncated_normal", dims, np_dtype, seed, sizes)
     return _scaled(draws, stddev, mean, np_dtype)
 
 
 def uniform(shape, minval=0, maxval=None, dtype="float32", seed=None, name=None) -> Tensor:
     """Uniform draws in ``[minval, maxval)``; integer dtypes need ``maxval``."""
     d = as_dtype(dtype)
-    dims = _shape_list(shape)
+    dims, sizes = _dims(shape, "uniform")
     if d.is_integer:
         if maxval is None:
             raise ValueError("uniform: an integer dtype needs an explicit maxval.")
-        low, high = int(_value(minval)), int(_value(maxval))
+        low, high = _int_bound(minval, "minval"), _int_bound(maxval, "maxval")
         if low >= high:
             raise InvalidArgumentError(f"uniform: need minval < maxval, received {low} and "
                                        f"{high}.", "uniform")
-        return draw("uniform_int", dims, d.np, seed, low=low, high=high)
+        return draw("uniform_int", dims, d.np, seed, sizes, low=low, high=high)
     if not d.is_floating:
         raise ValueError(f"uniform: unsupported dtype {d.name}.")
     low = ew.cast(as_tensor(minval), d.np)
     high = ew.cast(as_tensor(1.0 if maxval is None else maxval), d.np)
-    return draw("uniform", dims, d.np, seed) * (high - low) + low
+    return draw("uniform", dims, d.np, seed, sizes) * (high - low) + low
 
 
-def _value(x) -> np.ndarray:
-    return np.asarray(as_tensor(x)._value)
+def _int_bound(value, what: str) -> int:
+    """An integer bound of uniform, part of the op (so known when tracing)."""
+    t = as_tensor(value)
+    if type(t._value) is AbstractArray:
+        raise ValueError(f"uniform: an integer {what} must be known when the function is "
+                         f"traced; draw floats and scale them for bounds only known when "
+                         f"the graph runs.")
+    return int(np.asarray(t._value))
 
 
 def shuffle(value, seed=None, name=None) -> Tensor:
     """A random permutation of ``value`` along its first axis."""
-    from neuroflow.ops.shape_ops import gather
-
     x = as_tensor(value)
     if not x._value.ndim:
         return x
@@ -173,11 +220,15 @@ def categorical(logits, num_samples, dtype="int64", seed=None, name=None) -> Ten
     from neuroflow.ops import nn_ops, reductions
 
     z = as_tensor(logits)
+    count = _static_size(num_samples, "categorical", "num_samples")
+    if is_known(count) and count < 0:
+        raise InvalidArgumentError(f"categorical: num_samples should be non-negative, got "
+                                   f"{count}.", "categorical")
     p = ew.cast(nn_ops.softmax(ew.cast(z, np.float64)), np.float64)
     cumulative = reductions.cumsum(p, axis=-1)
-    u = draw("uniform", (z._value.shape[0], int(num_samples), 1), np.float64, seed)
-    from neuroflow.ops.shape_ops import expand_dims
-
+    u = draw("uniform", (z._value.shape[0], count, 1), np.float64, seed)
     above = ew.cast(ew.greater(u, expand_dims(cumulative, 1)), np.int64)
     samples = reductions.reduce_sum(above, axis=-1)
-    return ew.cast(ew.minimum(samples, z._value.shape[-1] - 1), as_dtype(dtype).np)
+    classes = _size_tensor(z, z._value.ndim - 1)  # a constant when the size is known
+    last = ew.subtract(classes, Tensor(np.asarray(1, np.int64)))
+    return ew.cast(ew.minimum(samples, last), as_dtype(dtype).np)

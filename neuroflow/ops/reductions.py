@@ -1,13 +1,21 @@
-"""Reductions over axes: sum, max, min, prod, and the composites built on them."""
+"""Reductions over axes: sum, max, min, prod, and the composites built on them.
+
+Primitives take normalized axes (a sorted tuple of non-negative ints, or None for
+all). Sizes may be unknown while a ``tf.function`` traces: a count such as the
+number of elements ``reduce_mean`` divides by is then computed when the graph runs,
+by the ``size_of`` primitive, never read from the traced shapes.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
+from neuroflow.abstract import AbstractArray, dims_equal, is_known, num_elements
 from neuroflow.errors import InvalidArgumentError
 from neuroflow.ops import elementwise as ew
+from neuroflow.ops import shape_rules as rules
 from neuroflow.ops.convert import as_tensor, normalize_axis
-from neuroflow.ops.registry import primitive
+from neuroflow.ops.registry import Lowering, primitive
 from neuroflow.tensor import Tensor
 
 
@@ -18,7 +26,37 @@ def _kept_shape(shape: tuple, axes: tuple | None) -> tuple:
     return tuple(1 if i in axes else d for i, d in enumerate(shape))
 
 
-@primitive("reduce_sum")
+def _same_shape(a: tuple, b: tuple) -> bool:
+    return len(a) == len(b) and all(dims_equal(p, q) for p, q in zip(a, b))
+
+
+def _reshaped(t: Tensor, shape: tuple) -> Tensor:
+    """``t`` reshaped to ``shape`` (sizes may be unknown dims); ``t`` itself if it has it."""
+    from neuroflow.ops.shape_ops import _reshape
+
+    return t if _same_shape(t._value.shape, shape) else _reshape(t, shape=tuple(shape))
+
+
+def _broadcast(t: Tensor, shape: tuple) -> Tensor:
+    from neuroflow.ops.shape_ops import _broadcast_to
+
+    return t if _same_shape(t._value.shape, shape) else _broadcast_to(t, shape=tuple(shape))
+
+
+def _np_dtype(dtype) -> str:
+    """``np.float32``: a dtype as generated code names it."""
+    name = np.dtype(dtype).name
+    return "np.bool_" if name == "bool" else f"np.{name}"
+
+
+def _reduce_sum_template(node) -> str:
+    # np.add.reduce, not np.sum: the same C loop without np.sum's Python wrapper.
+    dtype = _np_dtype(node.output.dtype)
+    return f"np.add.reduce({{0}}, axis={{axes}}, dtype={dtype}, keepdims={{keepdims}}{{out}})"
+
+
+@primitive("reduce_sum", shape=rules.reduction,
+           lowering=Lowering(_reduce_sum_template, out=True, result="fresh"))
 def _reduce_sum(xp, x, axes, keepdims):
     # dtype=: NumPy would widen int32 sums to int64; TensorFlow keeps the input's dtype.
     return xp.sum(x, axis=axes, keepdims=keepdims, dtype=x.dtype)
@@ -26,11 +64,18 @@ def _reduce_sum(xp, x, axes, keepdims):
 
 @_reduce_sum.defvjp
 def _reduce_sum_vjp(ctx, g):
-    from neuroflow.ops.shape_ops import broadcast_to, reshape
-
     shape = ctx.input_shapes[0]
-    g = reshape(g, _kept_shape(shape, ctx.attrs["axes"]))
-    return (broadcast_to(g, shape),)
+    g = _reshaped(g, _kept_shape(shape, ctx.attrs["axes"]))
+    return (_broadcast(g, shape),)
+
+
+def _extremum_template(ufunc: str):
+    def template(node) -> str | None:
+        if not all(is_known(d) and d > 0 for d in node.inputs[0].shape):
+            return None  # possibly empty: the forward knows TF's answer (-inf/+inf)
+        return f"np.{ufunc}.reduce({{0}}, axis={{axes}}, keepdims={{keepdims}})"
+
+    return template
 
 
 def _extremum(name, reducer):
@@ -46,18 +91,19 @@ def _extremum(name, reducer):
             return getattr(xp, reducer)(x, axis=axes, keepdims=keepdims, initial=initial)
         return getattr(xp, reducer)(x, axis=axes, keepdims=keepdims)
 
-    prim = primitive(name, save_inputs=True, save_output=True, smooth=False)(forward)
+    ufunc = "maximum" if reducer == "max" else "minimum"
+    prim = primitive(name, save_inputs=True, save_output=True, smooth=False,
+                     shape=rules.reduction,
+                     lowering=Lowering(_extremum_template(ufunc), result="fresh"))(forward)
 
     @prim.defvjp
     def vjp(ctx, g):
-        from neuroflow.ops.shape_ops import reshape
-
         x = ctx.inputs[0]
         kept = _kept_shape(ctx.input_shapes[0], ctx.attrs["axes"])
-        winners = ew.cast(ew.equal(x, reshape(ctx.output, kept)), x.dtype)
+        winners = ew.cast(ew.equal(x, _reshaped(ctx.output, kept)), x.dtype)
         # Ties share the gradient equally, as in TensorFlow.
         count = _reduce_sum(winners, axes=ctx.attrs["axes"], keepdims=True)
-        return (winners * (reshape(g, kept) / count),)
+        return (winners * (_reshaped(g, kept) / count),)
 
     return prim
 
@@ -66,7 +112,7 @@ _reduce_max = _extremum("reduce_max", "max")
 _reduce_min = _extremum("reduce_min", "min")
 
 
-@primitive("reduce_prod", save_inputs=True)
+@primitive("reduce_prod", save_inputs=True, shape=rules.reduction)
 def _reduce_prod(xp, x, axes, keepdims):
     return xp.prod(x, axis=axes, keepdims=keepdims, dtype=x.dtype)
 
@@ -76,20 +122,20 @@ def _reduce_prod_vjp(ctx, g):
     # The product of all *other* elements, computed without dividing by x so
     # that zeros are handled: move reduced axes last, take exclusive cumulative
     # products from both ends and multiply them.
-    from neuroflow.ops.shape_ops import broadcast_to, reshape, transpose
+    from neuroflow.ops.shape_ops import _transpose
 
     x = ctx.inputs[0]
     shape = ctx.input_shapes[0]
     axes = ctx.attrs["axes"] if ctx.attrs["axes"] is not None else tuple(range(len(shape)))
     kept = [i for i in range(len(shape)) if i not in axes]
-    perm = kept + list(axes)
-    flat = reshape(transpose(x, perm), [*(shape[i] for i in kept), -1])
+    perm = tuple(kept + list(axes))
+    reduced = num_elements(shape[i] for i in axes)
+    flat = _reshaped(_transpose(x, perm=perm), (*(shape[i] for i in kept), reduced))
     left = cumprod(flat, axis=-1, exclusive=True)
     right = cumprod(flat, axis=-1, exclusive=True, reverse=True)
-    others = reshape(left * right, [shape[i] for i in perm])
-    inverse = np.argsort(perm).tolist()
-    others = transpose(others, inverse)
-    g = broadcast_to(reshape(g, _kept_shape(shape, ctx.attrs["axes"])), shape)
+    others = _reshaped(left * right, tuple(shape[i] for i in perm))
+    others = _transpose(others, perm=tuple(np.argsort(perm).tolist()))
+    g = _broadcast(_reshaped(g, _kept_shape(shape, ctx.attrs["axes"])), shape)
     return (g * others,)
 
 
@@ -103,7 +149,12 @@ def _scan(xp, x, accumulate, identity, axis, exclusive, reverse):
     return xp.flip(out, axis) if reverse else out
 
 
-@primitive("cumsum")
+def _scan_shape(x, axis, exclusive, reverse):
+    rules.check_axes((axis,), x.ndim)
+    return AbstractArray(x.shape, x.dtype)
+
+
+@primitive("cumsum", shape=_scan_shape)
 def _cumsum(xp, x, axis, exclusive, reverse):
     return _scan(xp, x, xp.cumsum, 0, axis, exclusive, reverse)
 
@@ -114,7 +165,7 @@ def _cumsum_vjp(ctx, g):
     return (_cumsum(g, axis=a["axis"], exclusive=a["exclusive"], reverse=not a["reverse"]),)
 
 
-@primitive("cumprod", save_inputs=True, save_output=True)
+@primitive("cumprod", save_inputs=True, save_output=True, shape=_scan_shape)
 def _cumprod(xp, x, axis, exclusive, reverse):
     return _scan(xp, x, xp.cumprod, 1, axis, exclusive, reverse)
 
@@ -137,24 +188,68 @@ def _shift(xp, out, axis, fill):
     return shifted
 
 
-@primitive("reduce_any", differentiable=False)
+@primitive("reduce_any", differentiable=False, shape=rules.bool_reduction)
 def _reduce_any(xp, x, axes, keepdims):
     return xp.any(x, axis=axes, keepdims=keepdims)
 
 
-@primitive("reduce_all", differentiable=False)
+@primitive("reduce_all", differentiable=False, shape=rules.bool_reduction)
 def _reduce_all(xp, x, axes, keepdims):
     return xp.all(x, axis=axes, keepdims=keepdims)
 
 
-@primitive("argmax", differentiable=False)
+def _arg_shape(x, axis, output_type):
+    rules.check_axes((axis,), x.ndim)
+    return AbstractArray(x.shape[:axis] + x.shape[axis + 1:], output_type)
+
+
+def _argmax_template(node) -> str | None:
+    if node.inputs[0].dtype.kind == "f":
+        return None  # the forward's NaN rule (below) needs more than np.argmax
+    found = "np.argmax({0}, axis={axis})"
+    if node.output.dtype == np.dtype(np.intp):
+        return found
+    return f"{found}.astype({_np_dtype(node.output.dtype)})"
+
+
+# TensorFlow's argmax keeps the first index whose value is greater than every value
+# before it, starting from the dtype's lowest value at index 0: NaN never wins (NumPy
+# picks the first NaN), and a slice of NaN, -inf and the lowest float gives index 0.
+# The forwards check with one reduction whether such values occur at all, and only
+# then mask them; argmin is the mirror image (highest value, +inf).
+@primitive("argmax", differentiable=False, shape=_arg_shape,
+           lowering=Lowering(_argmax_template, result="fresh"))
 def _argmax(xp, x, axis, output_type):
-    return xp.argmax(x, axis=axis).astype(output_type)
+    if x.dtype.kind == "f" and x.size:
+        lowest = np.finfo(x.dtype).min
+        if not xp.minimum.reduce(x, axis=None) > lowest:  # NaN, -inf or lowest present
+            x = xp.where(x > lowest, x, -np.inf)
+    return xp.argmax(x, axis=axis).astype(output_type, copy=False)
 
 
-@primitive("argmin", differentiable=False)
+@primitive("argmin", differentiable=False, shape=_arg_shape, lowering=Lowering(result="fresh"))
 def _argmin(xp, x, axis, output_type):
-    return xp.argmin(x, axis=axis).astype(output_type)
+    if x.dtype.kind == "f" and x.size:
+        highest = np.finfo(x.dtype).max
+        if not xp.maximum.reduce(x, axis=None) < highest:  # NaN, +inf or highest present
+            x = xp.where(x < highest, x, np.inf)
+    return xp.argmin(x, axis=axis).astype(output_type, copy=False)
+
+
+def _size_of_shape(x, axes, dtype):
+    rules.check_axes(axes, x.ndim)
+    return AbstractArray((), dtype)
+
+
+# The number of elements of ``x`` over ``axes`` (None: all) as a scalar of ``dtype``: the
+# count reduce_mean divides by when a traced size is unknown. It reads only the shape, so
+# graph passes fold it into a constant once the graph is specialized to concrete sizes.
+@primitive("size_of", differentiable=False, shape_only=True, shape=_size_of_shape)
+def _size_of(xp, x, axes, dtype):
+    count = 1
+    for axis in range(x.ndim) if axes is None else axes:
+        count *= x.shape[axis]
+    return xp.asarray(count, dtype=dtype)
 
 
 # --- public wrappers -----------------------------------------------------------------
@@ -204,9 +299,13 @@ def reduce_prod(input_tensor, axis=None, keepdims=False, name=None) -> Tensor:
     return _reduce(_reduce_prod, input_tensor, axis, keepdims, "reduce_prod")
 
 
-def _count(x: Tensor, axes) -> int:
+def _count(x: Tensor, axes) -> int | Tensor:
+    """The number of elements over ``axes``: an int, or a tensor if a size is unknown."""
     shape = x._value.shape
-    return int(np.prod([shape[a] for a in axes] if axes is not None else shape, dtype=np.int64))
+    count = num_elements(shape[a] for a in axes) if axes is not None else num_elements(shape)
+    if is_known(count):
+        return count
+    return _size_of(x, axes=axes, dtype=x._value.dtype)
 
 
 def reduce_mean(input_tensor, axis=None, keepdims=False, name=None) -> Tensor:

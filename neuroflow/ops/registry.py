@@ -7,7 +7,14 @@ A :class:`Primitive` declares, in one place,
   so a tape keeps alive only what a gradient rule needs;
 * its vector-Jacobian product (``vjp``), written in neuroflow's own ops, so
   that nested tapes give higher-order gradients and tracing a function that
-  calls ``tape.gradient`` captures forward and backward in one graph.
+  calls ``tape.gradient`` captures forward and backward in one graph;
+* its shape rule: the shapes and dtypes of its results from those of its
+  inputs (sizes may be unknown, see ``abstract.py``), which is all a trace runs;
+* its lowering: the facts graph mode needs to emit it (the NumPy call it
+  becomes, whether that call takes ``out=``, whether its result is fresh memory,
+  a view of its input or possibly an input itself, whether it may overwrite an
+  input, whether it is stateful). Codegen, the interpreter, fusion and memory
+  planning read these facts here, never from lists of names.
 
 :func:`apply` is the one entry point that runs a primitive. It checks devices,
 runs the forward, turns NumPy errors into errors that name the op and the
@@ -19,11 +26,14 @@ knows the small interface they expose (``watched``, ``entries``,
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from neuroflow.abstract import AbstractArray, InconclusiveDimension, contains_dim
 from neuroflow.backend.device import CPU, device_of
 from neuroflow.errors import InvalidArgumentError
 from neuroflow.tensor import Tensor
@@ -31,24 +41,72 @@ from neuroflow.tensor import Tensor
 REGISTRY: dict[str, Primitive] = {}
 
 
+@dataclass(frozen=True)
+class Lowering:
+    """How generated code runs a primitive, and what memory its result may share.
+
+    ``template`` is the Python expression generated code evaluates: ``{0}``, ``{1}``
+    stand for the inputs, ``{name}`` for the attribute ``name`` (a literal, a dtype
+    such as ``np.float32``, or a name bound in the generated module), ``{out}`` for
+    ``, out=BUFFER`` when memory planning gave the result a buffer (or nothing). It
+    may also be a function of the node returning such a template, or None to call
+    the forward. Without a template, generated code calls the primitive's forward.
+
+    ``emit`` is for ops a template cannot express (several statements): a function
+    ``(node, input_names, buffer_or_None, bind) -> statement`` that must assign the
+    node's results; ``bind(prefix, obj)`` names an object in the generated module.
+
+    ``out``: the template writes into ``{out}`` (the planner may give it a buffer).
+    ``result``: ``"fresh"`` (new memory or the buffer), ``"view"`` (may view its first
+    input), or ``"any"`` (may return any input, or a view of it).
+    ``in_place``: elementwise, so the result may take the buffer of an input read for
+    the last time. ``ufunc``: the NumPy ufunc computing it elementwise, for fusion (with
+    fewer inputs than the ufunc takes, the missing operands are 0: relu is maximum(x, 0)).
+    """
+
+    template: str | Callable | None = None
+    emit: Callable | None = None
+    out: bool = False
+    result: str = "any"
+    in_place: bool = False
+    ufunc: str | None = None
+
+
+DEFAULT_LOWERING = Lowering()
+
+
+def ufunc_lowering(ufunc: str, arity: int) -> Lowering:
+    """An elementwise primitive computed by one NumPy ufunc (``np.add``)."""
+    operands = ", ".join(f"{{{i}}}" for i in range(arity))
+    return Lowering(f"np.{ufunc}({operands}{{out}})", out=True, result="fresh",
+                    in_place=True, ufunc=ufunc)
+
+
 class Primitive:
     """One primitive operation: forward, saved values and gradient rule together.
 
     ``forward(xp, *arrays, **attrs) -> array``;
-    ``vjp(ctx, grad) -> tuple`` of one gradient (Tensor or None) per input.
+    ``vjp(ctx, grad) -> tuple`` of one gradient (Tensor or None) per input;
+    ``shape(*abstract_arrays, **attrs) -> AbstractArray`` (a tuple for several results).
     """
 
-    __slots__ = ("name", "forward", "vjp", "save_inputs", "save_output", "differentiable",
-                 "smooth", "stateful")
+    __slots__ = ("name", "forward", "vjp", "shape_rule", "lowering", "save_inputs",
+                 "save_output", "differentiable", "smooth", "stateful", "effect", "shape_only")
 
-    def __init__(self, name: str, forward: Callable, *, save_inputs: bool = False,
+    def __init__(self, name: str, forward: Callable, *, shape: Callable | None = None,
+                 lowering: Lowering = DEFAULT_LOWERING, save_inputs: bool = False,
                  save_output: bool = False, differentiable: bool = True, smooth: bool = True,
-                 stateful: bool = False):
+                 stateful: bool = False, effect: bool | None = None, shape_only: bool = False):
         if name in REGISTRY:
             raise ValueError(f"A primitive named {name!r} is already registered.")
+        if not name.isidentifier():
+            raise ValueError(f"A primitive's name must be a Python identifier (it names "
+                             f"generated code); received {name!r}.")
         self.name = name
         self.forward = forward
         self.vjp: Callable | None = None
+        self.shape_rule = shape
+        self.lowering = lowering
         self.save_inputs = save_inputs
         self.save_output = save_output
         self.differentiable = differentiable
@@ -57,12 +115,33 @@ class Primitive:
         # Stateful primitives (random draws, printing) must run on every call of a
         # compiled function: graph passes never fold, merge or drop them.
         self.stateful = stateful
+        # Whether running it is visible beyond its result (a print is; a random draw only
+        # advances its own stream). Effects never run twice or out of order.
+        self.effect = stateful if effect is None else effect
+        # The result depends only on the inputs' shapes (tf.shape, tf.size): graph passes
+        # fold it once the shapes are known.
+        self.shape_only = shape_only
         REGISTRY[name] = self
 
     def defvjp(self, rule: Callable) -> Callable:
         """Decorator: attach the gradient rule."""
         self.vjp = rule
         return rule
+
+    def defshape(self, rule: Callable) -> Callable:
+        """Decorator: attach the shape rule."""
+        self.shape_rule = rule
+        return rule
+
+    def abstract_eval(self, inputs: list, attrs: dict) -> tuple[AbstractArray, ...]:
+        """The abstract results for abstract (or concrete) input arrays: the shape rule."""
+        if self.shape_rule is None:
+            raise NotImplementedError(f"The primitive {self.name} has no shape rule, so it "
+                                      f"cannot be traced by tf.function.")
+        avals = [a if type(a) is AbstractArray else AbstractArray(a.shape, a.dtype)
+                 for a in inputs]
+        out = self.shape_rule(*avals, **attrs)
+        return out if isinstance(out, tuple) else (out,)
 
     def __call__(self, *inputs: Tensor, **attrs: Any) -> Tensor:
         return apply(self, inputs, attrs)
@@ -110,28 +189,65 @@ class TapeEntry:
 
 
 class _Recording:
-    """The stack of active tapes (innermost last) and the active graph tracer.
+    """Per-thread (per-context) recording state: the active tapes and the graph tracer.
 
-    A tracer (see ``neuroflow/graph/trace.py``) sees every primitive applied while a
-    ``tf.function`` traces, after it has run, and every variable read and assignment.
+    Tapes are a tuple, innermost last; a tracer (see ``neuroflow/graph/trace.py``) is
+    told of every primitive applied to a traced tensor, and of every variable read and
+    assignment, while a ``tf.function`` traces. Both live in context variables, so a
+    tape or a trace in one thread never sees the ops of another (as in TensorFlow).
     """
 
-    tapes: list = []
-    tracer = None
+    __slots__ = ()
+    _tapes: contextvars.ContextVar = contextvars.ContextVar("neuroflow_tapes", default=())
+    _tracer: contextvars.ContextVar = contextvars.ContextVar("neuroflow_tracer", default=None)
+
+    @property
+    def tapes(self) -> tuple:
+        return self._tapes.get()
+
+    @property
+    def tracer(self):
+        return self._tracer.get()
+
+    def push_tape(self, tape) -> None:
+        self._tapes.set((*self._tapes.get(), tape))
+
+    def remove_tape(self, tape) -> None:
+        self._tapes.set(tuple(t for t in self._tapes.get() if t is not tape))
+
+    def set_tracer(self, tracer):
+        """Install ``tracer`` (None to remove it); returns a token for :meth:`reset_tracer`."""
+        return self._tracer.set(tracer)
+
+    def reset_tracer(self, token) -> None:
+        self._tracer.reset(token)
 
 
 recording = _Recording()
 
 
 def apply(prim: Primitive, inputs: tuple[Tensor, ...], attrs: dict) -> Tensor:
-    """Run ``prim`` on ``inputs`` and record it on every tape that watches an input."""
+    """Run ``prim`` on ``inputs`` and record it on every tape that watches an input.
+
+    If an input is symbolic (a ``tf.function`` is tracing), only the shape rule runs and
+    the tracer records a node. While tracing, a primitive on constant inputs is recorded
+    too when it is stateful (a random draw, a print: it must run on every call) or when
+    an attribute holds an unknown size.
+    """
     arrays = [t._value for t in inputs]
     for array in arrays:
         if type(array) is not np.ndarray:
+            if type(array) is AbstractArray:
+                return _apply_symbolic(prim, inputs, arrays, attrs)
             xp = _array_module(prim, arrays)
             break
     else:
         xp = np  # the common case: every input is a NumPy array
+    if recording.tracer is not None and (prim.stateful or contains_dim(attrs)):
+        # Concrete inputs, but the op must be in the graph: it runs on every call, or its
+        # attributes hold a size that is only known per call (a seed broadcast to the
+        # batch's shape).
+        return _apply_symbolic(prim, inputs, arrays, attrs)
     try:
         out = prim.forward(xp, *arrays, **attrs)
     except (ValueError, IndexError) as error:
@@ -139,11 +255,52 @@ def apply(prim: Primitive, inputs: tuple[Tensor, ...], attrs: dict) -> Tensor:
     if type(out) is not np.ndarray and isinstance(out, np.generic):
         out = np.asarray(out)  # NumPy returns scalars, not arrays, for 0-d results
     result = Tensor(out)
-    if recording.tapes and prim.differentiable:
+    if prim.differentiable and recording.tapes:
         _record(prim, inputs, attrs, result)
-    if recording.tracer is not None:
-        recording.tracer.record(prim, inputs, attrs, result)
     return result
+
+
+def _apply_symbolic(prim: Primitive, inputs: tuple, arrays: list, attrs: dict) -> Tensor:
+    tracer = recording.tracer
+    if tracer is None:
+        raise RuntimeError(
+            f"{prim.name}: a symbolic tensor made while a tf.function traced was used "
+            f"outside that trace (was it stored in a global or an attribute?). Return it "
+            f"from the function instead.")
+    try:
+        avals = prim.abstract_eval(arrays, attrs)
+    except (ValueError, IndexError) as error:
+        raise _explain(prim, arrays, error) from None
+    if len(avals) != 1:
+        raise ValueError(f"{prim.name}: a primitive makes one result; its shape rule gave "
+                         f"{len(avals)}.")
+    result = tracer.record(prim, inputs, attrs, avals[0])
+    if prim.differentiable and recording.tapes:
+        _record(prim, inputs, attrs, result)
+    return result
+
+
+def executing_eagerly() -> bool:
+    """False while a ``tf.function`` traces in this thread, as ``tf.executing_eagerly``."""
+    return recording.tracer is None
+
+
+def inside_function() -> bool:
+    """True while a ``tf.function`` traces in this thread, as ``tf.inside_function``."""
+    return recording.tracer is not None
+
+
+class init_scope:
+    """Run ops eagerly inside a trace, as ``tf.init_scope``: for creating variables and
+    their initial values (Keras layers build their weights under it)."""
+
+    def __enter__(self):
+        self._tokens = (recording._tracer.set(None), recording._tapes.set(()))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        recording._tracer.reset(self._tokens[0])
+        recording._tapes.reset(self._tokens[1])
 
 
 def _array_module(prim: Primitive, arrays: list):
@@ -160,7 +317,7 @@ def _array_module(prim: Primitive, arrays: list):
 
 def _explain(prim: Primitive, arrays: list, error: Exception) -> Exception:
     """Turn a NumPy error into one that names the op and the shapes it received."""
-    if isinstance(error, InvalidArgumentError):
+    if isinstance(error, (InvalidArgumentError, InconclusiveDimension)):
         return error
     shapes = ", ".join(str(tuple(a.shape)) for a in arrays)
     return InvalidArgumentError(
@@ -206,7 +363,8 @@ def _read_forward(xp, x):
     return x
 
 
-READ_VARIABLE = Primitive("read_variable", _read_forward)
+READ_VARIABLE = Primitive("read_variable", _read_forward, shape=lambda x: x,
+                          lowering=Lowering("{0}", result="view"))
 
 
 @READ_VARIABLE.defvjp

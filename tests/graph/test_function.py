@@ -189,7 +189,7 @@ def test_variables_are_captured_and_updated_in_place():
     for expected in (-2.0, -4.0, -6.0):
         assert step(tf.ones([2, 2])).numpy() == expected
     assert w._value is buffer  # compiled calls updated the same array
-    assert "out=V0._value" in step.source
+    assert "out=V0.current_array()" in step.source
 
 
 def test_returned_variable_values_are_not_changed_by_later_updates():
@@ -402,7 +402,7 @@ def test_boolean_mask_works_for_any_mask_contents():
         mean, total = masked(x, m)
         assert mean.numpy() == pytest.approx(x[m].mean())
         assert total.numpy() == pytest.approx(2 * x[m].sum())
-    assert masked.experimental_get_tracing_count() == 3  # one trace per count of kept values
+    assert masked.experimental_get_tracing_count() == 1  # the kept count is an unknown size
 
 
 def test_boolean_mask_gradient_and_updates_after_it():
@@ -425,7 +425,7 @@ def test_boolean_mask_gradient_and_updates_after_it():
         np.testing.assert_allclose(w.numpy(), expected, rtol=1e-6)
 
 
-def test_shape_change_after_a_side_effect_it_depends_on_is_an_error():
+def test_a_data_dependent_size_after_a_side_effect_needs_no_retrace():
     v = tf.Variable(np.zeros(4, np.float32))
 
     @tf.function
@@ -433,10 +433,9 @@ def test_shape_change_after_a_side_effect_it_depends_on_is_an_error():
         v.assign(x)
         return tf.reduce_sum(tf.boolean_mask(v, v > 0.0))
 
-    f(np.array([1, 0, 2, 0], np.float32))
-    assert f(np.array([3, 0, 4, 0], np.float32)).numpy() == 7.0
-    with pytest.raises(InvalidArgumentError, match="side effect.*assign"):
-        f(np.array([1, 1, 1, 0], np.float32))
+    for values, total in (([1, 0, 2, 0], 3.0), ([3, 0, 4, 0], 7.0), ([1, 1, 1, 0], 3.0)):
+        assert f(np.array(values, np.float32)).numpy() == total
+    assert f.experimental_get_tracing_count() == 1
 
 
 # --- errors inside compiled code ------------------------------------------------------------

@@ -423,10 +423,17 @@ def test_compiled_fit_matches_eager_fit():
     np.testing.assert_allclose(p_eager, p_comp, rtol=1e-5, atol=1e-7)
 
 
-def test_last_smaller_batch_costs_one_extra_trace():
+def test_each_step_traces_once_the_last_smaller_batch_included():
     model = _two_layer(False)
-    model.fit(FEATURES, LABELS, batch_size=7, epochs=2, verbose=0)  # 40 = 5 x 7 + 5
-    step = model._step_functions["_train_batch"].compiled
-    assert step.experimental_get_tracing_count() == 2
+    model.fit(FEATURES, LABELS, batch_size=7, epochs=2, verbose=0,
+              validation_data=(FEATURES, LABELS))  # 40 = 5 x 7 + 5
+    steps = model._compiled_steps()
+    assert steps.tracing_count() == 2  # the train step and the test step, once each
     model.fit(FEATURES, LABELS, batch_size=7, epochs=1, verbose=0)
-    assert step.experimental_get_tracing_count() == 2
+    model.fit(FEATURES, LABELS, batch_size=9, epochs=1, verbose=0)
+    model.evaluate(FEATURES, LABELS, batch_size=3, verbose=0)
+    assert steps.tracing_count() == 2
+    model.predict(FEATURES, batch_size=6, verbose=0)
+    model.predict(FEATURES[:1], verbose=0)
+    model.predict(FEATURES[:3], verbose=0)
+    assert steps.tracing_count() == 3  # and predict, once

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _opcheck import Fwd, params, run_forward
 
 import neuroflow as tf
-from neuroflow.ops import random_ops
+from neuroflow.ops import creation, random_ops
 
 # --- creation -------------------------------------------------------------------------
 
@@ -167,9 +168,30 @@ def test_categorical_follows_the_probabilities():
     np.testing.assert_allclose(counts, np.exp(logits), atol=0.03)
 
 
-# Creation ops are not primitives; the one random primitive draws from seeded
-# streams, so its forward is checked by the seed and moment tests above rather
-# than against a NumPy formula.
-FORWARD: dict = {}
+# Creation ops make arrays directly, except from tensors only known when a traced graph
+# runs: then tf.range and tf.linspace are primitives (their forwards are checked here).
+# The one random primitive draws from seeded streams, so its forward is checked by the
+# seed and moment tests above rather than against a NumPy formula.
+FORWARD: dict = {
+    "range": [Fwd(lambda a, b, c, d=d: creation._range(a, b, c, dtype=np.dtype(d)),
+                  lambda a, b, c, d=d: np.arange(a, b, c).astype(d), args, d, dtype=d)
+              for args, d in (((np.int32(2), np.int32(11), np.int32(3)), "int32"),
+                              ((np.int64(5), np.int64(0), np.int64(-2)), "int64"),
+                              ((np.float32(0), np.float32(1), np.float32(0.25)), "float32"),
+                              ((np.int32(3), np.int32(3), np.int32(1)), "int32"))],
+    "linspace": [Fwd(lambda a, b: creation._linspace(a, b, num=5, axis=0,
+                                                     dtype=np.dtype(np.float32)),
+                     lambda a, b: np.linspace(a, b, 5).astype(np.float32),
+                     (np.float32(-1), np.float32(2)), "scalars", dtype="float32"),
+                 Fwd(lambda a, b: creation._linspace(a, b, num=3, axis=1,
+                                                     dtype=np.dtype(np.float64)),
+                     lambda a, b: np.linspace(a, b, 3, axis=1),
+                     (np.array([0.0, 1.0]), np.array([1.0, 3.0])), "axis-1")],
+}
 GRADIENTS: dict = {}
 COVERED_ELSEWHERE = {"random": test_global_seed_repeats_the_whole_sequence}
+
+
+@pytest.mark.parametrize("name, case", params(FORWARD))
+def test_forward(name, case):
+    run_forward(name, case)

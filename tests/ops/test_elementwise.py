@@ -141,7 +141,14 @@ FORWARD = {
              Fwd(lambda x: tf.cast(x, "float16"), lambda x: x.astype(np.float16),
                  (uniform(4),), "float64-to-float16", "float16"),
              Fwd(lambda x: tf.cast(x, tf.float32), lambda x: x.astype(np.float32),
-                 (uniform(3) > 0,), "bool-to-float", "float32")],
+                 (uniform(3) > 0,), "bool-to-float", "float32"),
+             Fwd(lambda x: tf.cast(x, tf.complex64), lambda x: x.astype(np.complex64),
+                 (uniform(3),), "float-to-complex", "complex64")],
+    "real": [Fwd(tf.math.real, np.real, ((uniform(2, 3) + 1j * uniform(2, 3)).astype(dtype),),
+                 dtype, real) for dtype, real in (("complex64", "float32"),
+                                                  ("complex128", "float64"))]
+    + [Fwd(lambda x: tf.cast(x, tf.float32), lambda x: x.real.astype(np.float32),
+           (uniform(3) + 1j,), "complex-to-float-keeps-the-real-part", "float32")],
 }
 
 
@@ -184,6 +191,9 @@ GRADIENTS = {
     # Casting to float32 rounds; a larger step keeps that rounding below the tolerance.
     "cast": [Grad(lambda x: tf.cast(tf.cast(x, tf.float32) * 3.0, tf.float64), (uniform(2, 3),),
                   "via-float32", eps=1e-2, atol=1e-4)],
+    # The gradient of real(z) goes to z's real part; through a cast from float and back.
+    "real": [Grad(lambda x: tf.math.real(tf.cast(x, tf.complex128) * (2 - 1j)) * x,
+                  (uniform(2, 3),), "via-complex")],
 }
 
 

@@ -19,6 +19,7 @@ from _opcheck import (
 
 import neuroflow as tf
 from neuroflow.autodiff.gradcheck import check_gradients, check_second_derivatives
+from neuroflow.ops import linalg
 
 MATMUL_SHAPES = [((3, 4), (4, 5)), ((2, 3, 4), (4, 5)), ((2, 1, 3, 4), (5, 4, 2)),
                  ((1, 3), (3, 1)), ((0, 3), (3, 2))]
@@ -40,7 +41,15 @@ FORWARD = {
            lambda a, b: a @ np.swapaxes(b, -1, -2), (uniform(2, 3, 4), uniform(2, 5, 4)),
            "batched-adjoint")],
     "einsum": [Fwd(lambda *t, e=eq: tf.einsum(e, *t), lambda *v, e=eq: np.einsum(e, *v),
-                   tuple(uniform(*s) for s in shapes), eq) for eq, shapes in EINSUM],
+                   tuple(uniform(*s) for s in shapes), eq) for eq, shapes in EINSUM]
+    + [Fwd(lambda a, b: tf.einsum("ij,jk->ik", a, b), lambda a, b: np.einsum("ij,jk->ik", a, b),
+           (uniform(1, 1), uniform(3, 2)), "size-1-index-broadcasts")],
+    # trace multiplies by eye_like when the sizes are unknown while tracing; eagerly they
+    # are known, so the primitive is called directly here.
+    "eye_like": [Fwd(linalg._eye_like, lambda v: np.eye(*v.shape[-2:], dtype=v.dtype),
+                     (uniform(*shape).astype(dtype),), f"{dtype}-{shape}")
+                 for shape, dtype in (((3, 3), "float32"), ((2, 3, 4), "float64"),
+                                      ((4, 2), "int32"), ((0, 2), "float32"))],
 }
 
 GRADIENTS = {

@@ -21,6 +21,7 @@ from _opcheck import (
 
 import neuroflow as tf
 from neuroflow.autodiff.gradcheck import check_gradients, check_second_derivatives
+from neuroflow.ops import nn_ops
 
 LABELS = np.array([0, 3, 4, 1], dtype=np.int32)
 WEIGHTS = np.array([1.0, 2.0, 3.0, 4.0])
@@ -61,6 +62,13 @@ FORWARD = {
         Fwd(lambda t: tf.argsort(t, direction="DESCENDING", axis=0),
             lambda v: np.argsort(-v, axis=0, kind="stable"), (distinct(4, 3),), "descending-0",
             dtype="int32")],
+    # Row starts for top_k/sort when traced sizes are unknown; called directly here.
+    "row_offsets": [
+        Fwd(nn_ops._row_offsets,
+            lambda x, i: (np.arange(int(np.prod(i.shape[:-1]))) * x.shape[-1])
+            .reshape(i.shape[:-1] + (1,)).astype(np.int32),
+            (uniform(*shape), np.zeros(shape[:-1] + (k,), np.int32)), f"{shape}-k{k}", "int32")
+        for shape, k in (((2, 3, 5), 2), ((4,), 4), ((0, 3), 1))],
 }
 
 GRADIENTS = {
@@ -178,6 +186,26 @@ def test_stable_at_extreme_values_without_warnings():
             y = tf.nn.softmax(big)
         assert np.all(np.isfinite(tape.gradient(y, big, output_gradients=uniform(2, 3)
                                                 .astype(np.float32)).numpy()))
+
+
+# What TensorFlow 2.21 gives for infinite and NaN logits (float32, softmax over the row).
+@pytest.mark.parametrize("logits, softmax, log_softmax", [
+    ([np.inf, 0.0], [np.nan, np.nan], [np.nan, np.nan]),
+    ([-np.inf, 0.0], [0.0, 1.0], [-np.inf, 0.0]),
+    ([np.nan, 0.0], [np.nan, np.nan], [np.nan, np.nan]),
+    ([np.inf, np.inf], [np.nan, np.nan], [np.nan, np.nan]),
+    ([-np.inf, -np.inf], [np.nan, np.nan], [np.nan, np.nan]),
+    ([np.inf, -np.inf], [np.nan, np.nan], [np.nan, np.nan]),
+    ([0.0, -np.inf, np.inf], [np.nan] * 3, [np.nan] * 3),
+])
+def test_softmax_of_infinite_and_nan_logits_follows_tensorflow(logits, softmax, log_softmax):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # inf - inf, as NumPy reports it
+        for x, axis in ((tf.constant([logits]), -1), (tf.transpose(tf.constant([logits])), 0)):
+            got = tf.nn.softmax(x, axis=axis).numpy().reshape(-1)
+            np.testing.assert_array_equal(got, np.asarray(softmax, np.float32))
+            got = tf.nn.log_softmax(x, axis=axis).numpy().reshape(-1)
+            np.testing.assert_array_equal(got, np.asarray(log_softmax, np.float32))
 
 
 # --- losses ---------------------------------------------------------------------------

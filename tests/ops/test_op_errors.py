@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 import neuroflow as tf
@@ -140,3 +141,36 @@ def test_errors_are_also_python_builtins():
     with pytest.raises(ValueError):
         tf.reshape(tf.zeros([2, 3]), [4])
     assert issubclass(InvalidArgument, ValueError)
+
+
+@pytest.mark.parametrize("make, received", [
+    (lambda: tf.reshape(tf.zeros([2, 3]), [2.0, 3.0]), "2.0"),
+    (lambda: tf.reshape(tf.zeros([2, 3]), tf.constant([2.0, 3.0])), "float32 tensor"),
+    (lambda: tf.reshape(tf.zeros([2, 3]), np.array([2.0, 3.0])), "float64"),
+    (lambda: tf.reshape(tf.zeros([2, 3]), [True, 6]), "True"),
+    (lambda: tf.reshape(tf.zeros([1]), 1.0), "1.0"),
+    (lambda: tf.zeros([2.5]), "2.5"),
+    (lambda: tf.random.normal(tf.constant([2.0])), "float32 tensor"),
+    (lambda: tf.tile(tf.zeros([2]), [2.0]), "2.0"),
+])
+def test_shapes_must_be_integers(make, received):
+    # TensorFlow raises InvalidArgumentError for float shape lists and tensors, TypeError
+    # for a float scalar; the error here is both.
+    for error in (InvalidArgument, TypeError):
+        _raises(error, make, "integers", received)
+
+
+@pytest.mark.parametrize("make, fragments", [
+    (lambda: tf.tile(tf.zeros([2, 3]), [-1, 2]), ("tile", "multiples[0] >= 0", "-1")),
+    (lambda: tf.reshape(tf.zeros([2, 3]), [-2, -3]), ("reshape", "non-negative", "-2")),
+    (lambda: tf.zeros([2, -1]), ("zeros", "Dimension -1 must be >= 0", "[2, -1]")),
+    (lambda: tf.ones([-3]), ("ones", "Dimension -3 must be >= 0")),
+    (lambda: tf.fill([-1, 2], 1.0), ("fill", "Dimension -1 must be >= 0")),
+    (lambda: tf.random.normal([-1, 2]), ("normal", "Dimension -1 must be >= 0", "[-1, 2]")),
+    (lambda: tf.random.truncated_normal([3, -2]), ("truncated_normal", "Dimension -2")),
+    (lambda: tf.random.uniform([-1]), ("uniform", "Dimension -1 must be >= 0")),
+    (lambda: tf.random.uniform([2, -4], maxval=3, dtype=tf.int32), ("uniform", "Dimension -4")),
+    (lambda: tf.random.categorical(tf.zeros([2, 3]), -1), ("categorical", "non-negative")),
+])
+def test_negative_sizes_are_refused(make, fragments):
+    _raises(InvalidArgument, make, *fragments)

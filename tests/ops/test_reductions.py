@@ -19,6 +19,8 @@ from _opcheck import (
 
 import neuroflow as tf
 from neuroflow.autodiff.gradcheck import check_gradients, check_second_derivatives
+from neuroflow.ops import reductions as red
+from neuroflow.ops.broadcasting import sum_to
 
 # (input shape, axis, keepdims): all axes, one axis, negative axis, several axes, keepdims.
 AXES = [((), None, False), ((5,), None, False), ((5,), 0, True), ((2, 3, 4), 1, False),
@@ -122,7 +124,30 @@ def _scan_grads(op, maker):
             for exclusive in (False, True) for reverse in (False, True)]
 
 
+# size_of is what reduce_mean divides by when a traced size is unknown; eagerly, sizes are
+# known and reduce_mean never needs it, so it is called directly here.
+FORWARD["size_of"] = [
+    Fwd(lambda t, a=axes, d=dtype: red._size_of(t, axes=a, dtype=np.dtype(d)),
+        lambda v, a=axes, d=dtype: np.asarray(
+            np.prod([v.shape[i] for i in a] if a is not None else v.shape), d),
+        (uniform(*shape),), f"{shape}-axes{axes}-{dtype}", dtype)
+    for shape, axes, dtype in (((2, 3, 4), None, "float32"), ((2, 3, 4), (0, 2), "int32"),
+                               ((), None, "float64"), ((0, 5), (1,), "float32"))]
+
+# sum_to: the tape's undoing of broadcasting, when sizes are only known per call.
+FORWARD["sum_to"] = [
+    Fwd(lambda t, s=target: sum_to(t, shape=s),
+        lambda v, s=target: np.sum(v, axis=tuple(range(v.ndim - len(s))) + tuple(
+            v.ndim - len(s) + i for i, d in enumerate(s) if d == 1 and
+            v.shape[v.ndim - len(s) + i] != 1), keepdims=False).reshape(s),
+        (uniform(*shape),), f"{shape}-to-{target}")
+    for shape, target in (((2, 3), (3,)), ((2, 3), (1, 3)), ((4, 1, 3), (1, 1)),
+                          ((2, 3), (2, 3)), ((5,), ()))]
+
 GRADIENTS = {
+    "sum_to": [Grad(lambda t, s=target: sum_to(t, shape=s), (uniform(*shape),),
+                    f"{shape}-to-{target}")
+               for shape, target in (((2, 3), (3,)), ((4, 1, 3), (1, 1)), ((2, 2), (2, 2)))],
     "reduce_sum": _reduction_grads(tf.reduce_sum),
     "reduce_max": _reduction_grads(tf.reduce_max, distinct),
     "reduce_min": _reduction_grads(tf.reduce_min, distinct),
@@ -161,6 +186,35 @@ def test_max_gradient_splits_between_ties_as_tensorflow():
         tape.watch(x)
         y = tf.reduce_max(x, axis=1)
     np.testing.assert_allclose(tape.gradient(y, x).numpy(), [[0, 0.5, 0.5], [1, 0, 0]])
+
+
+# What TensorFlow 2.21 gives: NaN never wins, and a slice with nothing above the lowest
+# float (below the highest, for argmin) gives index 0; NumPy would pick the first NaN.
+@pytest.mark.parametrize("values, argmax, argmin", [
+    ([np.nan, 0.0], 1, 1), ([np.inf, np.nan], 0, 0), ([-np.inf, np.nan], 0, 0),
+    ([0.0, np.nan, 1.0], 2, 0), ([np.nan, np.nan], 0, 0), ([1.0, np.nan, np.nan, 5.0], 3, 0),
+    ([5.0, 1.0, np.nan], 0, 1), ([np.inf, 0.0], 0, 1), ([-np.inf, 0.0], 1, 0),
+    ([np.inf, -np.inf], 0, 1), ([-np.inf, "lowest"], 0, 0), ([np.inf, "highest"], 0, 0),
+    ([0.0, -np.inf, np.inf], 2, 1), ([1.0, 3.0, 3.0], 1, 0),
+])
+def test_argmax_and_argmin_of_nan_and_infinities_follow_tensorflow(values, argmax, argmin):
+    for dtype in (np.float32, np.float64):
+        limits = {"lowest": np.finfo(dtype).min, "highest": np.finfo(dtype).max}
+        x = tf.constant(np.array([limits.get(v, v) for v in values], dtype))
+        assert int(tf.argmax(x)) == argmax
+        assert int(tf.argmin(x)) == argmin
+
+
+def test_argmax_and_argmin_of_nan_along_an_axis_follow_tensorflow():
+    x = tf.constant([[np.nan, 1.0], [2.0, np.nan]])
+    for op in (tf.argmax, tf.argmin):
+        np.testing.assert_array_equal(op(x, axis=0).numpy(), [1, 0])
+        np.testing.assert_array_equal(op(x, axis=1).numpy(), [1, 0])
+    rows = np.full((3, 100), np.nan, np.float32)
+    rows[1, 50], rows[2, 99] = 2.0, -np.inf
+    np.testing.assert_array_equal(tf.argmax(rows, axis=1).numpy(), [0, 50, 0])
+    np.testing.assert_array_equal(tf.argmin(rows, axis=1).numpy(), [0, 50, 99])
+    np.testing.assert_array_equal(tf.argmax(rows.T, axis=0).numpy(), [0, 50, 0])
 
 
 def test_argmax_output_type():

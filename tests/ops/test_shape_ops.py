@@ -39,7 +39,10 @@ FORWARD = {
                     f"{x.shape}->{s}")
                 for x, s in ((uniform(2, 3), [3, 2]), (uniform(2, 3, 4), [-1, 4]),
                              (np.asarray(uniform()), [1, 1]), (ints(6), [2, -1]),
-                             (uniform(0, 3), [3, 0]))],
+                             (uniform(0, 3), [3, 0]))]
+    # A shape only known when the graph runs comes as an input (None in the attribute).
+    + [Fwd(lambda t, s: so._reshape(t, s, shape=(None, -1)), lambda v, s: v.reshape(s),
+           (uniform(2, 3, 4), np.array([4, -1], np.int64)), "run-time-shape")],
     "transpose": [Fwd(lambda t: tf.transpose(t), lambda v: v.T, (uniform(2, 3),), "default"),
                   Fwd(lambda t: tf.transpose(t, [1, 2, 0]), lambda v: v.transpose(1, 2, 0),
                       (ints(2, 3, 4),), "perm"),
@@ -48,7 +51,10 @@ FORWARD = {
     "broadcast_to": [Fwd(lambda t: tf.broadcast_to(t, [2, 3, 4]),
                          lambda v: np.broadcast_to(v, (2, 3, 4)), (uniform(3, 1),), "3x1"),
                      Fwd(lambda t: tf.broadcast_to(t, [4]), lambda v: np.full(4, v),
-                         (np.asarray(ints()),), "scalar")],
+                         (np.asarray(ints()),), "scalar"),
+                     Fwd(lambda t, s: so._broadcast_to(t, s, shape=(2, None)),
+                         lambda v, s: np.broadcast_to(v, s), (uniform(1, 3), np.array([2, 3])),
+                         "run-time-shape")],
     "concat": [Fwd(lambda a, b, axis=axis: tf.concat([a, b], axis),
                    lambda a, b, axis=axis: np.concatenate([a, b], axis),
                    (uniform(*sa), uniform(*sb)), f"{sa}+{sb}-axis{axis}")
@@ -65,7 +71,10 @@ FORWARD = {
                    lambda v, i, axis=axis: np.take(v, i, axis),
                    (uniform(4, 5), idx), f"axis{axis}-{idx.shape}")
                for axis, idx in ((0, np.array([3, 0, 3], np.int32)), (1, ints(2, 2, low=0, high=5)),
-                                 (-1, np.array([], np.int32)), (0, np.asarray(np.int32(2))))],
+                                 (-1, np.array([], np.int32)), (0, np.asarray(np.int32(2))))]
+    # x[i] with a traced index i: a gather whose indices may count from the end.
+    + [Fwd(lambda t, i: so._gather(t, i, axis=1, negative=True), lambda v, i: np.take(v, i, 1),
+           (uniform(3, 4), np.array([-1, 0, -4, 3], np.int32)), "negative-indices")],
     "scatter_add": [Fwd(lambda u, i: so._scatter_add(u, i, shape=(4, 2), axis=0),
                         lambda u, i: np.stack([u[[k for k in range(3) if i[k] == r]].sum(0)
                                                for r in range(4)]),
@@ -74,7 +83,10 @@ FORWARD = {
                 (uniform(2, 3),), "zeros"),
             Fwd(lambda t: tf.pad(t, [[0, 2]], constant_values=7), lambda v: np.pad(v, [(0, 2)],
                                                                                     constant_values=7),
-                (ints(3),), "int-value")],
+                (ints(3),), "int-value"),
+            Fwd(lambda t, c: so._pad(t, c, paddings=((1, 0), (0, 2))),
+                lambda v, c: np.pad(v, [(1, 0), (0, 2)], constant_values=c),
+                (uniform(2, 3), np.float64(1.5)), "tensor-value")],
     "stop_gradient": [Fwd(tf.stop_gradient, lambda v: v, (uniform(2, 3),), "values")],
     "identity": [Fwd(tf.identity, lambda v: v, (ints(2, 3),), "values")],
     "one_hot": [Fwd(lambda t: tf.one_hot(t, 4), lambda v: np.eye(4, dtype=np.float32)[v],
@@ -87,7 +99,27 @@ FORWARD = {
                          "rows")],
     "where_indices": [Fwd(lambda m: tf.where(m), lambda m: np.argwhere(m),
                           (np.array([[True, False], [False, True]]),), "2d", dtype="int64")],
+    # tf.shape of a traced tensor with unknown sizes (eagerly tf.shape is a constant).
+    "shape_of": [Fwd(lambda t, d=d: so._shape_of(t, dtype=np.dtype(d)),
+                     lambda v, d=d: np.array(v.shape, d), (uniform(2, 0, 3),), d, dtype=d)
+                 for d in ("int32", "int64")],
+    # x[a:b:c] with bounds only known when the graph runs: the positions to gather.
+    "slice_positions": [
+        Fwd(lambda n, *b, given=given: so._slice_positions(n, *b, given=given),
+            lambda n, *b, given=given: np.arange(*slice(*_given_bounds(b, given)).indices(n)),
+            (np.int64(size), *bounds), f"{size}-{given}", dtype="int64")
+        for size, bounds, given in (
+            (5, (np.int64(1), np.int64(-1)), (True, True, False)),
+            (5, (np.int32(-9), np.int32(10)), (True, True, False)),
+            (6, (np.int64(-2),), (False, False, True)),
+            (6, (np.int64(4), np.int64(3)), (True, False, True)),
+            (0, (np.int64(1),), (True, False, False)))],
 }
+
+
+def _given_bounds(bounds, given):
+    values = iter(int(b) for b in bounds)
+    return [next(values) if g else None for g in given]
 
 
 def _key_grad(key):
@@ -95,7 +127,9 @@ def _key_grad(key):
 
 
 GRADIENTS = {
-    "reshape": [Grad(lambda t: tf.reshape(t, [4, -1]), (uniform(2, 3, 2),), "infer")],
+    "reshape": [Grad(lambda t: tf.reshape(t, [4, -1]), (uniform(2, 3, 2),), "infer"),
+                Grad(lambda t: so._reshape(t, tf.constant([3, 4]), shape=(None, 4)),
+                     (uniform(2, 6),), "run-time-shape")],
     "transpose": [Grad(lambda t: tf.transpose(t, [2, 0, 1]), (uniform(2, 3, 4),), "perm")],
     "broadcast_to": [Grad(lambda t: tf.broadcast_to(t, [2, 3, 4]), (uniform(3, 1),), "3x1"),
                      Grad(lambda t: tf.broadcast_to(t, [2, 3]), (uniform(),), "scalar")],
@@ -112,7 +146,9 @@ GRADIENTS = {
     "scatter_add": [Grad(lambda u: so._scatter_add(u, tf.constant([1, 3, 1]), shape=(2, 4),
                                                    axis=1), (uniform(2, 3),), "axis1-repeated")],
     "pad": [Grad(lambda t: tf.pad(t, [[1, 2], [0, 3]], constant_values=1.5), (uniform(2, 3),),
-                 "constant")],
+                 "constant"),
+            Grad(lambda t: so._pad(t, tf.constant(0.5, tf.float64), paddings=((0, 1), (2, 0))),
+                 (uniform(2, 3),), "tensor-value")],
     "identity": [Grad(tf.identity, (uniform(2, 3),), "values")],
 }
 

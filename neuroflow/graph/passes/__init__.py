@@ -8,10 +8,9 @@ from neuroflow.graph.passes.cse import eliminate_common_subexpressions
 from neuroflow.graph.passes.dce import remove_dead_code
 from neuroflow.graph.passes.fusion import fuse
 from neuroflow.graph.passes.memory import MemoryPlan, plan_memory
-from neuroflow.graph.passes.schedule import hoist_data_dependent_shapes
 
 PIPELINE = (fold_constants, eliminate_common_subexpressions, remove_dead_code, fuse,
-            remove_dead_code, hoist_data_dependent_shapes)
+            remove_dead_code)
 
 
 def optimize(graph):
@@ -21,4 +20,4 @@ def optimize(graph):
 
 
 __all__ = ["MemoryPlan", "PIPELINE", "eliminate_common_subexpressions", "fold_constants", "fuse",
-           "hoist_data_dependent_shapes", "optimize", "plan_memory", "remove_dead_code"]
+           "optimize", "plan_memory", "remove_dead_code"]

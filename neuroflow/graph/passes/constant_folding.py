@@ -1,4 +1,8 @@
-"""Constant folding: evaluate, once, every node whose inputs are all constants."""
+"""Constant folding: evaluate, once, every node whose inputs are all constants.
+
+Ops that read only their inputs' shapes (``tf.shape``, ``tf.size``) fold as soon as
+those shapes are known, which they are after specialisation.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +19,12 @@ def fold_constants(graph: Graph) -> Graph:
     kept = []
     for node in graph.nodes:
         inputs = [rename.get(v.name, v) for v in node.inputs]
-        foldable = (node.primitive is not None and not node.stateful
-                    and all(v.kind == "const" for v in inputs))
+        by_shape = node.primitive.shape_only and all(v.is_static for v in inputs)
+        foldable = node.variable < 0 and not node.stateful and (
+            by_shape or all(v.kind == "const" for v in inputs))
         if foldable:
-            made = node.primitive.forward(np, *(constants[v.name] for v in inputs), **node.attrs)
+            arrays = [constants[v.name] if v.kind == "const" else _stand_in(v) for v in inputs]
+            made = node.primitive.forward(np, *arrays, **node.attrs)
             arrays = made if node.extra_outputs else (made,)
             for value, array in zip(node.results, map(np.asarray, arrays)):
                 folded = Value(value.name, array.shape, array.dtype, "const")
@@ -29,3 +35,8 @@ def fold_constants(graph: Graph) -> Graph:
     result = graph.copy(nodes=kept, outputs=[rename.get(v.name, v) for v in graph.outputs])
     result.constants = constants
     return result
+
+
+def _stand_in(value: Value) -> np.ndarray:
+    """An array of the value's shape and dtype taking no memory (for shape-only ops)."""
+    return np.broadcast_to(np.zeros((), value.dtype), value.shape)

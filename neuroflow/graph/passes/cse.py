@@ -11,7 +11,7 @@ import dataclasses
 
 import numpy as np
 
-from neuroflow.graph.ir import ASSIGN_OPS, Graph, Node, Value
+from neuroflow.graph.ir import Graph, Node, Value
 
 
 def _frozen(value):
@@ -64,7 +64,7 @@ def eliminate_common_subexpressions(graph: Graph) -> Graph:
         inputs = [rename.get(v.name, v) for v in node.inputs]
         if inputs != node.inputs:
             node = dataclasses.replace(node, inputs=inputs)
-        if node.op in ASSIGN_OPS:
+        if node.assigns:
             # Reads of this variable made before the assignment are stale after it.
             seen = {k: v for k, v in seen.items()
                     if not (k[0] == "read_variable" and k[1] == node.variable)}

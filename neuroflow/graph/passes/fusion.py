@@ -7,7 +7,8 @@ one buffer: no temporaries, fewer allocations, one node. The patterns:
   buffer (``np.matmul(x, w, out=b); b += bias; np.maximum(b, 0, out=b)``).
 * ``relu_grad``: ``where(greater(a, 0), g, 0)`` (ReLU's backward) becomes ``g * (a > 0)``.
 * softmax + argmax: ``argmax(softmax(z))`` reads ``z`` directly (the softmax is
-  monotonic), so a softmax computed only for an accuracy metric disappears.
+  monotonic; rows with NaN or +inf keep softmax's answer), so a softmax computed only
+  for an accuracy metric disappears.
 * cross-entropy + its gradient: ``sparse_softmax_xent`` and ``sparse_softmax_xent_grad``
   of the same logits and labels (a training step's loss and backward) become one
   two-output node, ``sparse_softmax_xent_with_grad``, that computes the softmax once.
@@ -25,14 +26,15 @@ import dataclasses
 
 import numpy as np
 
-from neuroflow.graph.ir import Graph, GraphOp, Node, Value
-from neuroflow.ops.nn_ops import sparse_softmax_xent_with_grad
-
-_ELEMENTWISE = {
-    "add", "subtract", "multiply", "divide", "maximum", "minimum", "negative", "abs", "exp",
-    "log", "log1p", "expm1", "sqrt", "square", "sin", "cos", "tanh", "relu",
-}
-_UFUNC_NAMES = {"divide": "true_divide", "relu": "maximum"}
+from neuroflow.graph.fused_ops import (
+    ARGMAX_OF_SOFTMAX,
+    ASSIGN_SUB_MATMUL,
+    DENSE,
+    FUSED_ELEMENTWISE,
+    RELU_GRAD,
+    XENT_WITH_GRAD,
+)
+from neuroflow.graph.ir import Graph, Node, Value
 
 
 def _producers(graph: Graph) -> dict[str, Node]:
@@ -67,21 +69,23 @@ def fuse_dense(graph: Graph) -> Graph:
     replaced: dict[int, Node] = {}
     removed: set[int] = set()
     for node in graph.nodes:
-        if node.op != "matmul" or len(node.output.shape) != 2 or not _single_use(node.output,
-                                                                                   uses):
+        if node.op != "matmul" or len(node.output.shape) != 2 or not node.output.is_static \
+                or not _single_use(node.output, uses):
             continue
         (add,) = consumers.get(node.output.name, [None])
         if add is None or add.op != "add" or add.inputs[0] is not node.output:
             continue
         bias = add.inputs[1]
-        if bias.shape != node.output.shape[-1:] or bias.dtype != node.output.dtype:
+        if not bias.is_static or bias.shape != node.output.shape[-1:] or \
+                bias.dtype != node.output.dtype:
             continue
         last, activation = add, None
         after = consumers.get(add.output.name, [])
         if _single_use(add.output, uses) and len(after) == 1 and after[0].op == "relu":
             last, activation = after[0], "relu"
         fused = Node("dense", [node.inputs[0], node.inputs[1], bias],
-                     {"activation": activation}, last.output, location=node.location)
+                     {"activation": activation}, last.output, primitive=DENSE,
+                     location=node.location)
         replaced[index[id(last)]] = fused
         removed.update(index[id(n)] for n in (node, add, last) if n is not last)
     return _rewrite(graph, replaced, removed)
@@ -98,11 +102,12 @@ def fuse_relu_grad(graph: Graph) -> Graph:
         if mask is None or mask.op != "greater" or not _is_zero_constant(mask.inputs[1], graph):
             continue
         gradient, activation = node.inputs[1], mask.inputs[0]
-        if gradient.shape != node.output.shape or activation.shape != node.output.shape:
+        if not all(v.is_static for v in (gradient, activation, node.output)) or \
+                gradient.shape != node.output.shape or activation.shape != node.output.shape:
             continue
         # The mask node is left for dead-code removal.
         replaced[i] = Node("relu_grad", [gradient, activation], {}, node.output,
-                           location=node.location)
+                           primitive=RELU_GRAD, location=node.location)
     return _rewrite(graph, replaced, set())
 
 
@@ -143,11 +148,9 @@ def fuse_softmax_argmax(graph: Graph) -> Graph:
         logits, axis = found
         rank = len(logits.shape)
         if node.attrs.get("axis") % rank == axis % rank:
-            replaced[i] = dataclasses.replace(node, inputs=[logits])
+            replaced[i] = Node("argmax_of_softmax", [logits], dict(node.attrs), node.output,
+                               primitive=ARGMAX_OF_SOFTMAX, location=node.location)
     return _rewrite(graph, replaced, set())
-
-
-_XENT_WITH_GRAD = GraphOp("sparse_softmax_xent_with_grad", sparse_softmax_xent_with_grad)
 
 
 def fuse_softmax_xent_with_grad(graph: Graph) -> Graph:
@@ -168,7 +171,7 @@ def fuse_softmax_xent_with_grad(graph: Graph) -> Graph:
                                                           "sparse_softmax_xent_grad"))
         at, gone = sorted(pair.values())
         replaced[at] = Node("sparse_softmax_xent_with_grad", list(loss.inputs), {},
-                            loss.output, primitive=_XENT_WITH_GRAD, location=loss.location,
+                            loss.output, primitive=XENT_WITH_GRAD, location=loss.location,
                             extra_outputs=(grad.output,))
         removed.add(gone)
     return _rewrite(graph, replaced, removed)
@@ -203,12 +206,14 @@ def fuse_matmul_update(graph: Graph) -> Graph:
         if scaled is None or scaled.op != "multiply" or not _single_use(delta, uses):
             continue
         found = _scaled_product(scaled, producers, uses)
-        if found is None or delta.dtype.name not in ("float32", "float64") or \
+        if found is None or not delta.is_static or \
+                delta.dtype.name not in ("float32", "float64") or \
                 len(delta.shape) != 2 or int(np.prod(delta.shape)) < MATMUL_UPDATE_MIN_SIZE:
             continue
         product, scale = found
         replaced[i] = Node("assign_sub_matmul", [*product.inputs, scale], {}, None,
-                           variable=node.variable, location=node.location)
+                           primitive=ASSIGN_SUB_MATMUL, variable=node.variable,
+                           location=node.location)
         removed.update((index[id(scaled)], index[id(product)]))
     return _rewrite(graph, replaced, removed)
 
@@ -220,7 +225,7 @@ def _scaled_product(scaled: Node, producers: dict[str, Node],
         product = producers.get(product_value.name)
         if (product is not None and product.op == "matmul" and scale.shape == ()
                 and _single_use(product_value, uses)
-                and all(len(v.shape) == 2 for v in product.inputs)
+                and all(len(v.shape) == 2 and v.is_static for v in product.inputs)
                 and {scale.dtype, *(v.dtype for v in product.inputs)} == {scaled.output.dtype}
                 and product_value.shape == scaled.output.shape):
             return product, scale
@@ -273,7 +278,7 @@ def fuse_elementwise_chains(graph: Graph) -> Graph:
             if nxt is None or nxt in claimed or not _chainable(nodes[nxt]):
                 break
             follower = nodes[nxt]
-            if follower.output.shape != node.output.shape or \
+            if not follower.output.is_static or follower.output.shape != node.output.shape or \
                     follower.output.dtype != node.output.dtype:
                 break
             chain.append(nxt)
@@ -283,13 +288,15 @@ def fuse_elementwise_chains(graph: Graph) -> Graph:
         claimed.update(chain)
         steps, inputs = _chain_steps([nodes[i] for i in chain])
         replaced[chain[-1]] = Node("fused_elementwise", inputs, {"steps": steps},
-                                   current.output, location=node.location)
+                                   current.output, primitive=FUSED_ELEMENTWISE,
+                                   location=node.location)
         removed.update(chain[:-1])
     return _rewrite(graph, replaced, removed)
 
 
 def _chainable(node: Node) -> bool:
-    return (node.op in _ELEMENTWISE and node.output is not None and node.output.shape != ()
+    return (node.lowering.ufunc is not None and node.output is not None
+            and node.output.shape != () and node.output.is_static
             and node.output.dtype.kind == "f")
 
 
@@ -307,38 +314,11 @@ def _chain_steps(chain: list[Node]) -> tuple[tuple, list[Value]]:
                 if value not in inputs:
                     inputs.append(value)
                 operands.append(inputs.index(value))
-        if node.op == "relu":
-            operands.append("zero")
-        steps.append((_UFUNC_NAMES.get(node.op, node.op), tuple(operands)))
+        ufunc = node.lowering.ufunc
+        operands += ["zero"] * (getattr(np, ufunc).nin - len(operands))  # relu: maximum(x, 0)
+        steps.append((ufunc, tuple(operands)))
         carry = node.output
     return tuple(steps), inputs
-
-
-# --- emission (called by codegen) ---------------------------------------------------------------
-
-
-def emit_chain(em, node: Node, args: list[str]) -> str:
-    """One line: the first ufunc writes the buffer, the rest update it in place."""
-    out = node.output.name
-    buffer = em.buffers.get(out)
-    statements = []
-    for k, (ufunc, operands) in enumerate(node.attrs["steps"]):
-        names = [out if o == -1 else ("0" if o == "zero" else args[o]) for o in operands]
-        target = buffer if k == 0 and buffer else (None if k == 0 else out)
-        call = f"np.{ufunc}({', '.join(names)}{f', out={target}' if target else ''})"
-        statements.append(f"{out} = {call}" if k == 0 else call)
-    return "; ".join(statements)
-
-
-def emit_dense(em, node: Node, args: list[str]) -> str:
-    x, w, b = args
-    out = node.output.name
-    buffer = em.buffers.get(out)
-    first = f"{out} = np.matmul({x}, {w}{f', out={buffer}' if buffer else ''})"
-    rest = [f"np.add({out}, {b}, out={out})"]
-    if node.attrs["activation"] == "relu":
-        rest.append(f"np.maximum({out}, 0, out={out})")
-    return "; ".join([first, *rest])
 
 
 def fuse(graph: Graph) -> Graph:

@@ -23,9 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from neuroflow.graph.codegen import FRESH_OPS, IN_PLACE_OK, OUT_CAPABLE, VIEW_OPS
-from neuroflow.graph.ir import ASSIGN_OPS, Graph, Node
-from neuroflow.ops.shape_ops import DYNAMIC_SHAPE_OPS
+from neuroflow.graph.ir import Graph, Node
 
 _FOREVER = 1 << 60
 
@@ -50,7 +48,7 @@ class Lifetimes:
 
     roots: dict[str, frozenset[str]]  # value -> the values owning memory it may share
     last_use: dict[str, int]  # owning value -> index of the last node reading it
-    dynamic: set[str]  # values whose shape depends on the data
+    dynamic: set[str]  # values whose shape is only known when the graph runs
 
 
 def lifetimes(graph: Graph) -> Lifetimes:
@@ -63,13 +61,14 @@ def lifetimes(graph: Graph) -> Lifetimes:
     for node in graph.nodes:
         for value in node.results:
             name = value.name
-            if node.op in VIEW_OPS and node.inputs:
+            result = node.lowering.result
+            if result == "view" and node.inputs:
                 roots[name] = roots_of(node.inputs[0].name)
-            elif node.op in VIEW_OPS or node.op in FRESH_OPS:
+            elif result in ("view", "fresh"):
                 roots[name] = frozenset((name,))
             else:
                 roots[name] = frozenset((name,)).union(*(roots_of(v.name) for v in node.inputs))
-            if node.op in DYNAMIC_SHAPE_OPS or any(v.name in dynamic for v in node.inputs):
+            if not value.is_static:
                 dynamic.add(name)
     last_use: dict[str, int] = {}
     for i, node in enumerate(graph.nodes):
@@ -108,10 +107,10 @@ def plan_memory(graph: Graph) -> MemoryPlan:
 
     for i, node in enumerate(graph.nodes):
         out = node.output
-        wants_buffer = (out is not None and node.op in OUT_CAPABLE and out.shape != ()
+        wants_buffer = (out is not None and node.lowering.out and out.shape != ()
                         and out.name not in life.dynamic
                         and life.last_use.get(out.name, -1) != _FOREVER)
-        if wants_buffer and node.op in IN_PLACE_OK:
+        if wants_buffer and node.lowering.in_place:
             # Inputs read for the last time here may be overwritten by the output.
             release_finished(i, keep=_read_after_first_write(node, life))
         if wants_buffer:
@@ -136,7 +135,7 @@ def _inplace_assigns(graph: Graph, life: Lifetimes) -> set[int]:
     for i, node in enumerate(graph.nodes):
         if node.op == "read_variable":
             reads.setdefault(node.variable, []).append(node.output.name)
-        elif node.op in ASSIGN_OPS and node.op != "assign":
+        elif node.assigns and node.op != "assign":
             earlier = reads.get(node.variable, [])
             if not all(life.last_use.get(name, -1) <= i for name in earlier):
                 continue

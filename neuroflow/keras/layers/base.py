@@ -8,6 +8,7 @@ the math.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import inspect
 import re
@@ -20,18 +21,20 @@ import numpy as np
 from neuroflow.errors import InvalidArgumentError
 from neuroflow.ops import elementwise as ew
 from neuroflow.ops.convert import as_tensor
+from neuroflow.ops.registry import init_scope
 from neuroflow.tensor import Tensor
 from neuroflow.util import nest
 from neuroflow.variables import Variable
 
 _name_counts: dict[str, int] = defaultdict(int)
 
-# The `training` flag of the layer call in progress: a layer called without
-# `training=` inside another layer's call inherits it, as in Keras 3.
-_outer_training = None
-# How deep in nested layer calls we are; the outermost call clears the losses
-# added by the previous one (only once some layer has ever added a loss).
-_call_depth = 0
+# The layer call in progress, per thread (a context variable): its `training` flag,
+# which a layer called without `training=` inside another layer's call inherits, as in
+# Keras 3; and how deep in nested layer calls we are (the outermost call clears the
+# losses added by the previous one).
+_call_context: contextvars.ContextVar[tuple] = contextvars.ContextVar(
+    "neuroflow_layer_call", default=(None, 0))
+# Set once some layer has ever added a loss: until then calls skip clearing them.
 _losses_added = False
 
 
@@ -163,29 +166,27 @@ class Layer:
 
     # --- calling ---------------------------------------------------------------------------
     def __call__(self, inputs, *args, training=None, **kwargs):
-        global _outer_training, _call_depth
         # 1. Convert arrays to tensors of the layer's dtype (Keras autocasts floats).
         inputs = self._convert_inputs(inputs)
-        # 2. Build the weights from the first inputs seen.
+        # 2. Build the weights from the first inputs seen (eagerly, even in a trace).
         if not self.built:
-            self._build_from_shape(tuple(_shape_of(inputs)))
-        if _losses_added and _call_depth == 0:
+            with init_scope():
+                self._build_from_shape(tuple(_shape_of(inputs)))
+        outer, depth = _call_context.get()
+        if _losses_added and depth == 0:
             for layer in self._flatten_layers():
                 layer._call_losses = []
         # 3. Run the math; only layers whose call() takes `training` receive it, and a
         #    call without it inherits the flag of the call it runs inside.
-        outer = _outer_training
         if training is None:
             training = outer
         if self._call_takes_training:
             kwargs["training"] = training
-        _outer_training = training
-        _call_depth += 1
+        token = _call_context.set((training, depth + 1))
         try:
             outputs = self.call(inputs, *args, **kwargs)
         finally:
-            _outer_training = outer
-            _call_depth -= 1
+            _call_context.reset(token)
         # 4. Activity regularization: a penalty on the outputs, added to the loss by fit.
         if self.activity_regularizer is not None:
             self.add_loss(self.activity_regularizer(outputs))

@@ -6,6 +6,7 @@ import numbers
 import warnings
 
 from neuroflow.keras.layers.base import Layer, check_last_dim
+from neuroflow.ops import elementwise as ew
 from neuroflow.ops import linalg
 from neuroflow.tensor import Tensor
 
@@ -100,6 +101,9 @@ class Dense(Layer):
                                         self.bias_regularizer)
 
     def call(self, inputs: Tensor) -> Tensor:
+        if inputs._value.dtype.kind != "f":
+            # Keras's matmul promotes integer and boolean inputs to the kernel's float dtype.
+            inputs = ew.cast(inputs, self.kernel.dtype)
         expected = self.kernel._value.shape[0]
         if inputs._value.shape[-1:] != (expected,):
             hint = (" Add a Flatten layer before it to turn each sample into a vector."

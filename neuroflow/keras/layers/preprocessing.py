@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from neuroflow.keras.layers.base import Layer
+from neuroflow.ops import elementwise as ew
 
 
 class Rescaling(Layer):
@@ -12,6 +13,10 @@ class Rescaling(Layer):
         self.offset = offset
 
     def call(self, inputs):
+        # As Keras 3, integer inputs (uint8 pixels) are cast to the layer's dtype first;
+        # float inputs were already cast when the layer was called.
+        if inputs._value.dtype.kind != "f":
+            inputs = ew.cast(inputs, self.dtype)
         return inputs * self.scale + self.offset
 
     def compute_output_shape(self, input_shape):

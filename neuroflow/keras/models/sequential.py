@@ -6,7 +6,11 @@ import numpy as np
 
 from neuroflow.keras.layers.base import Layer, format_shape
 from neuroflow.keras.layers.core import Dense, InputLayer, KerasInput
+from neuroflow.keras.losses import sparse_labels_message
 from neuroflow.keras.models.model import Model
+from neuroflow.ops import elementwise as ew
+from neuroflow.ops.convert import as_tensor
+from neuroflow.tensor import Tensor
 
 
 class Sequential(Model):
@@ -78,6 +82,8 @@ class Sequential(Model):
 
     def build(self, input_shape=None) -> None:
         """Build every layer in turn, recording each output shape for ``summary``."""
+        if not self._layers:
+            raise ValueError(self._no_layers_message())
         if input_shape is None:
             if self._input_layer is None:
                 raise ValueError("You must provide an `input_shape` argument to build a "
@@ -91,6 +97,17 @@ class Sequential(Model):
             layer._output_shape_for_summary = shape
         self._build_input_shape = tuple(input_shape)
         self.built = True
+
+    def _no_layers_message(self, what: str | None = None) -> str:
+        # Keras 3's wording, then what the model does have and when to add layers.
+        has = " It has an Input, but no layer after it." if self._input_layer else ""
+        when = f" before `{what}()`" if what else ""
+        return (f"Sequential model {self.name} cannot be built because it has no layers. Call "
+                f"`model.add(layer)`{when}, e.g. model.add(keras.layers.Dense(10)).{has}")
+
+    def _check_runnable(self, what: str) -> None:
+        if not self._layers:
+            raise ValueError(self._no_layers_message(what))
 
     def _build_from_shape(self, input_shape: tuple) -> None:
         # The batch size of the first data is not part of the model (it shows as None).
@@ -106,6 +123,22 @@ class Sequential(Model):
     @property
     def output_shape(self) -> tuple:
         return self.compute_output_shape(self.input_shape)
+
+    def _convert_inputs(self, inputs):
+        # Keras 3 converts the input of a Sequential model to the dtype of its Input (or of
+        # its first layer): integer and boolean data, e.g. uint8 images, become float32.
+        dtype = self._input_dtype()
+        if dtype is None or isinstance(inputs, (list, tuple, dict)):
+            return super()._convert_inputs(inputs)
+        tensor = inputs if type(inputs) is Tensor else as_tensor(inputs)
+        found = tensor._value.dtype
+        if found == dtype or found.kind not in "fiub":
+            return tensor
+        return ew.cast(tensor, dtype.name)
+
+    def _input_dtype(self) -> np.dtype | None:
+        first = self._input_layer or (self._layers[0] if self._layers else self)
+        return first._np_dtype
 
     def call(self, inputs, training=None, mask=None):
         self._check_input_shape(inputs)
@@ -135,7 +168,7 @@ class Sequential(Model):
         expected = self._expected_sample_shape()
         if expected is None:
             return
-        found = inputs._value.shape if hasattr(inputs, "_value") else tuple(inputs.shape)
+        found = tuple(inputs.shape)  # None for a size a trace leaves unknown
         if len(found) == len(expected) + 1 and all(
                 e is None or e == f for e, f in zip(expected, found[1:])):
             return
@@ -156,7 +189,15 @@ class Sequential(Model):
         sparse = isinstance(name, str) and "sparse_categorical" in name
         self._check_output_rank(y, sparse)
         if sparse:
+            self._check_sparse_label_rank(y)
             self._check_label_range(y)
+
+    def _check_sparse_label_rank(self, y: np.ndarray) -> None:
+        """Sparse labels hold one class index per sample, not a column per class (one-hot)."""
+        output = self.compute_output_shape(self._build_input_shape)
+        if y.ndim == len(output) - 1 or (y.ndim == len(output) and y.shape[-1] == 1):
+            return
+        raise ValueError(sparse_labels_message(y.shape, output))
 
     def _check_output_rank(self, y: np.ndarray, sparse: bool) -> None:
         """A model missing its Flatten keeps the sample axes: its output has too many dims."""

@@ -29,6 +29,7 @@ from neuroflow.ops import elementwise as ew
 from neuroflow.ops import reductions as red
 from neuroflow.ops import shape_ops as so
 from neuroflow.ops.convert import as_tensor
+from neuroflow.ops.registry import init_scope
 from neuroflow.tensor import Tensor
 from neuroflow.variables import Variable
 
@@ -228,7 +229,8 @@ class Optimizer:
         else:
             trainable_variables = list(trainable_variables)
             if not self.built:
-                self.build(trainable_variables)
+                with init_scope():  # slots are created eagerly, even on a traced first step
+                    self.build(trainable_variables)
             self._check_known(trainable_variables)
         grads, trainable_variables = self._filter_empty_gradients(grads, trainable_variables)
         if self.loss_scale_factor is not None:

@@ -211,7 +211,10 @@ class Dim:
     def __rfloordiv__(self, other) -> Dim | int:
         quotient = _divide_exactly(other, self) if isinstance(other, int) else None
         if quotient is None:
-            raise InconclusiveDimension(f"Cannot divide {other} by the unknown size {self}.")
+            raise InconclusiveDimension(
+                f"Cannot divide {other} by the unknown size {self}: the result would depend on "
+                f"the size, which is only known when the graph runs. Give the dimension a fixed "
+                f"size (input_signature), or compute with tf.shape(x) instead.")
         return quotient
 
     def __mod__(self, other) -> int:
@@ -414,10 +417,10 @@ class AbstractArray:
 
     It answers ``shape``, ``dtype``, ``ndim`` and ``size`` as an ndarray does; every
     route to a value raises :class:`SymbolicValueError`. ``source`` is set by the
-    tracer: the graph value this array stands for.
+    tracer: the graph value this array stands for; ``sizes`` by ``tf.shape``.
     """
 
-    __slots__ = ("shape", "dtype", "source")
+    __slots__ = ("shape", "dtype", "source", "sizes")
     # Graphs are compiled for the CPU (device_of reads this).
     neuroflow_device = CPU
 
@@ -425,6 +428,9 @@ class AbstractArray:
         self.shape = tuple(d if isinstance(d, Dim) else int(d) for d in shape)
         self.dtype = np.dtype(dtype)
         self.source = source
+        # For an integer tensor made from sizes (tf.shape of a traced tensor, indexed or
+        # stacked): the sizes it holds, ints and Dims, so shape arguments keep them.
+        self.sizes = None
 
     @property
     def ndim(self) -> int:

@@ -164,7 +164,9 @@ def default_for_python(value: Any) -> np.dtype:
         return float32.np
     if isinstance(value, complex):
         return complex128.np
-    raise TypeError(f"Cannot infer a dtype for {value!r} of type {type(value).__name__}.")
+    raise TypeError(f"Cannot infer a dtype for {value!r} of type {type(value).__name__}: "
+                    f"expected a Python bool, int, float or complex. Pass a number, or give "
+                    f"the dtype explicitly.")
 
 
 def is_differentiable(dtype: DType | np.dtype) -> bool:

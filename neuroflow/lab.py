@@ -220,7 +220,8 @@ def _verbosity(text: str):
 def _whole_number(text: str) -> int:
     """``--epochs``: a whole number, 0 or more."""
     if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}")
+        raise argparse.ArgumentTypeError(f"must be a whole number (0 or more), not {text!r}; "
+                                         f"e.g. --epochs 10")
     return int(text)
 
 

@@ -105,7 +105,9 @@ class TensorShape:
 
     def __len__(self) -> int:
         if self._dims is None:
-            raise ValueError("Cannot take the length of a shape with unknown rank.")
+            raise ValueError("Cannot take the length of a shape with unknown rank: len() needs "
+                             "a shape of known rank, such as TensorShape([None, 3]). Use "
+                             "tf.rank(x) for the rank of a tensor whose shape is unknown.")
         return len(self._dims)
 
     def __bool__(self) -> bool:
@@ -114,7 +116,9 @@ class TensorShape:
 
     def __iter__(self):
         if self._dims is None:
-            raise ValueError("Cannot iterate over a shape with unknown rank.")
+            raise ValueError("Cannot iterate over a shape with unknown rank: iterating needs "
+                             "a shape of known rank, such as TensorShape([None, 3]). Check "
+                             "shape.rank is not None first, or use tf.shape(x).")
         return iter(self._dims)
 
     def __getitem__(self, key):
@@ -243,7 +247,8 @@ class Tensor:
         """Check that the shape is compatible with ``shape`` (a tensor's shape is fixed)."""
         if not self.shape.is_compatible_with(shape):
             raise ValueError(f"Tensor's shape {self.shape} is not compatible with supplied "
-                             f"shape {TensorShape(shape)}.")
+                             f"shape {TensorShape(shape)}. A tensor's shape is fixed; use "
+                             f"tf.reshape(x, shape) for a tensor of another shape.")
 
     def numpy(self) -> np.ndarray:
         """A copy of the value as a NumPy array (a NumPy scalar for rank-0 tensors, as in TF)."""
@@ -486,14 +491,16 @@ def convert_to_tensor(value: Any, dtype=None, dtype_hint=None, name: str | None 
         tensor = read()
         if want is not None and tensor._value.dtype != want.np:
             raise ValueError(f"Incompatible type conversion requested to type {want.name} for "
-                             f"a variable of type {tensor.dtype.name}. Use tf.cast.")
+                             f"a variable of type {tensor.dtype.name}. Use "
+                             f"tf.cast(v, tf.{want.name}).")
         return tensor
     if isinstance(value, (list, tuple)) and _contains_tensor(value):
         return _autopack(value, want)
     if isinstance(value, TensorShape):
         if not value.is_fully_defined():
             raise ValueError(f"Cannot convert a partially known TensorShape {value} to a "
-                             f"Tensor.")
+                             f"Tensor: every dimension must be known. Use tf.shape(x) for the "
+                             f"shape a tensor has when it runs.")
         value = value.as_list()
     if want is None and dtype_hint is not None:
         try:

@@ -55,7 +55,9 @@ class Variable:
                  variable_def=None, dtype=None, import_scope=None, constraint=None,
                  synchronization=None, aggregation=None, shape=None, **kwargs: Any):
         if initial_value is None:
-            raise ValueError("The `initial_value` arg to `tf.Variable` must be specified.")
+            raise ValueError("The `initial_value` arg to `tf.Variable` must be specified; "
+                             "received None. Pass a value or a callable that returns one, "
+                             "e.g. tf.Variable(tf.zeros([3])).")
         if callable(initial_value):
             with init_scope():  # the initial value is computed eagerly, even in a trace
                 initial_value = initial_value()

@@ -3,6 +3,7 @@
     python -m coverage run -m pytest -q        # any test selection
     python tools/raise_coverage.py             # reads .coverage, prints the figure
     python tools/raise_coverage.py --missing   # and every raise no test reaches
+    python tools/raise_coverage.py --fail-under 90   # exit 1 below 90% (CI)
 
 A raise is reached when coverage recorded its first line as executed. Bare
 ``raise`` statements that re-raise inside ``except`` blocks count like others.
@@ -28,6 +29,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-file", default=".coverage")
     parser.add_argument("--missing", action="store_true", help="list the raises not reached")
+    parser.add_argument("--fail-under", type=float, default=0.0,
+                        help="exit 1 if the percentage reached is below this")
     args = parser.parse_args()
     data = coverage.CoverageData(basename=args.data_file)
     data.read()
@@ -44,8 +47,11 @@ def main() -> int:
                 missing.append(f"{path.relative_to(PACKAGE.parent)}:{line}")
     if args.missing:
         print("\n".join(missing))
-    print(f"raise statements reached by the tests: {reached} of {total} "
-          f"({100 * reached / max(total, 1):.1f}%)")
+    percent = 100 * reached / max(total, 1)
+    print(f"raise statements reached by the tests: {reached} of {total} ({percent:.1f}%)")
+    if percent < args.fail_under:
+        print(f"below the required {args.fail_under:.0f}%: run with --missing to see which")
+        return 1
     return 0
 
 

@@ -68,7 +68,9 @@ class GradientTape:
     # --- context -------------------------------------------------------------------
     def __enter__(self) -> GradientTape:
         if self._active:
-            raise ValueError("This GradientTape is already active; nest a new tape instead.")
+            raise ValueError("This GradientTape is already active (recording): a tape cannot "
+                             "be entered twice. Nest a new tape instead, e.g. `with "
+                             "tf.GradientTape() as inner:`.")
         self._active = True
         self.recording = True
         recording.push_tape(self)
@@ -257,18 +259,20 @@ class GradientTape:
 def unbroadcast(grad: Tensor, shape: tuple) -> Tensor:
     """Sum ``grad`` back down to ``shape``: the one place broadcasting is undone.
 
-    With unknown sizes (a trace), an axis of unknown size may or may not have been
-    broadcast: ``sum_to`` then decides when the graph runs.
+    In a trace, an input axis of unknown size that the gradient's axis may not equal
+    may or may not have been broadcast (its size 1): ``sum_to`` then decides when the
+    graph runs. Every other axis is decided here.
     """
     gshape = grad._value.shape
-    if not all(is_known(d) for d in (*gshape, *shape)):
-        return sum_to(grad, shape=tuple(shape))
     lead = len(gshape) - len(shape)
+    if any(not is_known(d) and not dims_equal(d, gshape[lead + i]) for i, d in enumerate(shape)):
+        return sum_to(grad, shape=tuple(shape))
     axes = tuple(range(lead)) + tuple(
-        lead + i for i, d in enumerate(shape) if d == 1 and gshape[lead + i] != 1)
+        lead + i for i, d in enumerate(shape)
+        if is_known(d) and d == 1 and not dims_equal(gshape[lead + i], 1))
     if axes:
         grad = red.reduce_sum(grad, axis=axes, keepdims=False)
-    return so.reshape(grad, shape) if grad._value.shape != tuple(shape) else grad
+    return grad if _same_shape(grad._value.shape, shape) else so.reshape(grad, shape)
 
 
 def _same_shape(a: tuple, b: tuple) -> bool:
@@ -331,7 +335,8 @@ def _seeds(target, targets: list, output_gradients) -> list:
     flat = nest.flatten(output_gradients) if nest.is_nested(target) else [output_gradients]
     if len(flat) != len(targets):
         raise ValueError(f"output_gradients has {len(flat)} entries but target has "
-                         f"{len(targets)}; they must match.")
+                         f"{len(targets)}; they must match. Pass one gradient per target, in "
+                         f"the target's structure (None for a gradient of ones).")
     seeds = []
     for index, (t, g) in enumerate(zip(targets, flat)):
         if g is not None:

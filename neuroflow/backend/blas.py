@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import threading
 from contextlib import contextmanager
 
 import numpy as np
@@ -125,18 +126,35 @@ def set_threads(count: int) -> None:
         _blas.set_threads(int(count))
 
 
+class _Overrides:
+    """Who is inside ``threads(count)`` now. The BLAS setting is process-wide: the first
+    block in sets it, the last one out restores it, so that concurrent blocks (predict
+    from several threads) never see it changed under them."""
+
+    lock = threading.Lock()
+    active = 0
+    saved: int | None = None
+
+
 @contextmanager
 def threads(count: int | None):
     """Run the block with ``count`` BLAS threads (None: leave the setting alone)."""
-    previous = get_threads() if count is not None else None
-    if previous is None or previous == count:
+    if count is None or not _ready():
         yield
         return
-    set_threads(count)
+    with _Overrides.lock:
+        if _Overrides.active == 0:
+            _Overrides.saved = get_threads()
+            if _Overrides.saved != count:
+                set_threads(count)
+        _Overrides.active += 1
     try:
         yield
     finally:
-        set_threads(previous)
+        with _Overrides.lock:
+            _Overrides.active -= 1
+            if _Overrides.active == 0 and _Overrides.saved != count:
+                set_threads(_Overrides.saved)
 
 
 def _gemm() -> _Gemm | None:

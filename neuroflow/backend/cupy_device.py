@@ -24,9 +24,11 @@ def gpu_device(key: str) -> Device:
     index = int(key.split(":")[1]) if ":" in key else 0
     if index not in _GPUS:
         cupy = _cupy()
-        if index >= cupy.cuda.runtime.getDeviceCount():
-            raise ValueError(f"GPU:{index} requested, but only "
-                             f"{cupy.cuda.runtime.getDeviceCount()} GPU(s) are visible.")
+        count = cupy.cuda.runtime.getDeviceCount()
+        if index >= count:
+            choice = f"'/GPU:0' to '/GPU:{count - 1}' or 'CPU'" if count else "'CPU'"
+            raise ValueError(f"GPU:{index} requested, but only {count} GPU(s) are visible. "
+                             f"Use {choice}.")
         _GPUS[index] = Device(f"/job:localhost/replica:0/task:0/device:GPU:{index}", cupy)
     return _GPUS[index]
 
@@ -34,5 +36,6 @@ def gpu_device(key: str) -> Device:
 def device_of_cupy_array(array) -> Device:
     cupy = _cupy()
     if not isinstance(array, cupy.ndarray):
-        raise TypeError(f"Expected a NumPy or CuPy array, received {type(array).__name__}.")
+        raise TypeError(f"Expected a NumPy or CuPy array, received {type(array).__name__}. "
+                        f"Convert it with np.asarray(value) or tf.constant(value) first.")
     return gpu_device(f"GPU:{array.device.id}")

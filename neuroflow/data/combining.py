@@ -19,7 +19,8 @@ class ConcatenateDataset(Dataset):
     def __init__(self, first: Dataset, second: Dataset):
         if not isinstance(second, Dataset):
             raise TypeError("concatenate expects a Dataset, received "
-                            f"{type(second).__name__}.")
+                            f"{type(second).__name__}. Make one first, e.g. "
+                            f"ds.concatenate(Dataset.from_tensor_slices(values)).")
         self._parts = (first, second)
 
     def _cardinality(self) -> int:
@@ -33,7 +34,8 @@ class ConcatenateDataset(Dataset):
         flat_a, flat_b = structure.flatten(a), structure.flatten(b)
         if len(flat_a) != len(flat_b) or any(x.dtype != y.dtype for x, y in zip(flat_a, flat_b)):
             raise TypeError(f"concatenate: the datasets have different element types: {a} "
-                            f"and {b}.")
+                            f"and {b}. Both must yield the same structure and dtypes; convert "
+                            f"one with .map(), e.g. .map(lambda x: tf.cast(x, tf.float32)).")
         return structure.pack(a, [_common(x, y) for x, y in zip(flat_a, flat_b)])
 
     def _can_plan(self) -> bool:

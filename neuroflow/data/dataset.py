@@ -49,10 +49,10 @@ class Dataset:
 
     # --- what subclasses provide -----------------------------------------
     def _cardinality(self) -> int:
-        raise NotImplementedError
+        raise self._missing("_cardinality()")
 
     def _compute_spec(self) -> Any:
-        raise NotImplementedError
+        raise self._missing("_compute_spec()")
 
     def _can_plan(self) -> bool:
         """Whether the next pass can run as an index plan (must not change any state)."""
@@ -60,11 +60,17 @@ class Dataset:
 
     def _plan(self) -> plans.Plan:
         """The next pass as an index plan; called only when :meth:`_can_plan` is true."""
-        raise NotImplementedError
+        raise self._missing("_plan(), as its _can_plan() is true")
 
     def _elements(self) -> Iterator[Any]:
         """The next pass element by element; called only when :meth:`_can_plan` is false."""
-        raise NotImplementedError
+        raise self._missing("_elements()")
+
+    def _missing(self, method: str) -> NotImplementedError:
+        return NotImplementedError(
+            f"{type(self).__name__} must implement {method}: a Dataset subclass describes its "
+            f"elements itself. Create datasets with Dataset.from_tensor_slices, "
+            f"Dataset.from_generator or Dataset.range instead of Dataset() itself.")
 
     def _epoch(self) -> Iterator[Any]:
         """One pass over the elements (as structures of NumPy arrays)."""

@@ -22,7 +22,9 @@ class TensorSlicesDataset(Dataset):
     def __init__(self, element: Any):
         leaves = structure.flatten(element)
         if not leaves:
-            raise ValueError("from_tensor_slices needs at least one tensor to slice.")
+            raise ValueError(f"from_tensor_slices needs at least one tensor to slice; received "
+                             f"the empty structure {element!r}. Pass an array or a structure "
+                             f"of arrays, e.g. from_tensor_slices((x, y)).")
         for leaf in leaves:
             if leaf.ndim == 0:
                 raise ValueError("from_tensor_slices slices its tensors along their first "
@@ -54,8 +56,9 @@ class RangeDataset(Dataset):
 
     def __init__(self, *args: int, output_type=None):
         if not 1 <= len(args) <= 3:
-            raise TypeError(f"range takes 1 to 3 arguments (start, stop, step), received "
-                            f"{len(args)}.")
+            raise ValueError(f"range takes 1 to 3 arguments (start, stop, step), received "
+                             f"{len(args)}: {args!r}. E.g. Dataset.range(10) or "
+                             f"Dataset.range(0, 10, 2).")
         ints = [int(a) for a in args]
         if len(ints) == 3 and ints[2] == 0:
             raise InvalidArgumentError("range: step must be a non-zero integer.", "RangeDataset")
@@ -85,15 +88,17 @@ class GeneratorDataset(Dataset):
                  output_signature):
         if not callable(generator):
             raise TypeError("from_generator: `generator` must be a callable that returns an "
-                            f"iterator; received {generator!r}.")
+                            f"iterator; received {generator!r}. Pass the generator function "
+                            f"itself, e.g. from_generator(gen, ...) rather than gen().")
         if output_signature is None:
             if output_types is None:
                 raise TypeError("from_generator needs `output_signature` (or `output_types`) "
-                                "describing the elements.")
+                                "describing the elements; received neither. Pass e.g. "
+                                "output_signature=tf.TensorSpec(shape=(), dtype=tf.int32).")
             output_signature = _specs_from(output_types, output_shapes)
         self._generator = generator
         self._args = () if args is None else tuple(args)
-        self._spec = output_signature
+        self._spec = _data_specs(output_signature)
 
     def _cardinality(self) -> int:
         return UNKNOWN_CARDINALITY
@@ -113,17 +118,26 @@ def _specs_from(types: Any, shapes: Any) -> Any:
     return TensorSpec(TensorShape(None) if shapes is None else shapes, types)
 
 
+def _data_specs(signature: Any) -> Any:
+    """The signature with every spec as a data TensorSpec (``tf.TensorSpec`` is tf.function's)."""
+    if isinstance(signature, dict):
+        return {k: _data_specs(s) for k, s in signature.items()}
+    if isinstance(signature, (tuple, list)):
+        return tuple(_data_specs(s) for s in signature)
+    if isinstance(signature, TensorSpec) or not hasattr(signature, "shape"):
+        return signature
+    return TensorSpec(TensorShape(signature.shape), signature.dtype, signature.name)
+
+
 def _conform(spec: Any, value: Any) -> Any:
     """Convert one generated element to arrays of the signature's dtypes, checking shapes."""
     if isinstance(spec, dict):
         if not isinstance(value, dict) or set(value) != set(spec):
-            raise TypeError(f"from_generator: the generator yielded {value!r}, which does not "
-                            f"match the expected structure {spec!r}.")
+            raise _structure_error(spec, value)
         return {k: _conform(s, value[k]) for k, s in spec.items()}
     if isinstance(spec, tuple):
         if not isinstance(value, (tuple, list)) or len(value) != len(spec):
-            raise TypeError(f"from_generator: the generator yielded {value!r}, which does not "
-                            f"match the expected structure {spec!r}.")
+            raise _structure_error(spec, value)
         return tuple(_conform(s, v) for s, v in zip(spec, value))
     array = np.asarray(value, dtype=spec.dtype.np)
     if not spec.shape.is_compatible_with(array.shape):
@@ -131,3 +145,10 @@ def _conform(spec: Any, value: Any) -> Any:
                                    f"{array.shape} where an element of shape {spec.shape} was "
                                    "expected.", "GeneratorDataset")
     return array
+
+
+def _structure_error(spec: Any, value: Any) -> InvalidArgumentError:
+    return InvalidArgumentError(
+        f"from_generator: the generator yielded {value!r}, which does not match the expected "
+        f"structure {spec!r}. Make the generator yield elements of that structure, or change "
+        f"output_signature to describe what it yields.", "GeneratorDataset")

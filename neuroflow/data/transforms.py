@@ -26,8 +26,6 @@ class _Unary(Dataset):
     """A transformation of one input dataset; by default it passes everything through."""
 
     def __init__(self, inner: Dataset):
-        if not isinstance(inner, Dataset):
-            raise TypeError(f"Expected a neuroflow Dataset, received {type(inner).__name__}.")
         self._inner = inner
 
     def _cardinality(self) -> int:
@@ -114,7 +112,8 @@ class UnbatchDataset(_Unary):
         def unbatched(spec: TensorSpec) -> TensorSpec:
             if spec.shape.rank == 0:
                 raise ValueError("unbatch needs elements whose components have rank >= 1; "
-                                 f"received a component with spec {spec}.")
+                                 f"received a component with spec {spec}. Unbatch a dataset "
+                                 f"of batches, e.g. ds.batch(n).unbatch().")
             shape = spec.shape if spec.shape.rank is None else spec.shape[1:]
             return TensorSpec(shape, spec.dtype)
 
@@ -130,7 +129,8 @@ class UnbatchDataset(_Unary):
             if len(sizes) != 1 or None in sizes:
                 raise InvalidArgumentError(
                     "unbatch: every component must have the same size in its first dimension; "
-                    f"received shapes {[leaf.shape for leaf in leaves]}.", "UnbatchDataset")
+                    f"received shapes {[leaf.shape for leaf in leaves]}. Make each element "
+                    f"hold as many rows in every component.", "UnbatchDataset")
             for i in range(sizes.pop()):
                 yield structure.pack(element, [leaf[i, ...] for leaf in leaves])
 
@@ -215,7 +215,8 @@ class FlatMapDataset(_Unary):
             result = self._fn(*tensors) if type(tensors) is tuple else self._fn(tensors)
             if not isinstance(result, Dataset):
                 raise TypeError("flat_map: the function must return a Dataset, received "
-                                f"{type(result).__name__}.")
+                                f"{type(result).__name__}. Wrap its result, e.g. lambda x: "
+                                f"Dataset.from_tensor_slices(x).")
             yield result
 
     def _elements(self) -> Iterator[Any]:
@@ -225,7 +226,10 @@ class FlatMapDataset(_Unary):
     def _compute_spec(self) -> Any:
         first = next(self._datasets(), None)
         if first is None:
-            raise ValueError("flat_map: cannot tell the element spec of an empty dataset.")
+            raise ValueError("flat_map: cannot tell the element spec of an empty dataset: "
+                             "it comes from the dataset the function returns for the first "
+                             "element, and there is none. Read element_spec of a non-empty "
+                             "dataset.")
         return first.element_spec
 
 

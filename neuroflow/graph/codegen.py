@@ -34,6 +34,7 @@ from neuroflow.abstract import Dim, contains_dim
 from neuroflow.backend.blas import GemmUpdate
 from neuroflow.graph.fused_ops import ASSIGN_SUB_MATMUL
 from neuroflow.graph.ir import ASSIGN, ASSIGN_ADD, Graph, Node
+from neuroflow.graph.passes.memory import escaping_reads
 
 _file_ids = itertools.count()
 # Names the generated module defines itself (np, values v3 and c1, variables V0, buffers
@@ -175,8 +176,6 @@ def emit_source(graph: Graph, plan=None) -> tuple[str, dict]:
 
     The function's first parameter is the tuple of buffers the plan asks for.
     """
-    from neuroflow.graph.passes.memory import escaping_reads
-
     buffers = plan.buffers if plan is not None else {}
     buffer_names = list(plan.specs) if plan is not None else []
     inplace = {id(graph.nodes[i]) for i in plan.inplace_assigns} if plan is not None else set()
@@ -209,9 +208,7 @@ def function_name(name: str) -> str:
     if not cleaned or cleaned[0].isdigit() or keyword.iskeyword(cleaned) or \
             _RESERVED.fullmatch(cleaned):
         cleaned = f"fn_{cleaned}"
-    if not cleaned.isidentifier():
-        raise ValueError(f"codegen: cannot make an identifier of {name!r}")
-    return cleaned
+    return cleaned  # ASCII letters, digits and _, not starting with a digit: an identifier
 
 
 def _checked_identifier(name: str) -> str:

@@ -197,9 +197,14 @@ class Function:
         return self.python_function(self._instance(), *args, **kwargs)
 
     def __call__(self, *args, **kwargs):
-        if settings.run_functions_eagerly or recording.tracer is not None or _taping():
-            # Eager debugging; a function called while another traces (its ops join that
-            # graph: it is inlined); or an outer GradientTape that must see the ops.
+        if recording.tracer is not None:
+            return self._run_python(args, kwargs)  # called while another traces: inlined
+        if settings.run_functions_eagerly or _taping():
+            # Eager debugging, or an outer GradientTape that must see the ops. Arguments
+            # are still converted and checked as the input_signature says.
+            if self.input_signature is not None:
+                call = self._bind(args, kwargs)
+                args, kwargs = call.args, call.kwargs
             return self._run_python(args, kwargs)
         call = self._bind(args, kwargs)
         if not call.on_host:

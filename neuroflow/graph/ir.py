@@ -80,10 +80,14 @@ class GraphOp:
 
 
 # Assignments write ``Graph.variables[node.variable]``; codegen and the interpreter run
-# them through the Variable's small graph API (``variables.py``).
-ASSIGN = GraphOp("assign", stateful=True, effect=True, assigns=True)
-ASSIGN_ADD = GraphOp("assign_add", stateful=True, effect=True, assigns=True)
-ASSIGN_SUB = GraphOp("assign_sub", stateful=True, effect=True, assigns=True)
+# them through the Variable's small graph API (``variables.py``). An assignment's forward
+# is ``forward(xp, current_value, *inputs) -> new value``.
+ASSIGN = GraphOp("assign", lambda xp, current, value: np.array(value), stateful=True,
+                 effect=True, assigns=True)
+ASSIGN_ADD = GraphOp("assign_add", lambda xp, current, delta: np.asarray(current + delta),
+                     stateful=True, effect=True, assigns=True)
+ASSIGN_SUB = GraphOp("assign_sub", lambda xp, current, delta: np.asarray(current - delta),
+                     stateful=True, effect=True, assigns=True)
 
 
 @dataclass

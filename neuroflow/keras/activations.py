@@ -214,8 +214,9 @@ def serialize(activation: Callable) -> str | dict:
         return {"class_name": type(activation).__name__, "config": activation.get_config()}
     name = getattr(activation, "__name__", None)
     if name is None:
-        raise ValueError(f"Cannot serialize the activation {activation!r}: it has no name and "
-                         f"no get_config().")
+        raise TypeError(f"Cannot serialize the activation {activation!r}: it has no name and "
+                        f"no get_config(). Use a function or a built-in name such as 'relu', "
+                        f"or give the object a get_config() method.")
     return name
 
 
@@ -223,5 +224,6 @@ def deserialize(config: str | dict) -> Callable:
     """Inverse of :func:`serialize` for built-in activations (a name, or Keras' dict form)."""
     name = config.get("config") if isinstance(config, dict) else config
     if not isinstance(name, str):
-        raise ValueError(f"Could not interpret the activation config {config!r}.")
+        raise ValueError(f"Could not interpret the activation config {config!r}: expected a "
+                         f"name such as 'relu', or a dict whose 'config' is one.")
     return get_by_name("activation function", name, _BY_NAME)

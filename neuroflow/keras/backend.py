@@ -25,7 +25,8 @@ def floatx() -> str:
 
 def set_floatx(value: str) -> None:
     if value != "float32":
-        raise ValueError(f"neuroflow layers compute in float32 only; received {value!r}.")
+        raise ValueError(f"neuroflow layers compute in float32 only; received {value!r}. "
+                         f"Leave floatx at 'float32'; inputs of other dtypes are cast to it.")
 
 
 def image_data_format() -> str:

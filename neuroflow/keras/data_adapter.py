@@ -36,7 +36,8 @@ def _to_numpy(value, label: str = "x", what: str = "fit"):
 
 
 def _ragged_message(rows, label: str, what: str) -> str:
-    """Why a nested list is not one array: its first row whose length differs from row 0."""
+    """Why a nested list is not one array: an entry that is not a number, or the first row
+    whose length differs from row 0's."""
     def length(row):
         return len(row) if isinstance(row, (list, tuple, np.ndarray)) else None
 
@@ -44,12 +45,31 @@ def _ragged_message(rows, label: str, what: str) -> str:
         return "a single value" if size is None else f"{size} value{'s' * (size != 1)}"
 
     sizes = [length(row) for row in rows]
+    found = None  # (entry,) for the first entry that is not a number
+    if len(set(sizes)) == 1:
+        numbers = (bool, int, float, complex, np.generic, np.ndarray)
+        found = next(((v,) for v in _entries(rows) if not isinstance(v, numbers)), None)
+    if found is not None:
+        odd = found[0]
+        return (f"`{what}` received {label} as a Python list holding {type(odd).__name__} "
+                f"values such as {odd!r}, which cannot become a numeric array. Expected numbers "
+                f"(or lists of numbers), one entry per sample. Convert the entries to numbers "
+                f"or drop them, then pass a NumPy array, e.g. np.array(rows, dtype='float32').")
     where = next((f" (row 0 has {describe(sizes[0])}, row {i} has {describe(size)})"
                   for i, size in enumerate(sizes) if size != sizes[0]), "")
     return (f"`{what}` received {label} as a Python list whose samples do not all have the same "
             f"shape{where}, so it cannot become one array. Expected one entry per sample, each "
             f"of the same shape. Pad the shorter samples to a common length (or cut the longer "
             f"ones), then pass a NumPy array, e.g. np.array(rows, dtype='float32').")
+
+
+def _entries(rows):
+    """The innermost entries of nested lists and tuples."""
+    for row in rows:
+        if isinstance(row, (list, tuple)):
+            yield from _entries(row)
+        else:
+            yield row
 
 
 def check_finite(array: np.ndarray, label: str, what: str) -> None:
@@ -104,11 +124,14 @@ class ArrayData:
     def split(self, fraction: float) -> tuple[ArrayData, ArrayData]:
         """Keras's ``validation_split``: the last ``fraction`` of samples, before shuffling."""
         if not 0 < fraction < 1:
-            raise ValueError(f"validation_split must be between 0 and 1, received {fraction}.")
+            raise ValueError(f"validation_split must be between 0 and 1, received {fraction}. "
+                             f"Pass the fraction of samples to hold out, e.g. 0.2.")
         at = int(self.size * (1 - fraction))
         if at == 0 or at == self.size:
             raise ValueError(f"validation_split={fraction} leaves no samples for training or "
-                             f"validation out of {self.size}.")
+                             f"validation out of {self.size}; each part needs at least one. "
+                             f"Pass a fraction between {1 / self.size:.3g} and "
+                             f"{1 - 1 / self.size:.3g}, or more data.")
         parts = [nest.map_structure(lambda a, s=s: a[s], v) if v is not None else None
                  for s in (slice(None, at), slice(at, None))
                  for v in (self.x, self.y, self.sample_weight)]
@@ -277,5 +300,6 @@ def adapt(x, y=None, sample_weight=None, what: str = "fit"):
                              f"`{what}`; the dataset must yield (x, y) pairs.")
         return DatasetData(x)
     if x is None:
-        raise ValueError(f"`{what}` needs input data `x`; received None.")
+        raise ValueError(f"`{what}` needs input data `x`; received None. Pass the samples, "
+                         f"e.g. model.{what}(x_train, ...).")
     return ArrayData(x, y, sample_weight, what)

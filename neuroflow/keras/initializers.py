@@ -56,7 +56,8 @@ class Initializer:
     """Base class: ``initializer(shape, dtype=None) -> Tensor``."""
 
     def __call__(self, shape, dtype=None) -> Tensor:
-        raise NotImplementedError(f"{type(self).__name__} must implement __call__(shape, dtype).")
+        raise NotImplementedError(f"{type(self).__name__} must implement __call__(shape, dtype): "
+                                  f"an Initializer subclass returns the initial values.")
 
     def get_config(self) -> dict:
         return {}
@@ -111,7 +112,8 @@ class Identity(Initializer):
         shape = _dims(shape)
         if len(shape) != 2:
             raise ValueError(f"Identity matrix initializer can only be used for 2D matrices. "
-                             f"Received: shape={shape} of rank {len(shape)}.")
+                             f"Received: shape={shape} of rank {len(shape)}. Use it for Dense "
+                             f"kernels, or pick another initializer for this weight.")
         return Tensor((self.gain * np.eye(*shape)).astype(_np_dtype(dtype)))
 
     def get_config(self) -> dict:
@@ -123,7 +125,8 @@ class RandomInitializer(Initializer):
 
     def __init__(self, seed: int | None = None):
         if seed is not None and not isinstance(seed, (int, np.integer)):
-            raise ValueError(f"`seed` argument should be an integer. Received: seed={seed!r}")
+            raise ValueError(f"`seed` argument should be an integer. Received: seed={seed!r}. "
+                             f"Pass e.g. seed=42, or None for a fresh seed.")
         self._init_seed = seed
         # Drawn from the global stream, so tf.random.set_seed fixes unseeded instances too.
         self.seed = int(seed) if seed is not None else int(generator().integers(2**31 - 1))
@@ -322,7 +325,9 @@ def get(identifier: Any):
         return _from_value(identifier)
     if callable(identifier):
         return identifier
-    raise ValueError(f"Could not interpret initializer identifier: {identifier!r}")
+    raise ValueError(f"Could not interpret initializer identifier: {identifier!r}. Expected "
+                     f"a name such as 'glorot_uniform', an Initializer, a callable, an array "
+                     f"or a config dict.")
 
 
 def _from_value(value) -> Any:

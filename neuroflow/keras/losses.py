@@ -156,11 +156,14 @@ def categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
     Probabilities are first renormalized to sum to one along ``axis``, then clipped.
     """
     if isinstance(axis, bool):
-        raise ValueError(f"`axis` must be of type `int`. Received: axis={axis}")
+        raise ValueError(f"`axis` must be of type `int`. Received: axis={axis}. Pass the "
+                         f"class axis as an integer, e.g. axis=-1.")
     y_true, y_pred = _pair(y_true, y_pred)
     if y_true.shape != y_pred.shape:
         raise ValueError(f"Arguments `target` and `output` must have the same shape. Received: "
-                         f"target.shape={y_true.shape}, output.shape={y_pred.shape}")
+                         f"target.shape={y_true.shape}, output.shape={y_pred.shape}. Labels "
+                         f"must be one-hot, one column per class; for integer class labels "
+                         f"use sparse_categorical_crossentropy.")
     if label_smoothing:
         classes = y_true.shape[axis]
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / classes
@@ -179,11 +182,14 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
     Labels may be floats holding integers, and may have a trailing axis of size 1.
     """
     if ignore_class is not None:
-        raise NotImplementedError("sparse_categorical_crossentropy: ignore_class is not "
-                                  "supported yet.")
+        raise NotImplementedError(f"sparse_categorical_crossentropy: ignore_class is not "
+                                  f"supported yet; received ignore_class={ignore_class!r}. "
+                                  f"Leave it None and drop those samples, or give them "
+                                  f"sample_weight 0.")
     y_pred = _float_tensor(y_pred)
     if axis not in (-1, y_pred.ndim - 1):
-        raise ValueError(f"Only axis=-1 is currently supported. Received: axis={axis}")
+        raise ValueError(f"Only axis=-1 is currently supported. Received: axis={axis}. Move "
+                         f"the class axis last, e.g. with tf.transpose.")
     labels = as_tensor(y_true)
     if labels.ndim == y_pred.ndim and labels.shape[-1] == 1:
         labels = so.squeeze(labels, [-1])
@@ -193,7 +199,8 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
     if labels.shape != y_pred.shape[:-1]:
         raise ValueError(f"Arguments `target` and `output` must have the same shape up until "
                          f"the last dimension: target.shape={labels.shape}, "
-                         f"output.shape={y_pred.shape}")
+                         f"output.shape={y_pred.shape}. Pass one class index per sample of "
+                         f"the output.")
     y_pred, from_logits = _logits_behind(y_pred, from_logits, "softmax",
                                          "sparse_categorical_crossentropy")
     if not from_logits:
@@ -222,7 +229,8 @@ def binary_crossentropy(y_true, y_pred, from_logits: bool = False,
     y_true, y_pred = _pair(y_true, y_pred)
     if y_true.shape != y_pred.shape:
         raise ValueError(f"Arguments `target` and `output` must have the same shape. Received: "
-                         f"target.shape={y_true.shape}, output.shape={y_pred.shape}")
+                         f"target.shape={y_true.shape}, output.shape={y_pred.shape}. Give the "
+                         f"labels the output's shape, e.g. y.reshape(-1, 1) for one unit.")
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
     y_pred, from_logits = _logits_behind(y_pred, from_logits, "sigmoid", "binary_crossentropy")
@@ -287,7 +295,8 @@ def reduce_weighted_values(values: Tensor, sample_weight=None,
         return ew.divide_no_nan(total, red.reduce_sum(weight))
     count = values.shape.num_elements()
     if count is None:  # a traced batch of unknown size: counted when the graph runs
-        return ew.divide_no_nan(total, ew.cast(so.size(values), values.dtype))
+        # (an empty batch gives 0, as below); a constant once compiled for a size.
+        return total / ew.maximum(ew.cast(so.size(values), values.dtype), 1.0)
     return total / float(count) if count else total
 
 
@@ -319,7 +328,9 @@ class Loss:
         return t if t.dtype.name == self.dtype else ew.cast(t, self.dtype)
 
     def call(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
-        raise NotImplementedError(f"{type(self).__name__} must implement call(y_true, y_pred).")
+        raise NotImplementedError(f"{type(self).__name__} must implement call(y_true, y_pred): "
+                                  f"a Loss subclass defines it to return the per-sample "
+                                  f"losses.")
 
     def get_config(self) -> dict:
         return {"name": self.name, "reduction": self.reduction}
@@ -510,7 +521,8 @@ def get(identifier: Any) -> Any:
         return obj()
     if callable(obj):
         return obj
-    raise ValueError(f"Could not interpret loss identifier: {identifier!r}")
+    raise ValueError(f"Could not interpret loss identifier: {identifier!r}. Expected a loss "
+                     f"name such as 'mse', a Loss, a function or a config dict.")
 
 
 def resolve(identifier: Any, name: str | None = None) -> Loss | None:
@@ -549,7 +561,8 @@ def serialize(loss: Any) -> Any:
     name = getattr(loss, "__name__", None)
     if name in _BY_NAME and _BY_NAME[name] is loss:
         return name
-    raise ValueError(f"Cannot serialize the loss {loss!r}: it is not a built-in loss.")
+    raise ValueError(f"Cannot serialize the loss {loss!r}: it is not a built-in loss. Use a "
+                     f"built-in loss (by name or as a Loss object), or a Loss subclass.")
 
 
 def deserialize(config: Any) -> Any:

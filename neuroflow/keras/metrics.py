@@ -131,10 +131,12 @@ class Metric:
             variable.assign(zeros(variable.shape.as_list(), dtype=variable.dtype))
 
     def update_state(self, *args, **kwargs) -> None:
-        raise NotImplementedError(f"{type(self).__name__} must implement update_state().")
+        raise NotImplementedError(f"{type(self).__name__} must implement update_state(): a "
+                                  f"Metric subclass accumulates its state there.")
 
     def result(self) -> Tensor:
-        raise NotImplementedError(f"{type(self).__name__} must implement result().")
+        raise NotImplementedError(f"{type(self).__name__} must implement result(): a Metric "
+                                  f"subclass computes its value from its state there.")
 
     def __call__(self, *args, **kwargs) -> Tensor:
         self.update_state(*args, **kwargs)
@@ -424,7 +426,8 @@ def get(identifier: Any) -> Any:
         return obj()
     if callable(obj):
         return obj
-    raise ValueError(f"Could not interpret metric identifier: {identifier!r}")
+    raise ValueError(f"Could not interpret metric identifier: {identifier!r}. Expected a name "
+                     f"such as 'accuracy', a Metric, a function or a config dict.")
 
 
 def resolve(identifier: Any) -> Metric:

@@ -114,7 +114,8 @@ def get(identifier: Any):
         return identifier()
     if callable(identifier):
         return identifier
-    raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}")
+    raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}. Expected "
+                     f"a name such as 'l2', a Regularizer, a callable or a config dict.")
 
 
 def serialize(regularizer: Regularizer) -> dict:

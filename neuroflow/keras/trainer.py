@@ -16,6 +16,7 @@ Steps run with ``settings.step_blas_threads`` BLAS threads (see backend/blas.py)
 from __future__ import annotations
 
 import functools
+import threading
 
 import numpy as np
 
@@ -59,6 +60,10 @@ class Trainer:
         self._weighted_metrics = [metrics_module.resolve(m) for m in _as_list(weighted_metrics)]
         self.run_eagerly = bool(run_eagerly)
         self.compiled = True
+        # Metrics and weights are model state: fit, evaluate and the *_on_batch calls hold
+        # this lock, so concurrent ones run one after the other and each gets the result it
+        # would get alone (predict and model(x) read weights only and never wait).
+        self._state_lock = threading.RLock()
         self._sorted_metrics = sorted(self.metrics, key=lambda m: m.name)
         self._steps_cache = None
 
@@ -216,8 +221,9 @@ class Trainer:
         val = None
         if validation_split and validation_data is None:
             if not isinstance(train, data_adapter.ArrayData):
-                raise ValueError("validation_split is only supported for NumPy arrays; pass "
-                                 "validation_data for datasets.")
+                raise ValueError(f"validation_split is only supported for NumPy arrays, but x "
+                                 f"is a {type(x).__name__}. Pass validation_data (another "
+                                 f"dataset) for datasets.")
             train, val = train.split(validation_split)
         elif validation_data is not None:
             val = _adapt_validation(validation_data)
@@ -227,7 +233,7 @@ class Trainer:
         steps = steps_per_epoch if steps_per_epoch is not None else train.num_batches(batch_size)
         callback_list = self._callbacks_for(callbacks, verbose, True, epochs=epochs, steps=steps)
         self.stop_training = False
-        with blas.threads(settings.step_blas_threads):
+        with self._state_lock, blas.threads(settings.step_blas_threads):
             return self._fit_epochs(train, val, batch_size, epochs, initial_epoch, shuffle,
                                     steps_per_epoch, validation_steps, validation_batch_size,
                                     validation_freq, callback_list)
@@ -296,7 +302,7 @@ class Trainer:
         self._check_data(data, "evaluate")
         callback_list = self._callbacks_for(
             callbacks, verbose, False, epochs=1, steps=steps or data.num_batches(batch_size))
-        with blas.threads(settings.step_blas_threads):
+        with self._state_lock, blas.threads(settings.step_blas_threads):
             logs = self._evaluate_batches(data, batch_size, steps, callback_list)
         return logs if return_dict else self._flatten_in_order(logs)
 
@@ -375,7 +381,9 @@ class Trainer:
             callback_list.on_predict_batch_end(step, {"outputs": outputs[-1]})
         callback_list.on_predict_end()
         if not outputs:
-            raise ValueError("`predict` received no data: x has no samples.")
+            raise ValueError("`predict` received no data: the dataset x yielded no batches. "
+                             "Pass data with at least one sample (check the dataset's filter, "
+                             "take and skip calls).")
         return np.concatenate(outputs, axis=0)
 
     # --- single batches -----------------------------------------------------------------------
@@ -387,9 +395,9 @@ class Trainer:
         sample_weight = _class_weights(class_weight, y, sample_weight)
         data = data_adapter.adapt(x, y, sample_weight, "train_on_batch")
         self._check_data(data, "train_on_batch")
-        self.reset_metrics()
-        logs = self.train_step(next(data.batches(data.size, shuffle=False)))
-        logs = pythonify_logs(logs)
+        with self._state_lock:
+            self.reset_metrics()
+            logs = pythonify_logs(self.train_step(next(data.batches(data.size, shuffle=False))))
         return logs if return_dict else self._flatten_in_order(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
@@ -398,9 +406,10 @@ class Trainer:
         self._require_compiled("test_on_batch")
         data = data_adapter.adapt(x, y, sample_weight, "test_on_batch")
         self._check_data(data, "test_on_batch")
-        self.reset_metrics()
-        logs = pythonify_logs(
-            self.test_step(next(data.batches(data.size, shuffle=False))))
+        with self._state_lock:
+            self.reset_metrics()
+            logs = pythonify_logs(
+                self.test_step(next(data.batches(data.size, shuffle=False))))
         return logs if return_dict else self._flatten_in_order(logs)
 
     def predict_on_batch(self, x):
@@ -519,9 +528,12 @@ def _class_weights(class_weight, y, sample_weight):
         return sample_weight
     if sample_weight is not None:
         raise ValueError("Arguments `sample_weight` and `class_weight` cannot be specified at "
-                         "the same time.")
+                         "the same time. Pass only one; to combine them, multiply each "
+                         "sample's class weight into sample_weight.")
     if y is None or data_adapter.is_dataset(y):
-        raise ValueError("`class_weight` needs array labels `y`.")
+        raise ValueError(f"`class_weight` needs array labels `y`, but the labels come from a "
+                         f"dataset (y={y!r}). Make the dataset yield (x, y, sample_weight) "
+                         f"with each sample's class weight instead.")
     labels = np.asarray(y)
     if labels.ndim > 1:
         labels = labels.argmax(axis=-1) if labels.shape[-1] != 1 else labels[..., 0]

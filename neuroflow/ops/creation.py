@@ -24,9 +24,10 @@ from neuroflow.ops.shape_ops import (
     _is_symbolic,
     _static_size,
     known_sizes,
+    run_time_count,
     shape_argument,
 )
-from neuroflow.tensor import Tensor
+from neuroflow.tensor import Tensor, host_array
 
 
 def _dims(shape, op: str) -> tuple[tuple, Callable[[], Tensor] | None]:
@@ -110,6 +111,11 @@ def range_(start, limit=None, delta=1, dtype=None, name="range") -> Tensor:
     np_dtype = as_dtype(dtype or _range_dtype([t._value for t in tensors])).np
     if any(_is_symbolic(t) for t in tensors):
         return _traced_range(tensors, np.dtype(np_dtype))
+    for t in tensors:
+        if t._value.size != 1:  # TensorFlow takes a vector of one value too, eagerly
+            raise InvalidArgumentError(f"range: start, limit and delta must be scalars, "
+                                       f"received shape {tuple(t.shape)}; pass one number "
+                                       f"each.", "range")
     start_, limit_, delta_ = (np.asarray(t._value).item() for t in tensors)
     _check_range(start_, limit_, delta_)
     return Tensor(np.arange(start_, limit_, delta_).astype(np_dtype))
@@ -119,7 +125,8 @@ def _traced_range(tensors: list, dtype: np.dtype) -> Tensor:
     for t in tensors:
         if t._value.ndim != 0:
             raise InvalidArgumentError(f"range: start, limit and delta must be scalars, "
-                                       f"received shape {tuple(t.shape)}.", "range")
+                                       f"received shape {tuple(t.shape)}; pass one number "
+                                       f"each.", "range")
     # The length, where the trace knows it: tf.range(tf.shape(x)[0]) has x's first size.
     start, limit, delta = (known_sizes(t) if t._value.dtype.kind in "iu" else None
                            for t in tensors)
@@ -151,26 +158,34 @@ def linspace(start, stop, num, name=None, axis=0) -> Tensor:
     """``num`` evenly spaced values from ``start`` to ``stop`` inclusive (integers give float64)."""
     a, b = as_tensor(start), as_tensor(stop)
     dtype = np.dtype(a._value.dtype if a._value.dtype.kind == "f" else np.float64)
-    count = _static_size(num, "linspace", "num")
-    if _is_symbolic(a) or _is_symbolic(b) or not is_known(count):
-        return _linspace(a, b, num=count, axis=int(axis), dtype=dtype)
+    given = run_time_count(num, "linspace", "num")
+    count = None if given else _static_size(num, "linspace", "num")
+    if given or _is_symbolic(a) or _is_symbolic(b) or not is_known(count):
+        return _linspace(a, b, *given, num=count, axis=int(axis), dtype=dtype)
     return Tensor(np.linspace(a._value, b._value, count, axis=axis).astype(dtype))
 
 
-def _linspace_shape(start, stop, num, axis, dtype):
+def _linspace_shape(start, stop, *count, num, axis, dtype):
     from neuroflow.ops.shape_rules import broadcast_shapes
 
+    for c in count:
+        if c.ndim != 0 or c.dtype.kind not in "iu":
+            raise ValueError(f"num must be an integer scalar, received {c.dtype.name}"
+                             f"{list(c.shape)}")
     shape = list(broadcast_shapes(start.shape, stop.shape))
     if not -len(shape) - 1 <= axis <= len(shape):
         raise ValueError(f"axis {axis} is out of range for rank {len(shape) + 1}")
-    shape.insert(axis % (len(shape) + 1), num)
+    shape.insert(axis % (len(shape) + 1), Dim.fresh("n") if num is None else num)
     return AbstractArray(shape, dtype)
 
 
-# np.linspace itself, so traced and eager values agree to the last bit.
+# np.linspace itself, so traced and eager values agree to the last bit. ``count``, given
+# when ``num`` is None: the number of values as a 0-d tensor, only known when the graph runs.
 @primitive("linspace", differentiable=False, shape=_linspace_shape,
            lowering=Lowering(result="fresh"))
-def _linspace(xp, start, stop, num, axis, dtype):
+def _linspace(xp, start, stop, *count, num, axis, dtype):
+    if num is None:
+        num = int(host_array(count[0]))
     return xp.linspace(start, stop, num, axis=axis).astype(dtype)
 
 

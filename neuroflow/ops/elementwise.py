@@ -13,8 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 from neuroflow.abstract import AbstractArray
+from neuroflow.errors import InvalidArgumentError
 from neuroflow.ops import shape_rules as rules
-from neuroflow.ops.convert import as_tensor, binary_operands
+from neuroflow.ops.convert import DTypeMismatchError, as_tensor, binary_operands
 from neuroflow.ops.registry import Lowering, primitive, ufunc_lowering
 from neuroflow.tensor import Tensor
 
@@ -118,17 +119,22 @@ def _minimum_vjp(ctx, g):
     return where(mask, g, zero), where(mask, zero, g)
 
 
+def _division_by_zero(op: str) -> InvalidArgumentError:
+    return InvalidArgumentError(f"{op}: integer division by zero (y holds a 0). Replace the "
+                                f"zeros first, e.g. tf.where(y == 0, tf.ones_like(y), y).", op)
+
+
 @primitive("floordiv", differentiable=False, shape=rules.ufunc_result("floor_divide"))
 def _floordiv(xp, x, y):
     if x.dtype.kind in "iu" and np.any(y == 0):
-        raise ValueError("Integer division by zero.")
+        raise _division_by_zero("floordiv")
     return xp.floor_divide(x, y)
 
 
 @primitive("floormod", differentiable=False, shape=rules.ufunc_result("remainder"))
 def _floormod(xp, x, y):
     if x.dtype.kind in "iu" and np.any(y == 0):
-        raise ValueError("Integer division by zero.")
+        raise _division_by_zero("floormod")
     return xp.mod(x, y)
 
 
@@ -377,10 +383,19 @@ def _cast_shape(x, dtype):
     return AbstractArray(x.shape, dtype)
 
 
-# Generated code always makes a new array (astype copies), though the forward may return
-# its input when the dtype already matches.
+def _emit_cast(node, args, buffer, bind) -> str:
+    """With a planned buffer, convert into it (no allocation); else a new array."""
+    if buffer:
+        return f"{node.output.name} = np.copyto({buffer}, {args[0]}, casting='unsafe') or {buffer}"
+    dtype = np.dtype(node.attrs["dtype"])
+    text = "np.bool_" if dtype == np.bool_ else f"np.{dtype.name}"
+    return f"{node.output.name} = np.asarray({args[0]}).astype({text})"
+
+
+# Generated code always makes a new array (astype copies) or fills its buffer, though the
+# forward may return its input when the dtype already matches.
 @primitive("cast", save_inputs=False, shape=_cast_shape,
-           lowering=Lowering("np.asarray({0}).astype({dtype})", result="fresh", in_place=True))
+           lowering=Lowering(emit=_emit_cast, out=True, result="fresh", in_place=True))
 def _cast(xp, x, dtype):
     return x.astype(dtype, copy=False)
 
@@ -499,8 +514,10 @@ def greater_equal(x, y, name=None) -> Tensor:
 def _logical(prim, x, y):
     x, y = binary_operands(x, y, prim.name)
     if x.dtype.name != "bool":
-        raise TypeError(f"{prim.name} expects bool tensors, received {x.dtype.name}. "
-                        f"Compare first (e.g. x > 0) or use tf.cast(x, tf.bool).")
+        # TensorFlow raises InvalidArgumentError (eagerly) or TypeError; this error is both.
+        raise DTypeMismatchError(f"{prim.name} expects bool tensors, received {x.dtype.name}. "
+                                 f"Compare first (e.g. x > 0) or use tf.cast(x, tf.bool).",
+                                 prim.name)
     return prim(x, y)
 
 
@@ -519,7 +536,9 @@ def logical_xor(x, y, name=None) -> Tensor:
 def logical_not(x, name=None) -> Tensor:
     x = as_tensor(x)
     if x.dtype.name != "bool":
-        raise TypeError(f"logical_not expects a bool tensor, received {x.dtype.name}.")
+        raise DTypeMismatchError(f"logical_not expects a bool tensor, received "
+                                 f"{x.dtype.name}. Compare first (e.g. x > 0) or use "
+                                 f"tf.cast(x, tf.bool).", "logical_not")
     return _logical_not(x)
 
 
@@ -583,7 +602,9 @@ def where(condition, x=None, y=None, name=None) -> Tensor:
 
         return where_indices(condition)
     if x is None or y is None:
-        raise ValueError("where needs both x and y, or neither.")
+        given = "x" if y is None else "y"
+        raise ValueError(f"where: pass both x and y (to pick from them), or neither (for the "
+                         f"coordinates of true elements); received only {given}.")
     x, y = binary_operands(x, y, "where")
     return _where(condition, x, y)
 

@@ -22,7 +22,8 @@ def _matmul_shape(a, b):
     sa = (1, *a.shape) if a.ndim == 1 else a.shape
     sb = (*b.shape, 1) if b.ndim == 1 else b.shape
     if rules.dims_differ(sa[-1], sb[-2]):
-        raise ValueError(f"matmul: the inner dimensions do not match ({sa[-1]} != {sb[-2]})")
+        raise ValueError(f"matmul: the inner dimensions do not match ({sa[-1]} != {sb[-2]}); "
+                         f"check the order of the operands, or transpose one")
     batch = rules.broadcast_shapes(sa[:-2], sb[:-2])
     rows = (sa[-2],) if a.ndim > 1 else ()
     cols = (sb[-1],) if b.ndim > 1 else ()
@@ -61,13 +62,15 @@ def _einsum_shape(*operands, equation):
         for letter, size in zip(spec, x.shape):
             if letter in own and rules.dims_differ(own[letter], size):
                 raise ValueError(f"einsum: index {letter!r} repeats with sizes "
-                                 f"{own[letter]} and {size}")
+                                 f"{own[letter]} and {size}; a repeated index takes a "
+                                 f"diagonal, which needs equal sizes")
             own.setdefault(letter, size)
         for letter, size in own.items():
             sizes[letter] = Dim.broadcast(sizes[letter], size) if letter in sizes else size
     unknown = set(output_spec) - set(sizes)
     if unknown:
-        raise ValueError(f"einsum: output indices {sorted(unknown)} appear in no operand")
+        raise ValueError(f"einsum: output indices {sorted(unknown)} appear in no operand; "
+                         f"each output index must name an axis of some input")
     dtype = np.einsum(equation, *(np.empty((1,) * x.ndim, x.dtype) for x in operands)).dtype
     return AbstractArray(tuple(sizes[letter] for letter in output_spec), dtype)
 

@@ -17,7 +17,7 @@ from neuroflow.ops import elementwise as ew
 from neuroflow.ops import reductions as red
 from neuroflow.ops import shape_ops as so
 from neuroflow.ops import shape_rules as rules
-from neuroflow.ops.convert import as_tensor, check_same_dtype
+from neuroflow.ops.convert import DTypeMismatchError, as_tensor, check_same_dtype
 from neuroflow.ops.random_ops import draw
 from neuroflow.ops.registry import Lowering, primitive
 from neuroflow.tensor import Tensor
@@ -140,12 +140,16 @@ def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None
     ``labels`` has shape ``logits.shape[:-1]`` and values in ``[0, classes)``.
     """
     if labels is None or logits is None:
-        raise ValueError("sparse_softmax_cross_entropy_with_logits needs labels= and logits=.")
+        # TensorFlow's labels and logits are required arguments: a TypeError without them.
+        raise TypeError(f"sparse_softmax_cross_entropy_with_logits needs labels= and logits=, "
+                        f"received {_missing(labels, logits)}=None.")
     z = _float(logits, "sparse_softmax_cross_entropy_with_logits")
     y = as_tensor(labels)
     if y._value.dtype.kind not in "iu":
-        raise TypeError(f"sparse_softmax_cross_entropy_with_logits: labels must be integers, "
-                        f"received {y.dtype.name}.")
+        raise DTypeMismatchError(f"sparse_softmax_cross_entropy_with_logits: labels must be "
+                                 f"integers (class indices), received {y.dtype.name}; use "
+                                 f"tf.cast(labels, tf.int32).",
+                                 "SparseSoftmaxCrossEntropyWithLogits")
     if z._value.ndim == 0 or rules.shapes_differ(y._value.shape, z._value.shape[:-1]):
         raise InvalidArgumentError(
             f"sparse_softmax_cross_entropy_with_logits: labels must have shape "
@@ -153,6 +157,10 @@ def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None
             f"axis), received {rules.shape_text(y._value.shape)}.",
             "SparseSoftmaxCrossEntropyWithLogits")
     return _sparse_softmax_xent(z, y)
+
+
+def _missing(labels, logits) -> str:
+    return "labels" if labels is None else "logits"
 
 
 def _xent_shape(logits, labels):
@@ -170,8 +178,9 @@ def _check_xent_shapes(logits, labels) -> None:
         raise TypeError(f"sparse_softmax_xent: labels must be integers, received "
                         f"{labels.dtype.name}")
     if logits.ndim == 0 or rules.shapes_differ(labels.shape, logits.shape[:-1]):
-        raise ValueError(f"sparse_softmax_xent: labels of shape {rules.shape_text(labels.shape)} "
-                         f"do not match logits of shape {rules.shape_text(logits.shape)}")
+        raise ValueError(f"sparse_softmax_xent: labels must have shape "
+                         f"{rules.shape_text(logits.shape[:-1])} (the logits' shape without "
+                         f"the last axis), received {rules.shape_text(labels.shape)}")
 
 
 def _check_labels(xp, logits, labels) -> None:
@@ -268,7 +277,8 @@ def sparse_softmax_xent_with_grad(xp, logits, labels):
 def softmax_cross_entropy_with_logits(labels=None, logits=None, axis=-1, name=None) -> Tensor:
     """Cross-entropy of probability ``labels`` against unnormalized ``logits``."""
     if labels is None or logits is None:
-        raise ValueError("softmax_cross_entropy_with_logits needs labels= and logits=.")
+        raise TypeError(f"softmax_cross_entropy_with_logits needs labels= and logits=, "
+                        f"received {_missing(labels, logits)}=None.")
     z = _float(logits, "softmax_cross_entropy_with_logits")
     y = as_tensor(labels)
     check_same_dtype("softmax_cross_entropy_with_logits", y, z, names=("labels", "logits"))
@@ -283,7 +293,8 @@ def softmax_cross_entropy_with_logits(labels=None, logits=None, axis=-1, name=No
 def sigmoid_cross_entropy_with_logits(labels=None, logits=None, name=None) -> Tensor:
     """``max(x, 0) - x * z + log(1 + exp(-|x|))``: stable for any logits ``x``."""
     if labels is None or logits is None:
-        raise ValueError("sigmoid_cross_entropy_with_logits needs labels= and logits=.")
+        raise ValueError(f"sigmoid_cross_entropy_with_logits needs labels= and logits=, "
+                         f"received {_missing(labels, logits)}=None.")
     x = _float(logits, "sigmoid_cross_entropy_with_logits")
     z = as_tensor(labels)
     check_same_dtype("sigmoid_cross_entropy_with_logits", z, x, names=("labels", "logits"))
@@ -429,6 +440,9 @@ def sort(values, axis=-1, direction="ASCENDING", name=None) -> Tensor:
 
 def argsort(values, axis=-1, direction="ASCENDING", stable=False, name=None) -> Tensor:
     x = as_tensor(values)
+    if x._value.ndim == 0:
+        raise InvalidArgumentError("argsort: the input must have rank >= 1, received a scalar; "
+                                   "use tf.reshape(x, [1]) to sort one value.", "argsort")
     if direction not in ("ASCENDING", "DESCENDING"):
         raise ValueError(f"direction must be 'ASCENDING' or 'DESCENDING', received "
                          f"{direction!r}.")

@@ -39,9 +39,11 @@ def _equality(fn, if_different: bool):
 
 def _no_bitwise(symbol: str, example: str):
     def refuse(x, y=None):
-        raise TypeError(f"`{symbol}` on {x.dtype.name} tensors is TensorFlow's bitwise "
-                        f"operation, which neuroflow does not implement. For logic, use bool "
-                        f"tensors, e.g. `{example}` or tf.cast(x, tf.bool).")
+        # TensorFlow raises InvalidArgumentError (eagerly) or TypeError for float tensors.
+        raise DTypeMismatchError(f"`{symbol}` on {x.dtype.name} tensors is TensorFlow's "
+                                 f"bitwise operation, which neuroflow does not implement. For "
+                                 f"logic, use bool tensors, e.g. `{example}` or "
+                                 f"tf.cast(x, tf.bool).")
 
     return refuse
 

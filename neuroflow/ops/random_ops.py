@@ -191,7 +191,8 @@ def uniform(shape, minval=0, maxval=None, dtype="float32", seed=None, name=None)
                                        f"{high}.", "uniform")
         return draw("uniform_int", dims, d.np, seed, sizes, low=low, high=high)
     if not d.is_floating:
-        raise ValueError(f"uniform: unsupported dtype {d.name}.")
+        raise ValueError(f"uniform: unsupported dtype {d.name}; expected a floating or integer "
+                         f"dtype such as tf.float32 or tf.int32.")
     low = ew.cast(as_tensor(minval), d.np)
     high = ew.cast(as_tensor(1.0 if maxval is None else maxval), d.np)
     return draw("uniform", dims, d.np, seed, sizes) * (high - low) + low

@@ -7,14 +7,13 @@ Everything else (stack, split, tile, reverse, one_hot, ...) is composite.
 While a ``tf.function`` traces, sizes may be unknown (a :class:`~neuroflow.abstract.Dim`)
 and shape arguments may be symbolic tensors. ``tf.shape(x)`` of a traced ``x`` with
 unknown sizes is a ``shape_of`` node, and the sizes it holds (``(d0, 28, 28)``) are
-remembered for the trace, so ``tf.zeros(tf.shape(x))`` or
+noted on its abstract value, so ``tf.zeros(tf.shape(x))`` or
 ``tf.reshape(x, [tf.shape(x)[0], -1])`` keep them in their shapes. A shape computed
 from values (only known when the graph runs) is given to the op as an input instead.
 """
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 
 import numpy as np
@@ -22,7 +21,7 @@ import numpy as np
 from neuroflow.abstract import AbstractArray, Dim, InconclusiveDimension, is_known, num_elements
 from neuroflow.errors import InvalidArgumentError
 from neuroflow.ops.convert import DTypeMismatchError, as_tensor, check_same_dtype, normalize_axis
-from neuroflow.ops.registry import Lowering, primitive, recording
+from neuroflow.ops.registry import Lowering, primitive
 from neuroflow.tensor import Tensor, TensorShape, host_array
 
 _FRESH = Lowering(result="fresh")
@@ -63,17 +62,12 @@ def _minus_one(d) -> bool:
 
 # --- sizes held by symbolic tensors ---------------------------------------------------------
 
-# Per trace: graph value -> the sizes a symbolic integer tensor is known to hold (an int or
-# Dim for a scalar, a tuple of them for a vector). Filled by tf.shape and kept through
-# indexing, stack and concat, the ways shape arguments are assembled.
-_known_sizes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def _remember(tensor: Tensor, sizes) -> Tensor:
-    value = tensor._value
-    tracer = recording.tracer
-    if sizes is not None and type(value) is AbstractArray and tracer is not None:
-        _known_sizes.setdefault(tracer, {})[value.source] = sizes
+    """Note on a symbolic integer tensor the sizes it holds (an int or Dim for a scalar, a
+    tuple of them for a vector): tf.shape sets them, indexing, stack and concat keep them,
+    the ways shape arguments are assembled."""
+    if sizes is not None and type(tensor._value) is AbstractArray:
+        tensor._value.sizes = sizes
     return tensor
 
 
@@ -85,8 +79,7 @@ def known_sizes(tensor: Tensor):
     """
     value = tensor._value
     if type(value) is AbstractArray:
-        table = _known_sizes.get(recording.tracer) if recording.tracer is not None else None
-        return None if table is None else table.get(value.source)
+        return value.sizes
     if value.dtype.kind not in "iu" or value.ndim > 1:
         return None
     array = host_array(value)
@@ -148,8 +141,9 @@ def shape_argument(shape, op: str) -> tuple[tuple, Callable[[], Tensor] | None]:
     try:
         items = list(shape)
     except TypeError:
-        raise TypeError(f"{op}: expected a shape (a list of ints, or a 1-D integer tensor), "
-                        f"received {shape!r}.") from None
+        # TensorFlow raises ValueError here; this error is also a TypeError.
+        raise DTypeMismatchError(f"{op}: expected a shape (a list of ints, or a 1-D integer "
+                                 f"tensor), received {shape!r}.", op) from None
     return _sequence_sizes(items, op)
 
 
@@ -158,7 +152,8 @@ def _tensor_sizes(t: Tensor, op: str) -> tuple[tuple, Callable[[], Tensor] | Non
     ndim = t._value.ndim
     if ndim > 1:
         raise InvalidArgumentError(f"{op}: a shape tensor must be 1-D, received shape "
-                                   f"{tuple(t.shape)}.", op)
+                                   f"{tuple(t.shape)}; flatten it with tf.reshape(shape, "
+                                   f"[-1]).", op)
     sizes = known_sizes(t)
     if ndim == 0:
         sizes = (sizes,)
@@ -188,7 +183,8 @@ def _sequence_sizes(items: list, op: str) -> tuple[tuple, Callable[[], Tensor] |
             if t._value.ndim != 0:
                 raise InvalidArgumentError(f"{op}: each size in a shape list must be a "
                                            f"scalar, received a tensor of shape "
-                                           f"{tuple(t.shape)}.", op)
+                                           f"{tuple(t.shape)}; index it (t[0]) or join "
+                                           f"shape tensors with tf.concat.", op)
             sizes.append(known_sizes(t))
             if _is_symbolic(t):
                 symbolic.append(len(sizes) - 1)
@@ -234,7 +230,7 @@ def _static_size(value, op: str, what: str):
         _check_int_tensor(t, op)
         if t._value.ndim != 0:
             raise InvalidArgumentError(f"{op}: {what} must be a scalar, received a tensor of "
-                                       f"shape {tuple(t.shape)}.", op)
+                                       f"shape {tuple(t.shape)}; index it, e.g. t[0].", op)
         size = known_sizes(t)
         if size is None:
             raise ValueError(f"{op}: {what} must be known when the function is traced (an "
@@ -244,6 +240,22 @@ def _static_size(value, op: str, what: str):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer, Dim)):
         raise TypeError(f"{op}: {what} must be an integer, received {value!r}.")
     return value if isinstance(value, Dim) else int(value)
+
+
+def run_time_count(value, op: str, what: str) -> tuple:
+    """``(tensor,)`` when ``value`` is a count only known when the graph runs (a symbolic
+    scalar not made from tf.shape), else ``()``: the op then takes the count as an input and
+    its result gets an unknown size."""
+    if not _is_tensor(value):
+        return ()
+    t = as_tensor(value)
+    if not _is_symbolic(t) or known_sizes(t) is not None:
+        return ()
+    _check_int_tensor(t, op)
+    if t._value.ndim != 0:
+        raise InvalidArgumentError(f"{op}: {what} must be a scalar, received a tensor of "
+                                   f"shape {tuple(t.shape)}.", op)
+    return (t,)
 
 
 def _check_nonnegative(dims, op: str) -> None:
@@ -274,13 +286,16 @@ def reshaped_shape(old: tuple, target: tuple) -> tuple:
     if not inferred:
         size, total = num_elements(old), num_elements(target)
         if _certainly_different(size, total):
-            raise ValueError(f"cannot reshape {size} elements to shape {tuple(target)}")
+            raise ValueError(f"cannot reshape {size} elements to shape {tuple(target)}, which "
+                             f"holds {total}; give sizes whose product is {size}")
         return tuple(target)
     size = num_elements(old)
     known = num_elements(d for d in target if not _minus_one(d))
     if is_known(size) and is_known(known):
         if known == 0 or size % known:
-            raise ValueError(f"cannot reshape {size} elements to shape {tuple(target)}")
+            raise ValueError(f"cannot reshape {size} elements to shape {tuple(target)}: "
+                             f"{size} is not a multiple of {known}, the product of the other "
+                             f"sizes")
         missing = size // known
     else:
         try:
@@ -359,7 +374,8 @@ def _broadcast_to_shape(x, *sizes, shape):
     _check_sizes_input(sizes, shape)
     target = tuple(Dim.fresh("n") if d is None else d for d in shape)
     if not _broadcast_fits(x.shape, target):
-        raise ValueError(f"cannot broadcast shape {x.shape} to {tuple(shape)}")
+        raise ValueError(f"cannot broadcast shape {x.shape} to {tuple(shape)}; each size must "
+                         f"match the target's or be 1")
     return AbstractArray(target, x.dtype)
 
 
@@ -391,7 +407,7 @@ def _concat_shape(*xs, axis):
                 continue
             if _certainly_different(d, shape[k]):
                 raise ValueError(f"shapes {first.shape} and {x.shape} differ outside axis "
-                                 f"{axis}")
+                                 f"{axis}; they must match on every other axis")
             if not is_known(shape[k]) and is_known(d):
                 shape[k] = d  # the sizes must match when the graph runs: this is the one
         total = total + x.shape[axis]
@@ -489,7 +505,8 @@ def _check_key(shape: tuple, key: tuple) -> int:
     number of axes it indexes."""
     ellipses = key.count(Ellipsis)
     if ellipses > 1:
-        raise ValueError("An index can only have a single ellipsis ('...').")
+        raise InvalidArgumentError(f"An index can only have a single ellipsis ('...'), "
+                                   f"received {ellipses}; remove all but one.", "getitem")
     consumed = len(key) - ellipses - key.count(None)
     if consumed > len(shape):
         raise InvalidArgumentError(f"Too many indices: the tensor has rank {len(shape)} but "
@@ -708,14 +725,19 @@ def where_indices(xp, condition):
     return xp.argwhere(condition).astype(np.int64)
 
 
-def _one_hot_shape(indices, depth, on, off, dtype, axis):
+def _one_hot_shape(indices, *count, depth, on, off, dtype, axis):
+    _scalar_ints(*count)
     shape = list(indices.shape)
-    shape.insert(axis % (len(shape) + 1), depth)
+    shape.insert(axis % (len(shape) + 1), Dim.fresh("n") if depth is None else depth)
     return AbstractArray(shape, dtype)
 
 
+# ``count``, given when ``depth`` is None: the depth as a 0-d tensor, only known when the
+# graph runs.
 @primitive("one_hot", differentiable=False, shape=_one_hot_shape, lowering=_FRESH)
-def _one_hot(xp, indices, depth, on, off, dtype, axis):
+def _one_hot(xp, indices, *count, depth, on, off, dtype, axis):
+    if depth is None:
+        depth = int(host_array(count[0]))
     hot = xp.expand_dims(indices, -1) == xp.arange(depth)
     out = xp.where(hot, xp.asarray(on, dtype), xp.asarray(off, dtype))
     return out if axis == -1 else xp.moveaxis(out, -1, axis)
@@ -792,6 +814,10 @@ def broadcast_to(input, shape, name=None) -> Tensor:  # noqa: A002
 def expand_dims(input, axis, name=None) -> Tensor:  # noqa: A002
     x = as_tensor(input)
     ndim = x._value.ndim
+    if not isinstance(axis, (int, np.integer)) or isinstance(axis, (bool, np.bool_)):
+        if not (isinstance(axis, Tensor) and axis._value.dtype.kind in "iu"):
+            raise TypeError(f"expand_dims: axis must be an integer, received {axis!r}; pass "
+                            f"e.g. axis=0 or axis=-1.")
     axis = int(axis)
     if not -ndim - 1 <= axis <= ndim:
         raise InvalidArgumentError(
@@ -837,7 +863,8 @@ def _known_all(tensors: list, ndim: int):
 def concat(values, axis, name=None) -> Tensor:
     tensors = [as_tensor(v) for v in values]
     if not tensors:
-        raise ValueError("concat needs at least one tensor.")
+        raise InvalidArgumentError("concat: values is empty; pass a list of at least one "
+                                   "tensor.", "concat")
     check_same_dtype("concat", *tensors, names=tuple(f"values[{i}]" for i in range(len(tensors))))
     ndim = tensors[0]._value.ndim
     (a,) = normalize_axis(axis, ndim, "concat")
@@ -862,7 +889,7 @@ def concat(values, axis, name=None) -> Tensor:
 def stack(values, axis=0, name=None) -> Tensor:
     tensors = [as_tensor(v) for v in values]
     if not tensors:
-        raise ValueError("stack needs at least one tensor.")
+        raise ValueError("stack: values is empty; pass a list of at least one tensor.")
     first = tensors[0]._value.shape
     for i, t in enumerate(tensors):
         s = t._value.shape
@@ -909,7 +936,8 @@ def unstack(value, num=None, axis=0, name=None) -> list[Tensor]:
                              f"the graph runs; pass num=.")
         count = int(num)
     elif num is not None and num != count:
-        raise ValueError(f"unstack: num={num} but axis {a} has size {count}.")
+        raise InvalidArgumentError(f"unstack: num={num} but axis {a} has size {count}; pass "
+                                   f"num={count} or leave num=None.", "unstack")
     prefix = (slice(None),) * a
     return [_element(x, prefix + (i,)) for i in range(count)]
 
@@ -1090,9 +1118,14 @@ def _normalize_key(key, shape: tuple) -> tuple[tuple, list]:
                 item = slice(*(static for static, _ in bounds))
                 step = item.step
             if type(step) is int and step == 0:
-                raise ValueError("Slice step cannot be zero.")
+                raise InvalidArgumentError(f"Slice step cannot be zero, received {item}; use a "
+                                           f"positive step, or a negative one to go backwards.",
+                                           "getitem")
         elif isinstance(item, (bool, np.bool_)):
-            raise TypeError("Booleans are not valid indices.")
+            # TensorFlow raises ValueError here; this error is also a TypeError.
+            raise DTypeMismatchError(f"Booleans are not valid indices, received {item!r}. Use "
+                                     f"an integer, or tf.boolean_mask(x, mask) to select by a "
+                                     f"mask.", "getitem")
         elif isinstance(item, (int, np.integer)):
             item = int(item)
         elif item is not None and item is not Ellipsis and not isinstance(item, Dim):
@@ -1182,7 +1215,8 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
 def boolean_mask(tensor, mask, axis=None, name=None) -> Tensor:
     x, m = as_tensor(tensor), as_tensor(mask)
     if m._value.dtype.kind != "b":
-        raise TypeError(f"boolean_mask: mask must be bool, received {m.dtype.name}.")
+        raise TypeError(f"boolean_mask: mask must be bool, received {m.dtype.name}; use "
+                        f"tf.cast(mask, tf.bool).")
     a = 0 if axis is None else int(axis) % x._value.ndim
     k = m._value.ndim
     shape = x._value.shape
@@ -1210,6 +1244,10 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None) -> Tens
     pairs = tuple(map(tuple, pads.tolist()))
     if mode == "CONSTANT":
         value = as_tensor(constant_values)
+        if value._value.ndim != 0:
+            raise InvalidArgumentError(f"pad: constant_values must be a scalar, received shape "
+                                       f"{tuple(value.shape)}; give one number, e.g. "
+                                       f"constant_values=0.", "pad")
         if _is_symbolic(value):
             check_same_dtype("pad", x, value, names=("tensor", "constant_values"))
             return _pad(x, value, paddings=pairs)
@@ -1256,7 +1294,8 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
     given = [as_tensor(v) for v in (on_value, off_value) if v is not None]
     kind = np.dtype(as_dtype(dtype).np if dtype is not None else (
         given[0]._value.dtype if given else np.float32))
-    depth = _static_size(depth, "one_hot", "depth")
+    count = run_time_count(depth, "one_hot", "depth")
+    depth = None if count else _static_size(depth, "one_hot", "depth")
     axis = -1 if axis is None else int(axis)
     if any(_is_symbolic(t) for t in given):
         # Values only known when the graph runs: pick them where the indices are hot.
@@ -1264,11 +1303,12 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
 
         on = as_tensor(1 if on_value is None else on_value, dtype=kind)
         off = as_tensor(0 if off_value is None else off_value, dtype=kind)
-        hot = _one_hot(idx, depth=depth, on=True, off=False, dtype=np.dtype(bool), axis=axis)
+        hot = _one_hot(idx, *count, depth=depth, on=True, off=False, dtype=np.dtype(bool),
+                       axis=axis)
         return ew.where(hot, on, off)
     on = 1 if on_value is None else host_array(as_tensor(on_value)._value).item()
     off = 0 if off_value is None else host_array(as_tensor(off_value)._value).item()
-    return _one_hot(idx, depth=depth, on=on, off=off, dtype=kind, axis=axis)
+    return _one_hot(idx, *count, depth=depth, on=on, off=off, dtype=kind, axis=axis)
 
 
 def stop_gradient(input, name=None) -> Tensor:  # noqa: A002

@@ -118,7 +118,8 @@ def ufunc_dtype(ufunc: str, dtypes: tuple) -> np.dtype:
         return getattr(np, ufunc)(*(np.empty((0,), d) for d in dtypes)).dtype
     except TypeError as error:
         names = ", ".join(d.name for d in dtypes)
-        raise TypeError(f"np.{ufunc} has no kernel for dtypes {names}: {error}") from None
+        raise TypeError(f"np.{ufunc} has no kernel for dtypes {names}: {error}. Use "
+                        f"tf.cast to give the inputs a dtype it supports.") from None
 
 
 def ufunc_result(ufunc: str) -> Callable:

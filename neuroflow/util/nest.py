@@ -44,10 +44,23 @@ def flatten(structure: Any) -> list:
 def pack_sequence_as(structure: Any, flat: list) -> Any:
     """Rebuild ``structure`` with the leaves taken in order from ``flat``."""
     leaves = iter(flat)
-    result = _pack(structure, leaves)
+    try:
+        result = _pack(structure, leaves)
+    except _TooFew:
+        raise ValueError(_pack_message(structure, flat)) from None
     if next(leaves, _END) is not _END:
-        raise ValueError("pack_sequence_as: more leaves than the structure holds.")
+        raise ValueError(_pack_message(structure, flat))
     return result
+
+
+class _TooFew(Exception):
+    """Internal: ``flat`` ran out before the structure was filled."""
+
+
+def _pack_message(structure: Any, flat: list) -> str:
+    return (f"Could not pack sequence: the structure has {len(flatten(structure))} leaves, but "
+            f"flat_sequence has {len(flat)} items. Pass exactly one item per leaf of "
+            f"{structure!r}.")
 
 
 _END = object()
@@ -66,8 +79,11 @@ def _pack(structure: Any, leaves) -> Any:
         return type(structure)(_pack(item, leaves) for item in structure)
     leaf = next(leaves, _END)
     if leaf is _END:
-        raise ValueError("pack_sequence_as: fewer leaves than the structure holds.")
+        raise _TooFew
     return leaf
+
+
+_SAME = "Both must nest the same lists, tuples and dicts, with the same lengths and keys"
 
 
 def assert_same_structure(first: Any, second: Any, check_types: bool = True) -> None:
@@ -77,17 +93,19 @@ def assert_same_structure(first: Any, second: Any, check_types: bool = True) -> 
         a, b = stack.pop()
         if is_nested(a) != is_nested(b):
             raise ValueError(f"The two structures don't have the same nested structure: "
-                             f"{a!r} and {b!r}.")
+                             f"{a!r} and {b!r}. {_SAME}")
         if not is_nested(a):
             continue
         if check_types and type(a) is not type(b):
             raise TypeError(f"The two structures don't have the same sequence type: "
-                            f"{type(a).__name__} and {type(b).__name__} ({a!r} and {b!r}).")
+                            f"{type(a).__name__} and {type(b).__name__} ({a!r} and {b!r}). "
+                            f"{_SAME} (or pass check_types=False).")
         if isinstance(a, dict) and sorted(a, key=_sort_key) != sorted(b, key=_sort_key):
             raise ValueError(f"The two dictionaries don't have the same keys: {sorted(a)} and "
-                             f"{sorted(b)}.")
+                             f"{sorted(b)}. {_SAME}")
         if len(a) != len(b):
-            raise ValueError(f"The two structures don't have the same length: {a!r} and {b!r}.")
+            raise ValueError(f"The two structures don't have the same length: {a!r} and {b!r}. "
+                             f"{_SAME}")
         stack.extend(zip(_children(a), _children(b)))
 
 

@@ -155,6 +155,12 @@ def test_from_generator_signature_and_legacy_types():
                                  output_signature=tf.data.TensorSpec([2], tf.float32))
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"\(3,\)"):
         list(bad)
+    # tf.TensorSpec, tf.function's spec, describes generated elements too (as in TF)
+    traced_spec = Dataset.from_generator(gen, output_signature=(
+        tf.TensorSpec([], tf.int32), tf.TensorSpec([None], tf.float32)))
+    assert traced_spec.element_spec == (tf.data.TensorSpec([], tf.int32),
+                                        tf.data.TensorSpec([None], tf.float32))
+    assert numpy_list(traced_spec)[1][1].tolist() == [1.0, 1.5]
 
 
 # --- shuffle ---------------------------------------------------------------

@@ -186,7 +186,13 @@ FORWARD: dict = {
                  Fwd(lambda a, b: creation._linspace(a, b, num=3, axis=1,
                                                      dtype=np.dtype(np.float64)),
                      lambda a, b: np.linspace(a, b, 3, axis=1),
-                     (np.array([0.0, 1.0]), np.array([1.0, 3.0])), "axis-1")],
+                     (np.array([0.0, 1.0]), np.array([1.0, 3.0])), "axis-1"),
+                 # The count as an input: what a traced tf.linspace(a, b, n) of a tensor n runs.
+                 Fwd(lambda a, b, n: creation._linspace(a, b, n, num=None, axis=0,
+                                                        dtype=np.dtype(np.float32)),
+                     lambda a, b, n: np.linspace(a, b, n).astype(np.float32),
+                     (np.float32(-1), np.float32(2), np.int32(4)), "count-input",
+                     dtype="float32")],
 }
 GRADIENTS: dict = {}
 COVERED_ELSEWHERE = {"random": test_global_seed_repeats_the_whole_sequence}

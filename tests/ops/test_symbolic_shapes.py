@@ -173,6 +173,10 @@ CASES = [
     Case("range-of-shape", lambda x: tf.range(tf.shape(x)[0]), X),
     Case("linspace", lambda v: tf.linspace(v, 2 * v, 5), np.float32(1.0)),
     Case("linspace-vectors", lambda a: tf.linspace(a, a + 1, 4, axis=1), _f(BATCH)),
+    Case("linspace-run-time", lambda v, n: tf.linspace(v, 2 * v, n), np.float32(1.0),
+         np.int32(4), runtime=True),
+    Case("one_hot-run-time", lambda i, d: tf.one_hot(i, d), _i(BATCH), np.int32(6),
+         runtime=True),
     # --- random -----------------------------------------------------------------------
     Case("normal", lambda x: tf.random.normal(tf.shape(x), stddev=2.0), X),
     Case("truncated_normal", lambda x: tf.random.truncated_normal(tf.shape(x)[:2]), X),
@@ -281,6 +285,8 @@ VALUE_CASES = [
          np.float32(3.0)),
     Case("boolean_mask", lambda x: tf.boolean_mask(x, x > 0), X),
     Case("linspace", lambda v: tf.linspace(v, v * 4, 7), np.float32(0.5)),
+    Case("linspace-num", lambda v, n: tf.linspace(v, v * 4, n), np.float32(0.5), np.int32(6)),
+    Case("one_hot-depth", lambda i, d: tf.one_hot(i, d, axis=0), _i(BATCH), np.int64(3)),
     Case("gather", lambda x, i: tf.gather(x, i, axis=1), X, _i(2, 3)),
 ]
 
@@ -364,7 +370,8 @@ def test_lowering_facts(name, template, result):
 
 
 @pytest.mark.parametrize("fn, error, fragment", [
-    (lambda x, n: tf.one_hot([0, 1], n), ValueError, "depth must be known"),
+    (lambda x, n: tf.random.categorical(x[:, :, 0], n), ValueError,
+     "num_samples must be known"),
     (lambda x, n: tf.eye(n), ValueError, "num_rows must be known"),
     (lambda x, n: tf.transpose(x, tf.stack([n, 0, 1])), ValueError, "perm must be known"),
     (lambda x, n: tf.tile(x, [n, 1, 1]), ValueError, "multiples must be known"),

@@ -106,11 +106,13 @@ class ModelCheckpoint(Callback):
             path = self.filepath.format(epoch=epoch + 1, **logs)
         except KeyError as error:
             raise KeyError(f'Failed to format this callback filepath: "{self.filepath}". '
-                           f"Reason: {error}") from None
+                           f"Reason: {error}. The fields it can use are epoch and the logged "
+                           f"values: {', '.join(sorted(logs))}.") from None
         if self._should_save(epoch, logs, path):
             if os.path.isdir(path):
                 raise OSError(f"Please specify a non-directory filepath for ModelCheckpoint. "
-                              f"Filepath used is an existing directory: {path}")
+                              f"Filepath used is an existing directory: {path}. Name a file "
+                              f"in it, e.g. {os.path.join(path, 'checkpoint.npz')!r}.")
             self.model.save_weights(path)
             if self.verbose > 0:
                 print(f"\nEpoch {epoch + 1}: finished saving model to {path}")
@@ -208,5 +210,6 @@ class LambdaCallback(Callback):
         for name, fn in hooks.items():
             if fn is not None:
                 if not name.startswith("on_"):
-                    raise TypeError(f"LambdaCallback got an unknown hook {name!r}.")
+                    raise TypeError(f"LambdaCallback got an unknown hook {name!r}: hooks are "
+                                    f"named after Callback methods, e.g. on_epoch_end=fn.")
                 setattr(self, name, fn)

@@ -11,7 +11,8 @@ from neuroflow.keras.callbacks.callback import Callback
 def _improvement_direction(monitor: str, mode: str) -> int:
     """+1 when larger is better, -1 when smaller is better (``mode='auto'`` guesses)."""
     if mode not in ("auto", "min", "max"):
-        raise ValueError(f"mode must be 'auto', 'min' or 'max', received {mode!r}.")
+        raise ValueError(f"mode must be 'auto', 'min' or 'max', received {mode!r}. Use 'min' "
+                         f"for a loss, 'max' for an accuracy, or 'auto' to guess from the name.")
     if mode == "max" or (mode == "auto" and ("acc" in monitor or monitor.endswith("auc"))):
         return 1
     return -1

@@ -187,6 +187,7 @@ def load_dataset(dataset: Dataset, path: str | os.PathLike[str] | None = None) -
         raise CorruptDatasetError(
             f"{dataset.title}: the cache {cache} is still unusable after a download: "
             + "; ".join(fresh.problems or fresh.missing)
+            + f". Delete the folder {cache} and try again."
         )
     return fresh.arrays
 
@@ -217,7 +218,10 @@ def _load_explicit(dataset: Dataset, path: Path) -> Arrays:
         try:
             return _read_npz(path)
         except _BadFile as error:
-            raise CorruptDatasetError(f"{dataset.title}: {path}: {error}") from None
+            raise CorruptDatasetError(
+                f"{dataset.title}: {path}: {error}. Replace it with an intact copy, or leave "
+                f"out `path` to use the cache (downloading a copy if it has none)."
+            ) from None
     if not path.is_dir():
         what = "is not a folder" if path.exists() else "does not exist"
         raise DatasetNotFoundError(
@@ -228,7 +232,9 @@ def _load_explicit(dataset: Dataset, path: Path) -> Arrays:
         _warn_problems(scan, "using the other copy", stacklevel=5)
         return scan.arrays
     error = CorruptDatasetError if scan.problems else DatasetNotFoundError
-    raise error(f"{dataset.title} cannot be loaded from {scan.describe(dataset)}")
+    raise error(f"{dataset.title} cannot be loaded from {scan.describe(dataset)}. Pass a "
+                f"folder with intact copies of {dataset.file_list()}, or leave out `path` to "
+                f"use the cache (downloading a copy if it has none).")
 
 
 def _warn_problems(scan: _Scan, consequence: str, stacklevel: int = 4) -> None:

@@ -321,7 +321,8 @@ class Layer:
     def input_shape(self):
         if self._build_input_shape is None:
             raise AttributeError(f"The layer {self.name!r} has never been called and thus has "
-                                 f"no defined input shape.")
+                                 f"no defined input shape. Call it on data, or build it with "
+                                 f"layer.build(input_shape), first.")
         return self._build_input_shape
 
     def __repr__(self) -> str:

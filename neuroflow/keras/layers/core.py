@@ -22,8 +22,9 @@ class InputLayer(Layer):
             shape = input_shape if shape is None else shape
         if batch_shape is not None:
             if shape is not None:
-                raise ValueError("You cannot pass both `shape` and `batch_shape` at the same "
-                                 "time.")
+                raise ValueError(f"You cannot pass both `shape` and `batch_shape` at the same "
+                                 f"time; received shape={shape}, batch_shape={batch_shape}. "
+                                 f"Pass only one, e.g. shape=(28, 28) for (None, 28, 28).")
             batch_size, shape = batch_shape[0], batch_shape[1:]
         if shape is None:
             raise ValueError("You must pass a `shape` argument: the shape of one sample, "
@@ -92,8 +93,9 @@ class Dense(Layer):
 
     def build(self, input_shape) -> None:
         if len(input_shape) < 2 or input_shape[-1] is None:
-            raise ValueError(f"Dense {self.name!r} needs inputs with a known last dimension, "
-                             f"received shape {input_shape}.")
+            raise ValueError(f"Dense {self.name!r} needs inputs of shape (batch, ..., features) "
+                             f"with a known number of features, received shape {input_shape}. "
+                             f"Build it with e.g. layer.build((None, 784)).")
         self.kernel = self.add_weight("kernel", (input_shape[-1], self.units),
                                       self.kernel_initializer, self.kernel_regularizer)
         if self.use_bias:

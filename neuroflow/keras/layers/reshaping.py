@@ -42,14 +42,15 @@ class Reshape(Layer):
         self.built = True
 
     def call(self, inputs):
-        sample = inputs.shape[1:]
-        size = int(np.prod(sample, dtype=np.int64))
-        known = int(np.prod([d for d in self.target_shape if d != -1], dtype=np.int64))
-        if (-1 not in self.target_shape and known != size) or (known and size % known):
-            raise ValueError(
-                f"Reshape {self.name!r}: cannot reshape samples of shape {tuple(sample)} "
-                f"({size} values) to target_shape {self.target_shape}.")
-        return shape_ops.reshape(inputs, (inputs.shape[0], *self.target_shape))
+        batch, *sample = inputs._value.shape  # sizes a trace leaves unknown are Dims
+        if all(type(d) is int for d in sample):  # else the reshape checks when it runs
+            size = int(np.prod(sample, dtype=np.int64))
+            known = int(np.prod([d for d in self.target_shape if d != -1], dtype=np.int64))
+            if (-1 not in self.target_shape and known != size) or (known and size % known):
+                raise ValueError(
+                    f"Reshape {self.name!r}: cannot reshape samples of shape {tuple(sample)} "
+                    f"({size} values) to target_shape {self.target_shape}.")
+        return shape_ops.reshape(inputs, (batch, *self.target_shape))
 
     def compute_output_shape(self, input_shape):
         shape = list(self.target_shape)

@@ -251,7 +251,8 @@ def _check_weights_file_format(path: str) -> None:
 
 def _damaged(path: str, error: BaseException) -> ValueError:
     return ValueError(f"Cannot load weights from {path}: the archive cannot be read ({error}); "
-                      f"is it damaged or truncated, by an interrupted copy for example?")
+                      f"is it damaged or truncated, by an interrupted copy for example? Copy it "
+                      f"again, or save the weights again with model.save_weights(path).")
 
 
 def _saved_order(keys: list[str], path: str) -> list[tuple[str, str]]:
@@ -272,7 +273,8 @@ def _saved_order(keys: list[str], path: str) -> list[tuple[str, str]]:
     numbered.sort()
     if [index for index, _, _ in numbered] != list(range(len(numbered))):
         raise ValueError(f"Cannot load weights from {path}: its weights are not numbered 0 to "
-                         f"{len(numbered) - 1}, as save_weights numbers them (a damaged file?).")
+                         f"{len(numbered) - 1}, as save_weights numbers them (a damaged file?). "
+                         f"Save the weights again with model.save_weights(path).")
     return [(name, key) for _, name, key in numbered]
 
 

@@ -87,7 +87,9 @@ class Sequential(Model):
         if input_shape is None:
             if self._input_layer is None:
                 raise ValueError("You must provide an `input_shape` argument to build a "
-                                 "Sequential model without an Input.")
+                                 "Sequential model without an Input; received none. Call e.g. "
+                                 "model.build((None, 784)), or start the model with "
+                                 "keras.Input(shape=(784,)).")
             input_shape = (None, *self._input_layer.shape)
         shape = tuple(input_shape)
         for layer in self._layers:

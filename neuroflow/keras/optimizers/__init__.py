@@ -29,7 +29,8 @@ def get(identifier: Any) -> Optimizer | None:
         return deserialize(identifier)
     if isinstance(identifier, str):
         return get_by_name("optimizer", identifier.lower(), _BY_NAME)()
-    raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}")
+    raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}. Expected a "
+                     f"name such as 'adam' or 'sgd', an Optimizer or a config dict.")
 
 
 def serialize(optimizer: Optimizer) -> dict:

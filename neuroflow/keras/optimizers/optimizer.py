@@ -75,10 +75,14 @@ class Optimizer:
             warnings.warn("Argument `decay` is no longer supported and will be ignored.",
                           stacklevel=2)
         if kwargs:
-            raise ValueError(f"Argument(s) not recognized: {kwargs}")
+            raise ValueError(f"Argument(s) not recognized: {kwargs}. Check the spelling "
+                             f"against the optimizer's documented arguments.")
         if use_ema or gradient_accumulation_steps:
-            raise NotImplementedError("use_ema and gradient_accumulation_steps are not "
-                                      "supported yet.")
+            raise NotImplementedError(f"use_ema and gradient_accumulation_steps are not "
+                                      f"supported yet; received use_ema={use_ema}, "
+                                      f"gradient_accumulation_steps="
+                                      f"{gradient_accumulation_steps}. Leave them at their "
+                                      f"defaults.")
         if sum(a is not None for a in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError(f"Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be "
                              f"set. Received: clipnorm={clipnorm}, clipvalue={clipvalue}, "
@@ -224,7 +228,8 @@ class Optimizer:
             if len(grads) != len(self._trainable_variables):
                 raise ValueError(f"Received a list of {len(grads)} gradients, but the optimizer "
                                  f"is tracking {len(self._trainable_variables)} trainable "
-                                 f"variables.")
+                                 f"variables. Pass one gradient per variable, or pass the "
+                                 f"variables too: apply(grads, variables).")
             trainable_variables = self._trainable_variables
         else:
             trainable_variables = list(trainable_variables)
@@ -254,7 +259,9 @@ class Optimizer:
         self._iterations.assign_add(self._one)
 
     def update_step(self, gradient: Tensor, variable: Variable, learning_rate: Tensor) -> None:
-        raise NotImplementedError(f"{type(self).__name__} must implement update_step().")
+        raise NotImplementedError(f"{type(self).__name__} must implement update_step(gradient, "
+                                  f"variable, learning_rate): an Optimizer subclass defines "
+                                  f"how it updates a variable.")
 
     def _check_known(self, variables: Sequence[Variable]) -> None:
         index = self._index
@@ -303,7 +310,8 @@ class Optimizer:
         """Skip weight decay for these variables, or for names containing any of ``var_names``."""
         if self.built:
             raise ValueError("`exclude_from_weight_decay()` can only be configured before the "
-                             "optimizer is built.")
+                             "optimizer is built, and this one already is. Call it right after "
+                             "creating the optimizer, before the first training step.")
         self._exclude_ids = {id(v) for v in var_list or ()}
         self._exclude_pattern = re.compile("|".join(set(var_names))) if var_names else None
 

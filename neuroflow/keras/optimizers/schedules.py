@@ -40,7 +40,8 @@ class ExponentialDecay(LearningRateSchedule):
                  staircase: bool = False, name: str = "ExponentialDecay"):
         if decay_steps <= 0:
             raise ValueError(f"Argument `decay_steps` must be > 0. Received: "
-                             f"decay_steps={decay_steps}")
+                             f"decay_steps={decay_steps}. Pass the number of steps over which "
+                             f"the rate decays by decay_rate, e.g. decay_steps=1000.")
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
         self.decay_rate = decay_rate
@@ -71,5 +72,6 @@ def deserialize(config: dict) -> Any:
     classes = {"LearningRateSchedule": LearningRateSchedule, "ExponentialDecay": ExponentialDecay}
     if config.get("class_name") not in classes:
         raise ValueError(f"Unknown learning rate schedule: {config.get('class_name')!r}. "
-                         f"Valid names: {', '.join(repr(k) for k in classes)}.")
+                         f"Valid names: {', '.join(repr(k) for k in classes)}; pass a config "
+                         f"that serialize() wrote.")
     return classes[config["class_name"]].from_config(dict(config.get("config") or {}))

@@ -27,7 +27,7 @@ class SGD(Optimizer):
         super().__init__(learning_rate=learning_rate, **kwargs)
         if not 0 <= momentum <= 1:
             raise ValueError(f"`momentum` must be a float between [0, 1]. Received: "
-                             f"momentum={momentum}")
+                             f"momentum={momentum}. Typical values are 0.9 or 0.99.")
         self.momentum = momentum
         self.nesterov = nesterov
 

@@ -159,37 +159,29 @@ def lab(pythons: dict, epochs: int, warmup: int, rounds: int) -> None:
 
 
 def targets(results: dict) -> None:
-    """The graph-mode issue's targets, checked against this run's figures."""
+    """The sound-graph-mode issue's speed targets, checked against this run's figures:
+    no loss of speed against the hand-written NumPy loop, one-sample latency."""
     mine = results["neuroflow"]
     epoch = mine["seconds_per_epoch"]
     checks = []
-    for label, peer, limit in (("epoch <= 0.8x the NumPy loop", "numpy", 0.8),
-                               ("epoch <= 0.8x the NumPy loop, 1 BLAS thread",
-                                "numpy 1 thread", 0.8)):
+    for label, peer in (("epoch within 5% of the NumPy loop", "numpy"),
+                        ("epoch within 5% of the NumPy loop, 1 BLAS thread", "numpy 1 thread")):
         if peer in results:
             ratio = epoch / results[peer]["seconds_per_epoch"]
-            checks.append((label, f"{ratio:.2f}x", ratio <= limit))
-    for label, peer, limit, own in (
-            ("at least 8x faster than TensorFlow fit", "tensorflow", 8, "neuroflow"),
-            ("... both with the lab's progress bar", "tensorflow, progress bar", 8,
-             "neuroflow, progress bar"),
-            ("at least 2.5x faster than the PyTorch loop", "torch", 2.5, "neuroflow")):
-        if peer in results and own in results:
-            ratio = results[peer]["seconds_per_epoch"] / results[own]["seconds_per_epoch"]
-            checks.append((label, f"{ratio:.2f}x", ratio >= limit))
+            checks.append((label, f"{ratio:.2f}x", ratio <= 1.05))
     if "numpy" in results:
         ratio = mine["predict_one"] / results["numpy"]["predict_one"]
         checks.append(("predict 1 sample <= 1.5x a NumPy forward pass", f"{ratio:.2f}x",
                        ratio <= 1.5))
-    if "tensorflow" in results:
-        ratio = results["tensorflow"]["peak_mb"] / mine["peak_mb"]
-        above = (results["tensorflow"]["peak_mb"] - results["tensorflow"]["data_peak_mb"]) / \
-            max(1.0, mine["peak_mb"] - mine["data_peak_mb"])
-        checks.append(("peak memory <= 1/3 of TensorFlow's", f"TF uses {ratio:.2f}x",
-                       ratio >= 3))
-        checks.append(("... memory above the loaded data", f"TF uses {above:.0f}x", above >= 3))
-    table("Targets", [(label, value, "met" if ok else "NOT met") for label, value, ok in checks],
-          ("target", "this run", ""))
+    for label, peer, own in (("TensorFlow fit / neuroflow fit", "tensorflow", "neuroflow"),
+                             ("... both with the lab's progress bar", "tensorflow, progress bar",
+                              "neuroflow, progress bar"),
+                             ("PyTorch loop / neuroflow fit", "torch", "neuroflow")):
+        if peer in results and own in results:
+            ratio = results[peer]["seconds_per_epoch"] / results[own]["seconds_per_epoch"]
+            checks.append((label, f"{ratio:.2f}x", None))
+    table("Targets", [(label, value, {True: "met", False: "NOT met", None: ""}[ok])
+                      for label, value, ok in checks], ("target", "this run", ""))
 
 
 def main() -> None:

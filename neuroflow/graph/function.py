@@ -420,6 +420,7 @@ class ConcreteFunction:
             v.is_static for node in graph.nodes for v in node.results)
         self._plans: OrderedDict[tuple, _Plan] = OrderedDict()
         self._last_plan: _Plan | None = None
+        self._only_plan: _Plan | None = None
         self._lock = threading.Lock()
         # The output structure, with the leaves replaced (so no traced tensor is kept alive).
         self._structure = nest.pack_sequence_as(result, [None] * len(output_leaves))
@@ -450,7 +451,7 @@ class ConcreteFunction:
         The entry for hot loops (Keras steps): no argument matching, no packing. Errors
         name the op and the user's line, as calls of the function do.
         """
-        plan = self._plan_for(arrays)
+        plan = self._only_plan or self._plan_for(arrays)
         try:
             return plan.run(arrays)
         except (ValueError, IndexError, TypeError, ZeroDivisionError, OverflowError) as error:
@@ -474,6 +475,8 @@ class ConcreteFunction:
                         self.graph, [a.shape for a in arrays])
                     plan = _Plan(graph, self.optimize)
                     self._plans[key] = plan
+                    if self._static:
+                        self._only_plan = plan  # inputs of known sizes: one plan for all
                     while len(self._plans) > settings.plans_per_trace:
                         codegen.release_source(self._plans.popitem(last=False)[1].compiled)
         self._last_plan = plan
@@ -502,7 +505,7 @@ class ConcreteFunction:
             for plan in self._plans.values():
                 codegen.release_source(plan.compiled)
             self._plans.clear()
-            self._last_plan = None
+            self._last_plan = self._only_plan = None
 
     # --- introspection --------------------------------------------------------------------------
     @property

@@ -56,7 +56,8 @@ class StepFunctions:
     def __init__(self, model):
         self._model = model
         self._functions: dict[tuple, object] = {}
-        self._predict_code = None  # (shape, dtype, concrete) of the last predict_small
+        # (sample shape, dtype, the compiled forward's run_arrays) of the last predict_small
+        self._predict_code = None
 
     def function_for(self, name: str, batch: tuple):
         """The compiled step ``name`` for batches like ``batch`` (a tuple without Nones)."""
@@ -92,9 +93,9 @@ class StepFunctions:
         cached = self._predict_code
         if cached is None or cached[0] != x.shape[1:] or cached[1] != x.dtype:
             compiled = self.function_for("_predict_batch", (x,))
-            concrete = compiled.get_concrete_function(Tensor(x))
-            self._predict_code = cached = (x.shape[1:], x.dtype, concrete)
-        return cached[2].run_arrays([x])[0]
+            run = compiled.get_concrete_function(Tensor(x)).run_arrays
+            self._predict_code = cached = (x.shape[1:], x.dtype, run)
+        return cached[2]([x])[0]
 
     def tracing_count(self) -> int:
         return sum(f.experimental_get_tracing_count() for f in self._functions.values())

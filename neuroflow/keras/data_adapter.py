@@ -76,7 +76,7 @@ def check_finite(array: np.ndarray, label: str, what: str) -> None:
     """Raise if a float array holds NaN or infinite values, naming the first bad sample."""
     # A sum is NaN or infinite if any element is, and needs no array-sized temporary
     # (np.isfinite(x).all() would allocate one, 43 MB for the lab's training set).
-    if array.dtype.kind != "f" or np.isfinite(np.add.reduce(array, axis=None)):
+    if array.dtype.kind != "f" or math.isfinite(np.add.reduce(array, axis=None)):
         return
     bad = [start + int(i) for start in range(0, len(array), 4096)
            for i in np.flatnonzero(~np.isfinite(array[start:start + 4096]
@@ -91,6 +91,8 @@ def check_finite(array: np.ndarray, label: str, what: str) -> None:
 
 
 def is_dataset(value) -> bool:
+    if type(value) is np.ndarray:
+        return False  # the common case, without importing tf.data
     from neuroflow.data import Dataset
 
     return isinstance(value, Dataset)

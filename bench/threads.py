@@ -3,6 +3,8 @@
 A model server calls ``predict`` from many threads; compiled code shares no state
 between calls, so two threads must not be slower in total than one (NumPy
 releases the GIL inside matrix products, so on two cores they can be faster).
+The same forward pass in plain NumPy, run the same way, shows what threads can
+gain on the machine at all.
 
     python bench/threads.py                 # lab-sized MLP, 2,000 predictions of 32 rows
     python bench/threads.py --calls 4000 --rows 1 --repeats 5
@@ -33,12 +35,26 @@ def build_model():
     return model
 
 
-def run(model, x: np.ndarray, calls: int, threads: int) -> float:
+def numpy_forward(model):
+    """The same forward pass in plain NumPy: what threads can gain on this machine at all."""
+    w = [v.numpy() for v in model.weights]
+
+    def forward(x):
+        h = np.maximum(x.reshape(len(x), -1) @ w[0] + w[1], 0)
+        h = np.maximum(h @ w[2] + w[3], 0)
+        z = h @ w[4] + w[5]
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    return forward
+
+
+def run(predict, x: np.ndarray, calls: int, threads: int) -> float:
     per_thread = calls // threads
 
     def work():
         for _ in range(per_thread):
-            model.predict(x, verbose=0)
+            predict(x)
 
     workers = [threading.Thread(target=work) for _ in range(threads)]
     start = time.perf_counter()
@@ -58,17 +74,19 @@ def main() -> None:
     model = build_model()
     x = np.random.default_rng(0).random((args.rows, 28, 28), dtype=np.float32)
     model.predict(x, verbose=0)  # trace and compile outside the timings
-    times: dict[int, list[float]] = {1: [], 2: []}
+    rows = {"neuroflow model.predict": lambda batch: model.predict(batch, verbose=0),
+            "NumPy forward pass": numpy_forward(model)}
+    times = {(name, threads): [] for name in rows for threads in (1, 2)}
     for _ in range(args.repeats):
-        for threads in (1, 2):
-            times[threads].append(run(model, x, args.calls, threads))
-    print(f"{args.calls} predict calls of {args.rows} rows, {args.repeats} repeats")
-    print("| threads | median s | spread | vs one thread |")
-    print("| ---: | ---: | ---: | ---: |")
-    one = statistics.median(times[1])
-    for threads, values in times.items():
+        for (name, threads), values in times.items():
+            values.append(run(rows[name], x, args.calls, threads))
+    print(f"{args.calls} calls of {args.rows} rows, {args.repeats} repeats, alternating")
+    print("| what | threads | median s | spread | vs one thread |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for (name, threads), values in times.items():
         median = statistics.median(values)
-        print(f"| {threads} | {median:.3f} | {min(values):.3f}-{max(values):.3f} | "
+        one = statistics.median(times[(name, 1)])
+        print(f"| {name} | {threads} | {median:.3f} | {min(values):.3f}-{max(values):.3f} | "
               f"{median / one:.2f}x |")
 
 

@@ -31,6 +31,7 @@ import threading
 import warnings
 import weakref
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -451,7 +452,14 @@ class ConcreteFunction:
         The entry for hot loops (Keras steps): no argument matching, no packing. Errors
         name the op and the user's line, as calls of the function do.
         """
-        plan = self._only_plan or self._plan_for(arrays)
+        return self._run_plan(self._only_plan or self._plan_for(arrays), arrays)
+
+    def runner(self, arrays: list[np.ndarray]) -> Callable[[list], list]:
+        """``run_arrays`` for arrays of exactly these shapes, with the plan looked up once
+        (for a hot loop calling with the same shapes; other shapes are an error)."""
+        return functools.partial(self._run_plan, self._only_plan or self._plan_for(arrays))
+
+    def _run_plan(self, plan: _Plan, arrays: list[np.ndarray]) -> list[np.ndarray]:
         try:
             return plan.run(arrays)
         except (ValueError, IndexError, TypeError, ZeroDivisionError, OverflowError) as error:

@@ -56,7 +56,7 @@ class StepFunctions:
     def __init__(self, model):
         self._model = model
         self._functions: dict[tuple, object] = {}
-        # (sample shape, dtype, the compiled forward's run_arrays) of the last predict_small
+        # (shape, dtype, the compiled forward for them) of the last predict_small
         self._predict_code = None
 
     def function_for(self, name: str, batch: tuple):
@@ -91,10 +91,10 @@ class StepFunctions:
 
     def predict_small(self, x: np.ndarray) -> np.ndarray:
         cached = self._predict_code
-        if cached is None or cached[0] != x.shape[1:] or cached[1] != x.dtype:
+        if cached is None or cached[0] != x.shape or cached[1] != x.dtype:
             compiled = self.function_for("_predict_batch", (x,))
-            run = compiled.get_concrete_function(Tensor(x)).run_arrays
-            self._predict_code = cached = (x.shape[1:], x.dtype, run)
+            run = compiled.get_concrete_function(Tensor(x)).runner([x])
+            self._predict_code = cached = (x.shape, x.dtype, run)
         return cached[2]([x])[0]
 
     def tracing_count(self) -> int:
@@ -102,26 +102,26 @@ class StepFunctions:
 
 
 class ArraySteps:
-    """Batches of plain arrays run through a compiled step's ``run_arrays``."""
+    """Batches of plain arrays run through a compiled step's ``runner`` for their shapes."""
 
     def __init__(self, steps: StepFunctions, name: str, array_batches):
         self._steps = steps
         self._name = name
         self._array_batches = array_batches
-        self._concrete = None
-        self._inner = None  # the non-batch sizes and dtypes the concrete function takes
+        self._runner = None
+        self._key = None  # the shapes and dtypes the runner takes
 
     def __iter__(self):
         return iter(self._array_batches)
 
     def run(self, batch) -> None:
         arrays = _without_trailing_nones(batch)
-        inner = [(a.shape[1:], a.dtype) for a in arrays]
-        if inner != self._inner:
-            compiled = self._steps.function_for(self._name, tuple(arrays))
-            self._concrete = compiled.get_concrete_function(*(Tensor(a) for a in arrays))
-            self._inner = inner
-        self._concrete.run_arrays(arrays)
+        key = [(a.shape, a.dtype) for a in arrays]
+        if key != self._key:  # the first batch, and the last, smaller one, of an epoch
+            compiled = self._steps.function_for(self._name, arrays)
+            concrete = compiled.get_concrete_function(*(Tensor(a) for a in arrays))
+            self._runner, self._key = concrete.runner(arrays), key
+        self._runner(arrays)
 
 
 def _without_trailing_nones(batch) -> tuple:

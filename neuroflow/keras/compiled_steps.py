@@ -7,8 +7,8 @@ compile, and the last, smaller batch of an epoch runs the same trace (a plan
 for its size is compiled, without running Python again).
 
 Two fast paths, each for one measured reason, both entering compiled code
-through ``ConcreteFunction.run_arrays`` (so errors still name the op and the
-user's line):
+through ``ConcreteFunction.runner`` (``run_arrays`` for given shapes: errors still
+name the op and the user's line):
 
 * :class:`ArraySteps`: plain NumPy batches go straight to the compiled step, with
   no conversion to tensors or argument matching per step (1,719 steps an epoch

@@ -109,14 +109,16 @@ class ArraySteps:
         self._name = name
         self._array_batches = array_batches
         self._runner = None
-        self._key = None  # the shapes and dtypes the runner takes
+        # The shapes the runner takes. Dtypes are not compared per step: one epoch's
+        # batches all have the dtypes of its first, which get_concrete_function checked.
+        self._key = None
 
     def __iter__(self):
         return iter(self._array_batches)
 
     def run(self, batch) -> None:
         arrays = _without_trailing_nones(batch)
-        key = [(a.shape, a.dtype) for a in arrays]
+        key = [a.shape for a in arrays]
         if key != self._key:  # the first batch, and the last, smaller one, of an epoch
             compiled = self._steps.function_for(self._name, arrays)
             concrete = compiled.get_concrete_function(*(Tensor(a) for a in arrays))

@@ -727,6 +727,8 @@ def where_indices(xp, condition):
 
 def _one_hot_shape(indices, *count, depth, on, off, dtype, axis):
     _scalar_ints(*count)
+    if depth is not None and is_known(depth) and depth < 0:
+        raise ValueError(f"depth must be non-negative, received {depth}")
     shape = list(indices.shape)
     shape.insert(axis % (len(shape) + 1), Dim.fresh("n") if depth is None else depth)
     return AbstractArray(shape, dtype)
@@ -738,6 +740,9 @@ def _one_hot_shape(indices, *count, depth, on, off, dtype, axis):
 def _one_hot(xp, indices, *count, depth, on, off, dtype, axis):
     if depth is None:
         depth = int(host_array(count[0]))
+    if depth < 0:  # TensorFlow refuses it; NumPy would give an empty axis
+        raise InvalidArgumentError(f"one_hot: depth must be non-negative, received {depth}. "
+                                   f"Pass the number of classes, e.g. depth=10.", "one_hot")
     hot = xp.expand_dims(indices, -1) == xp.arange(depth)
     out = xp.where(hot, xp.asarray(on, dtype), xp.asarray(off, dtype))
     return out if axis == -1 else xp.moveaxis(out, -1, axis)

@@ -371,3 +371,12 @@ def test_inputs_on_different_devices():
 def test_expand_dims_refuses_an_axis_that_is_not_an_integer(axis):
     with pytest.raises(TypeError, match="axis must be an integer"):
         tf.expand_dims(tf.ones([2]), axis)
+
+
+def test_one_hot_refuses_a_negative_depth_eagerly_traced_and_at_run_time():
+    with pytest.raises(InvalidArgument, match="depth must be non-negative, received -1"):
+        tf.one_hot([0, 1], -1)
+    with pytest.raises(InvalidArgument, match="depth must be non-negative"):
+        tf.function(lambda i: tf.one_hot(i, -2))(tf.constant([0, 1]))
+    with pytest.raises(InvalidArgument, match="depth must be non-negative"):
+        tf.function(lambda i, d: tf.one_hot(i, d))(tf.constant([0, 1]), tf.constant(-3))

@@ -90,6 +90,16 @@ class Grad:
     atol: float = 1e-6
 
 
+def raises_with_message(error, make, *fragments) -> str:
+    """``make()`` raises ``error`` whose message contains every fragment (literally)."""
+    with pytest.raises(error) as info:
+        make()
+    message = str(info.value)
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in: {message}"
+    return message
+
+
 @contextlib.contextmanager
 def ran_primitives():
     """Collect the names of the primitives run inside the block."""

@@ -6,20 +6,11 @@ import re
 
 import numpy as np
 import pytest
+from _opcheck import raises_with_message as _raises
 
 import neuroflow as tf
 
 InvalidArgument = tf.errors.InvalidArgumentError
-
-
-def _raises(error, make, *fragments):
-    """``make()`` raises ``error`` whose message contains every fragment (literally)."""
-    with pytest.raises(error) as info:
-        make()
-    message = str(info.value)
-    for fragment in fragments:
-        assert fragment in message, f"{fragment!r} not in: {message}"
-    return message
 
 
 def test_broadcast_mismatch_names_the_op_and_both_shapes():

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _opcheck import raises_with_message as _raises
 
 import neuroflow as tf
 from neuroflow.abstract import AbstractArray, Dim
@@ -24,16 +25,6 @@ from neuroflow.ops.registry import REGISTRY, Primitive
 from neuroflow.tensor import Tensor
 
 InvalidArgument = tf.errors.InvalidArgumentError
-
-
-def _raises(error, make, *fragments):
-    """``make()`` raises ``error`` whose message contains every fragment (literally)."""
-    with pytest.raises(error) as info:
-        make()
-    message = str(info.value)
-    for fragment in fragments:
-        assert fragment in message, f"{fragment!r} not in: {message}"
-    return message
 
 
 def _row(make, error, *fragments, id):  # noqa: A002 - pytest's name

@@ -8,19 +8,23 @@ new primitive cannot land without tests.
 
 from __future__ import annotations
 
+import importlib
+from pathlib import Path
+
 import pytest
-import test_creation_random
-import test_elementwise
-import test_linalg
-import test_nn_ops
-import test_printing
-import test_reductions
-import test_shape_ops
 
 from neuroflow.ops.registry import REGISTRY
 
-FAMILIES = (test_elementwise, test_reductions, test_shape_ops, test_linalg, test_nn_ops,
-            test_creation_random, test_printing)
+
+def _families() -> tuple:
+    """The test modules beside this one that keep a ``FORWARD`` table."""
+    modules = (importlib.import_module(path.stem)
+               for path in sorted(Path(__file__).parent.glob("test_*.py"))
+               if path.stem != Path(__file__).stem and "\nFORWARD" in path.read_text())
+    return tuple(module for module in modules if hasattr(module, "FORWARD"))
+
+
+FAMILIES = _families()
 
 
 def _union(table_name: str) -> dict[str, list]:

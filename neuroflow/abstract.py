@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 
 from neuroflow.backend.device import CPU
+from neuroflow.errors import OperatorNotAllowedInGraphError
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -42,8 +43,11 @@ def user_location() -> str:
     return "?"
 
 
-class SymbolicValueError(TypeError):
-    """A traced tensor was used where a concrete Python or NumPy value is needed."""
+class SymbolicValueError(OperatorNotAllowedInGraphError):
+    """A traced tensor was used where a concrete Python or NumPy value is needed.
+
+    A ``TypeError``, and ``tf.errors.OperatorNotAllowedInGraphError`` as in TensorFlow.
+    """
 
 
 _ADVICE = {

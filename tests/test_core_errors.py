@@ -157,3 +157,55 @@ def test_lab_epochs_must_be_a_whole_number(capsys):
     err = capsys.readouterr().err
     assert "argument --epochs: must be a whole number (0 or more), not '-3'" in err
     assert "--epochs 10" in err
+
+
+# --- tf.errors: TensorFlow's classes, codes and constructor ------------------------------
+
+
+def test_errors_have_tensorflows_classes_codes_and_bases():
+    import neuroflow as tf
+
+    expected = {"CancelledError": "CANCELLED", "UnknownError": "UNKNOWN",
+                "InvalidArgumentError": "INVALID_ARGUMENT",
+                "DeadlineExceededError": "DEADLINE_EXCEEDED", "NotFoundError": "NOT_FOUND",
+                "AlreadyExistsError": "ALREADY_EXISTS",
+                "PermissionDeniedError": "PERMISSION_DENIED",
+                "ResourceExhaustedError": "RESOURCE_EXHAUSTED",
+                "FailedPreconditionError": "FAILED_PRECONDITION", "AbortedError": "ABORTED",
+                "OutOfRangeError": "OUT_OF_RANGE", "UnimplementedError": "UNIMPLEMENTED",
+                "InternalError": "INTERNAL", "UnavailableError": "UNAVAILABLE",
+                "DataLossError": "DATA_LOSS", "UnauthenticatedError": "UNAUTHENTICATED"}
+    codes = [getattr(tf.errors, constant) for constant in expected.values()]
+    assert sorted(codes) == list(range(1, 17)) and tf.errors.OK == 0
+    for name, constant in expected.items():
+        cls = getattr(tf.errors, name)
+        assert issubclass(cls, tf.errors.OpError), name
+        assert cls.error_code == getattr(tf.errors, constant), name
+    assert issubclass(tf.errors.InvalidArgumentError, ValueError)
+    assert issubclass(tf.errors.OutOfRangeError, IndexError)
+    assert issubclass(tf.errors.OperatorNotAllowedInGraphError, TypeError)
+
+
+def test_op_errors_are_built_as_neuroflow_or_tensorflow_code_builds_them():
+    import neuroflow as tf
+
+    ours = tf.errors.InvalidArgumentError("bad shape", "reshape")
+    assert (str(ours), ours.message, ours.op, ours.node_def) == (
+        "bad shape [Op:reshape]", "bad shape", "reshape", None)
+    theirs = tf.errors.InvalidArgumentError(None, None, "bad value")
+    assert (str(theirs), theirs.message, theirs.op) == ("bad value", "bad value", None)
+    assert str(tf.errors.UnknownError()) == ""
+    assert tf.errors.AbortedError("x").experimental_payloads == {}
+
+
+def test_bool_of_a_traced_tensor_is_operator_not_allowed_in_graph():
+    import pytest
+
+    import neuroflow as tf
+
+    @tf.function
+    def f(x):
+        return x * 2 if x > 0 else x
+
+    with pytest.raises(tf.errors.OperatorNotAllowedInGraphError):
+        f(tf.constant(1.0))

@@ -36,6 +36,7 @@ from frozen_cases import (  # noqa: F401 - makers shared with frozen_cases_*.py
     bools,
     distinct,
     floats,
+    gradients_of,
     ints,
     labels_logits,
     nonzero,
@@ -351,20 +352,23 @@ RANDOM_CASES: dict[str, list] = {
 
 
 def _merge_family_tables() -> None:
-    """Add the cases of each ``frozen_cases_*.py`` (one file per newer op family)."""
+    """Add the cases of each ``frozen_cases_*.py`` (one file per newer op family).
+
+    A family file defines ``CASES`` (public ops), ``RANDOM_CASES`` and ``EXTRA_CASES``
+    (what no public op reaches alone, such as the primitives of a gradient).
+    """
     import importlib
     from pathlib import Path
 
     for path in sorted(Path(__file__).parent.glob("frozen_cases_*.py")):
         family = importlib.import_module(path.stem)
         for table, extra in ((CASES, getattr(family, "CASES", {})),
-                             (RANDOM_CASES, getattr(family, "RANDOM_CASES", {}))):
+                             (RANDOM_CASES, getattr(family, "RANDOM_CASES", {})),
+                             (EXTRA_CASES, getattr(family, "EXTRA_CASES", {}))):
             clash = set(table) & set(extra)
             assert not clash, f"{path.name} repeats cases of {sorted(clash)}"
             table.update(extra)
 
-
-_merge_family_tables()
 
 
 # What is not reachable through a public op alone: Tensor's operators, tensor indices,
@@ -392,22 +396,6 @@ def _variable_read(x, y):
     return first, _TABLE + 0.0, tf.reduce_sum(_TABLE)
 
 
-def _gradients(fn):
-    """The gradients of ``sum(fn(*args) * weights)`` with respect to the float arguments."""
-
-    def grads(*args):
-        floating = [a for a in args if a.dtype.is_floating]
-        with tf.GradientTape() as tape:
-            tape.watch(floating)
-            y = fn(*args)
-            # Weights that differ per element, so each gradient entry is distinct.
-            weights = tf.reshape(tf.cast(tf.range(tf.size(y)), y.dtype), tf.shape(y))
-            loss = tf.reduce_sum(y * tf.cos(weights))
-        return tape.gradient(loss, floating)
-
-    return grads
-
-
 def _slice_then_pad(x, y):
     # Squares first: the gradient of slicing alone would not depend on the values.
     return tf.concat([tf.square(x)[1:, ::2], tf.pad(y * y, [[0, 0], [1, 0]])[:-1, :2]], axis=0)
@@ -433,24 +421,26 @@ EXTRA_CASES: dict[str, list] = {
     "variable read after assign": [Case(_variable_read, lambda r, n: (floats(r, 3, 4),
                                                                       floats(r, 3, 4)))],
     "gradient": [
-        Case(_gradients(lambda x, w: tf.matmul(tf.tanh(x), w) + 1.0), lambda r, n: (
+        Case(gradients_of(lambda x, w: tf.matmul(tf.tanh(x), w) + 1.0), lambda r, n: (
             floats(r, n, 4), floats(r, 4, 3)), "matmul-tanh"),
-        Case(_gradients(lambda x, b: x * b + tf.exp(b)), lambda r, n: (
+        Case(gradients_of(lambda x, b: x * b + tf.exp(b)), lambda r, n: (
             floats(r, n, 4), floats(r, 4)), "broadcast"),
-        Case(_gradients(lambda x, i: tf.gather(x, i)), lambda r, n: (
+        Case(gradients_of(lambda x, i: tf.gather(x, i)), lambda r, n: (
             floats(r, 4, 3), r.integers(0, 4, n).astype(np.int32)), "gather"),
-        Case(_gradients(_slice_then_pad), xy, "slice-pad"),
-        Case(_gradients(lambda x: tf.reduce_max(x, axis=1) * tf.reduce_prod(x, axis=0)[0]),
+        Case(gradients_of(_slice_then_pad), xy, "slice-pad"),
+        Case(gradients_of(lambda x: tf.reduce_max(x, axis=1) * tf.reduce_prod(x, axis=0)[0]),
              x_, "max-prod"),
-        Case(_gradients(lambda x, i: tf.nn.sparse_softmax_cross_entropy_with_logits(
+        Case(gradients_of(lambda x, i: tf.nn.sparse_softmax_cross_entropy_with_logits(
             labels=i, logits=x)), lambda r, n: (floats(r, n, 5),
                                                 r.integers(0, 5, n).astype(np.int32)), "xent"),
-        Case(_gradients(lambda x: tf.math.cumprod(x, axis=1) + tf.cumsum(x, reverse=True)),
+        Case(gradients_of(lambda x: tf.math.cumprod(x, axis=1) + tf.cumsum(x, reverse=True)),
              x_, "scans"),
-        Case(_gradients(lambda x, y: tf.einsum("ij,kj->ik", x, y) + tf.math.erf(x[:, :1])),
+        Case(gradients_of(lambda x, y: tf.einsum("ij,kj->ik", x, y) + tf.math.erf(x[:, :1])),
              xy, "einsum"),
         Case(_second_order, x_, "second-order")],
 }
+
+_merge_family_tables()
 
 
 # --- running a case ------------------------------------------------------------------------
@@ -813,4 +803,5 @@ def test_every_primitive_is_in_a_compiled_case():
     # Fused ops (graph/fused_ops.py) are not primitives: passes make them from these.
     missing = sorted(set(REGISTRY) - reached)
     assert not missing, (f"primitives in no traced graph of the cases: {missing}. Add a case "
-                         f"reaching them to CASES or EXTRA_CASES in test_no_frozen_values.py")
+                         f"reaching them to CASES or EXTRA_CASES in test_no_frozen_values.py or in "
+                         f"the family's frozen_cases_*.py")

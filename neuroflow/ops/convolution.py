@@ -1,0 +1,471 @@
+"""Convolution and pooling over 1, 2 or 3 spatial dimensions (``tf.nn.conv2d`` and kin).
+
+The primitives work on channels-last arrays, ``(batch, *spatial, channels)``, with the
+filter laid out as TensorFlow's, ``(*kernel, in_channels, out_channels)``; the public
+wrappers turn ``data_format="NCHW"`` into transposes around them. Padding is resolved
+by the wrappers into explicit ``(before, after)`` pairs per spatial axis, so a primitive
+never needs to know whether the user said ``"SAME"``.
+
+A convolution is computed as one matrix product over extracted patches (im2col): the
+patches of every output position are a strided *view* of the padded input, copied once
+into a ``(positions, kernel * in_channels)`` matrix that BLAS multiplies by the filter.
+The two gradients are primitives of their own, and each is the adjoint of the others
+(``conv_input_grad`` is the transpose of ``conv`` in its input, ``conv_filter_grad`` in
+its filter), so their own gradients close the family and second derivatives work.
+
+Pooling takes windows the same way. Max pooling's gradient sends each output's gradient
+to the first maximum of its window (the position TensorFlow's CPU kernel picks); average
+pooling divides by the number of input elements under the window, padding not counted,
+as TensorFlow does for ``"SAME"``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+
+from neuroflow.abstract import AbstractArray, is_known
+from neuroflow.errors import InvalidArgumentError, UnimplementedError
+from neuroflow.ops import shape_ops as so
+from neuroflow.ops import shape_rules as rules
+from neuroflow.ops.convert import as_tensor
+from neuroflow.ops.registry import primitive
+from neuroflow.tensor import Tensor
+
+# The dtypes TensorFlow's CPU kernels take, by op family.
+_FLOATS = (np.float16, np.float32, np.float64)
+_CONV_DTYPES = (*_FLOATS, np.int32)
+_MAX_POOL_DTYPES = (*_FLOATS, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16)
+
+
+# --- windows: strided views of a padded input ---------------------------------------------
+
+
+def _pad(xp, x, pads, value=0):
+    if not any(lo or hi for lo, hi in pads):
+        return x
+    return xp.pad(x, [(0, 0), *pads, (0, 0)], constant_values=value)
+
+
+def _windows(xp, padded, kernel, strides, dilations, out):
+    """A view ``(batch, *out, *kernel, channels)`` of the windows of a padded input."""
+    step = padded.strides
+    spatial = range(1, 1 + len(kernel))
+    shape = (padded.shape[0], *out, *kernel, padded.shape[-1])
+    strides_ = (step[0], *(step[a] * s for a, s in zip(spatial, strides)),
+                *(step[a] * d for a, d in zip(spatial, dilations)), step[-1])
+    return xp.lib.stride_tricks.as_strided(padded, shape, strides_, writeable=False)
+
+
+def _out_size(size, k, stride, dilation, lo, hi):
+    # A window larger than the padded input fits nowhere: an empty output, as in TensorFlow.
+    return max((size + lo + hi - (k - 1) * dilation - 1) // stride + 1, 0)
+
+
+def _out_sizes(spatial, kernel, strides, dilations, pads):
+    return tuple(_out_size(n, k, s, d, lo, hi) for n, k, s, d, (lo, hi)
+                 in zip(spatial, kernel, strides, dilations, pads))
+
+
+def _offset_slices(offset, strides, dilations, out):
+    """The padded-input slice that kernel position ``offset`` reads for every output."""
+    return tuple(slice(i * d, i * d + s * (o - 1) + 1, s)
+                 for i, s, d, o in zip(offset, strides, dilations, out))
+
+
+# --- conv and its two gradients -----------------------------------------------------------
+
+
+def _conv_shape(x, w, *, strides, dilations, pads):
+    out = _out_sizes(x.shape[1:-1], w.shape[:-2], strides, dilations, pads)
+    return AbstractArray((x.shape[0], *out, w.shape[-1]), x.dtype)
+
+
+@primitive("conv", save_inputs=True, shape=_conv_shape)
+def _conv(xp, x, w, *, strides, dilations, pads):
+    kernel = w.shape[:-2]
+    out = _out_sizes(x.shape[1:-1], kernel, strides, dilations, pads)
+    patches = _windows(xp, _pad(xp, x, pads), kernel, strides, dilations, out)
+    rows = patches.reshape(-1, math.prod(kernel) * x.shape[-1])  # copies: the im2col matrix
+    y = rows @ w.reshape(-1, w.shape[-1])
+    return y.reshape(x.shape[0], *out, w.shape[-1])
+
+
+@_conv.defvjp
+def _conv_vjp(ctx, g):
+    x, w = ctx.inputs
+    attrs = ctx.attrs
+    return (_conv_input_grad(g, w, spatial=tuple(x.shape[1:-1]), **attrs)
+            if ctx.needs(0) else None,
+            _conv_filter_grad(x, g, kernel=tuple(w.shape[:-2]), **attrs)
+            if ctx.needs(1) else None)
+
+
+def _conv_input_grad_shape(g, w, *, spatial, strides, dilations, pads):
+    return AbstractArray((g.shape[0], *spatial, w.shape[-2]), g.dtype)
+
+
+@primitive("conv_input_grad", save_inputs=True, shape=_conv_input_grad_shape)
+def _conv_input_grad(xp, g, w, *, spatial, strides, dilations, pads):
+    kernel, channels = w.shape[:-2], w.shape[-2]
+    out = g.shape[1:-1]
+    padded_shape = tuple(n + lo + hi for n, (lo, hi) in zip(spatial, pads))
+    dx = xp.zeros((g.shape[0], *padded_shape, channels), g.dtype)
+    # One product for all kernel positions, then each position adds its share back.
+    cols = (g.reshape(-1, g.shape[-1]) @ w.reshape(-1, w.shape[-1]).T).reshape(
+        *g.shape[:-1], math.prod(kernel), channels)
+    for index, offset in enumerate(itertools.product(*map(range, kernel))):
+        region = (slice(None), *_offset_slices(offset, strides, dilations, out), slice(None))
+        dx[region] += cols[..., index, :]
+    crop = tuple(slice(lo, lo + n) for n, (lo, _) in zip(spatial, pads))
+    return dx[(slice(None), *crop, slice(None))]
+
+
+@_conv_input_grad.defvjp
+def _conv_input_grad_vjp(ctx, h):
+    g, w = ctx.inputs
+    attrs = {k: v for k, v in ctx.attrs.items() if k != "spatial"}
+    return (_conv(h, w, **attrs) if ctx.needs(0) else None,
+            _conv_filter_grad(h, g, kernel=tuple(w.shape[:-2]), **attrs)
+            if ctx.needs(1) else None)
+
+
+def _conv_filter_grad_shape(x, g, *, kernel, strides, dilations, pads):
+    return AbstractArray((*kernel, x.shape[-1], g.shape[-1]), x.dtype)
+
+
+@primitive("conv_filter_grad", save_inputs=True, shape=_conv_filter_grad_shape)
+def _conv_filter_grad(xp, x, g, *, kernel, strides, dilations, pads):
+    out = g.shape[1:-1]
+    patches = _windows(xp, _pad(xp, x, pads), kernel, strides, dilations, out)
+    rows = patches.reshape(-1, math.prod(kernel) * x.shape[-1])
+    dw = rows.T @ g.reshape(-1, g.shape[-1])
+    return dw.reshape(*kernel, x.shape[-1], g.shape[-1])
+
+
+@_conv_filter_grad.defvjp
+def _conv_filter_grad_vjp(ctx, h):
+    x, g = ctx.inputs
+    attrs = {k: v for k, v in ctx.attrs.items() if k != "kernel"}
+    return (_conv_input_grad(g, h, spatial=tuple(x.shape[1:-1]), **attrs)
+            if ctx.needs(0) else None,
+            _conv(x, h, **attrs) if ctx.needs(1) else None)
+
+
+# --- pooling ------------------------------------------------------------------------------
+
+
+def _lowest(dtype):
+    """The padding value max pooling never picks."""
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+
+
+def _pool_shape(x, *, kernel, strides, pads):
+    out = _out_sizes(x.shape[1:-1], kernel, strides, (1,) * len(kernel), pads)
+    return AbstractArray((x.shape[0], *out, x.shape[-1]), x.dtype)
+
+
+@primitive("max_pool", save_inputs=True, save_output=True, smooth=False, shape=_pool_shape)
+def _max_pool(xp, x, *, kernel, strides, pads):
+    ones = (1,) * len(kernel)
+    out = _out_sizes(x.shape[1:-1], kernel, strides, ones, pads)
+    windows = _windows(xp, _pad(xp, x, pads, _lowest(x.dtype)), kernel, strides, ones, out)
+    return windows.max(axis=tuple(range(1 + len(kernel), 1 + 2 * len(kernel))))
+
+
+@_max_pool.defvjp
+def _max_pool_vjp(ctx, g):
+    return (_max_pool_grad(ctx.inputs[0], ctx.output, g, **ctx.attrs),)
+
+
+def _max_pool_grad_shape(x, y, g, **attrs):
+    return AbstractArray(x.shape, x.dtype)
+
+
+@primitive("max_pool_grad", differentiable=False, shape=_max_pool_grad_shape)
+def _max_pool_grad(xp, x, y, g, *, kernel, strides, pads):
+    ones = (1,) * len(kernel)
+    out = y.shape[1:-1]
+    padded = _pad(xp, x, pads, _lowest(x.dtype))
+    dx = xp.zeros(padded.shape, g.dtype)
+    # Each output's gradient goes to the first position of its window holding the maximum
+    # (NaN counts as the maximum, as it is what max returned).
+    unclaimed = xp.ones(y.shape, bool)
+    for offset in itertools.product(*map(range, kernel)):
+        region = (slice(None), *_offset_slices(offset, strides, ones, out), slice(None))
+        values = padded[region]
+        hit = unclaimed & ((values == y) | (xp.isnan(values) & xp.isnan(y)))
+        dx[region] += xp.where(hit, g, 0)
+        unclaimed &= ~hit
+    crop = tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape[1:-1], pads))
+    return dx[(slice(None), *crop, slice(None))]
+
+
+def _window_counts(xp, spatial, kernel, strides, pads, dtype):
+    """How many real (unpadded) elements each window covers, shaped to broadcast."""
+    counts = None
+    for axis, (n, k, s, (lo, hi)) in enumerate(zip(spatial, kernel, strides, pads)):
+        starts = xp.arange(_out_size(n, k, s, 1, lo, hi)) * s - lo
+        count = xp.minimum(starts + k, n) - xp.maximum(starts, 0)
+        shape = [1] * (len(kernel) + 2)
+        shape[1 + axis] = count.size
+        count = count.reshape(shape).astype(dtype)
+        counts = count if counts is None else counts * count
+    return counts
+
+
+@primitive("avg_pool", shape=_pool_shape)
+def _avg_pool(xp, x, *, kernel, strides, pads):
+    ones = (1,) * len(kernel)
+    out = _out_sizes(x.shape[1:-1], kernel, strides, ones, pads)
+    windows = _windows(xp, _pad(xp, x, pads), kernel, strides, ones, out)
+    total = windows.sum(axis=tuple(range(1 + len(kernel), 1 + 2 * len(kernel))))
+    return (total / _window_counts(xp, x.shape[1:-1], kernel, strides, pads, x.dtype)
+            ).astype(x.dtype)
+
+
+@_avg_pool.defvjp
+def _avg_pool_vjp(ctx, g):
+    return (_avg_pool_grad(g, spatial=tuple(ctx.input_shapes[0][1:-1]), **ctx.attrs),)
+
+
+def _avg_pool_grad_shape(g, *, spatial, kernel, strides, pads):
+    return AbstractArray((g.shape[0], *spatial, g.shape[-1]), g.dtype)
+
+
+@primitive("avg_pool_grad", shape=_avg_pool_grad_shape)
+def _avg_pool_grad(xp, g, *, spatial, kernel, strides, pads):
+    ones = (1,) * len(kernel)
+    share = g / _window_counts(xp, spatial, kernel, strides, pads, g.dtype)
+    padded_shape = tuple(n + lo + hi for n, (lo, hi) in zip(spatial, pads))
+    dx = xp.zeros((g.shape[0], *padded_shape, g.shape[-1]), g.dtype)
+    for offset in itertools.product(*map(range, kernel)):
+        region = (slice(None), *_offset_slices(offset, strides, ones, g.shape[1:-1]),
+                  slice(None))
+        dx[region] += share
+    crop = tuple(slice(lo, lo + n) for n, (lo, _) in zip(spatial, pads))
+    return dx[(slice(None), *crop, slice(None))].astype(g.dtype)
+
+
+@_avg_pool_grad.defvjp
+def _avg_pool_grad_vjp(ctx, h):
+    attrs = {k: v for k, v in ctx.attrs.items() if k != "spatial"}
+    return (_avg_pool(h, **attrs),)
+
+
+# --- argument checking shared by the public ops ------------------------------------------
+
+
+def _spatial_rank(x: Tensor, op: str, rank: int | None) -> int:
+    ndim = x._value.ndim
+    if ndim < 3 or ndim > 5 or (rank is not None and ndim != rank + 2):
+        want = f"rank {rank + 2}" if rank is not None else "rank 3, 4 or 5"
+        raise InvalidArgumentError(f"{op}: the input must have {want} (batch, spatial "
+                                   f"dimensions, channels), received shape "
+                                   f"{rules.shape_text(x._value.shape)}.", op)
+    return ndim - 2
+
+
+def _channels_first(data_format: str | None, op: str, n: int) -> bool:
+    last = {1: "NWC", 2: "NHWC", 3: "NDHWC"}[n]
+    first = {1: "NCW", 2: "NCHW", 3: "NCDHW"}[n]
+    if data_format in (None, last) or (n == 1 and data_format == "NHWC"):
+        return False
+    if data_format == first or (n == 1 and data_format == "NCHW"):
+        return True
+    raise ValueError(f"{op}: data_format must be {last!r} or {first!r} for {n} spatial "
+                     f"dimension{'s' if n > 1 else ''}, received {data_format!r}.")
+
+
+def _per_axis(value, n: int, op: str, what: str, channels_first: bool) -> tuple[int, ...]:
+    """``strides``/``dilations``/``ksize``: an int, n ints, or n + 2 ints (batch, channel 1)."""
+    if isinstance(value, Tensor):
+        value = value.numpy().tolist()
+    values = [value] if isinstance(value, (int, np.integer)) else list(value)
+    if len(values) == 1:
+        values = values * n
+    elif len(values) == n + 2:
+        outer = (values[0], values[1]) if channels_first else (values[0], values[-1])
+        if any(v != 1 for v in outer):
+            raise UnimplementedError(f"{op}: {what} in the batch and channel dimensions "
+                                     f"must be 1, received {value}.", op)
+        values = values[2:] if channels_first else values[1:-1]
+    if len(values) != n or not all(isinstance(v, (int, np.integer)) and v > 0
+                                   for v in values):
+        raise InvalidArgumentError(f"{op}: {what} must be a positive int or a list of {n} "
+                                   f"or {n + 2} positive ints, received {value!r}.", op)
+    return tuple(int(v) for v in values)
+
+
+def _pads(padding, spatial, kernel, strides, dilations, op, channels_first):
+    """Explicit ``(before, after)`` pairs per spatial axis from TensorFlow's padding forms."""
+    n = len(spatial)
+    if isinstance(padding, str):
+        mode = padding.upper()
+        if mode == "VALID":
+            return ((0, 0),) * n
+        if mode == "SAME":
+            pads = []
+            for size, k, s, d in zip(spatial, kernel, strides, dilations):
+                if not is_known(size):
+                    raise InvalidArgumentError(f"{op}: 'SAME' padding needs the spatial "
+                                               f"sizes, received an unknown size.", op)
+                total = max((-(-size // s) - 1) * s + (k - 1) * d + 1 - size, 0)
+                pads.append((total // 2, total - total // 2))
+            return tuple(pads)
+        raise InvalidArgumentError(f"{op}: padding must be 'SAME', 'VALID' or a list of "
+                                   f"pairs, received {padding!r}.", op)
+    pairs = [tuple(p) for p in padding]
+    if len(pairs) != n + 2 or any(len(p) != 2 for p in pairs):
+        raise ValueError(f"{op}: explicit padding must be {n + 2} (before, after) pairs, one "
+                         f"per dimension of the input, received {padding!r}.")
+    outer = (pairs[0], pairs[1]) if channels_first else (pairs[0], pairs[-1])
+    if any(p != (0, 0) for p in outer):
+        raise InvalidArgumentError(f"{op}: explicit padding of the batch and channel "
+                                   f"dimensions must be (0, 0), received {padding!r}.", op)
+    inner = pairs[2:] if channels_first else pairs[1:-1]
+    if any(v < 0 for p in inner for v in p):
+        raise InvalidArgumentError(f"{op}: padding must be non-negative, received "
+                                   f"{padding!r}.", op)
+    return tuple((int(a), int(b)) for a, b in inner)
+
+
+def _to_channels_last(x: Tensor, channels_first: bool) -> Tensor:
+    if not channels_first:
+        return x
+    n = x._value.ndim
+    return so.transpose(x, [0, *range(2, n), 1])
+
+
+def _from_channels_last(y: Tensor, channels_first: bool) -> Tensor:
+    if not channels_first:
+        return y
+    n = y._value.ndim
+    return so.transpose(y, [0, n - 1, *range(1, n - 1)])
+
+
+def _checked_input(x, op: str, allowed: tuple) -> Tensor:
+    x = as_tensor(x)
+    if x._value.dtype.type not in allowed:
+        names = ", ".join(np.dtype(t).name for t in allowed)
+        raise InvalidArgumentError(f"{op}: the input's dtype must be one of {names}; "
+                                   f"received {x._value.dtype}. Cast it first: "
+                                   f"tf.cast(x, tf.float32).", op)
+    return x
+
+
+def _known_spatial(x: Tensor, op: str) -> tuple[int, ...]:
+    spatial = tuple(x._value.shape[1:-1])
+    if not all(is_known(s) for s in spatial):
+        raise InvalidArgumentError(f"{op}: the spatial sizes must be known when tracing, "
+                                   f"received shape {rules.shape_text(x._value.shape)}; "
+                                   f"only the batch size may be None.", op)
+    return spatial
+
+
+# --- public ops ---------------------------------------------------------------------------
+
+
+def convolution(input, filters, strides=None, padding="VALID", data_format=None,
+                dilations=None, name=None, *, _op: str = "convolution",
+                _rank: int | None = None) -> Tensor:
+    """N-D convolution (``tf.nn.convolution``); ``filters`` is ``(*kernel, in, out)``."""
+    op = _op
+    x = _checked_input(input, op, _CONV_DTYPES)
+    # A filter given as a list or array takes the input's dtype, as in TensorFlow.
+    w = as_tensor(filters, None if isinstance(filters, Tensor) else x.dtype)
+    n = _spatial_rank(x, op, _rank)
+    if w._value.dtype != x._value.dtype:
+        raise InvalidArgumentError(f"{op}: input and filters must have the same dtype, "
+                                   f"received {x._value.dtype} and {w._value.dtype}.", op)
+    if w._value.ndim != n + 2:
+        raise InvalidArgumentError(f"{op}: filters must have rank {n + 2} (*kernel, "
+                                   f"in_channels, out_channels), received shape "
+                                   f"{rules.shape_text(w._value.shape)}.", op)
+    first = _channels_first(data_format, op, n)
+    strides = _per_axis(1 if strides is None else strides, n, op, "strides", first)
+    dilations = _per_axis(1 if dilations is None else dilations, n, op, "dilations", first)
+    x = _to_channels_last(x, first)
+    spatial = _known_spatial(x, op)
+    kernel = tuple(w._value.shape[:-2])
+    if rules.dims_differ(x._value.shape[-1], w._value.shape[-2]):
+        raise InvalidArgumentError(
+            f"{op}: the input has {x._value.shape[-1]} channels but the filters expect "
+            f"{w._value.shape[-2]} (filter shape {rules.shape_text(w._value.shape)}).", op)
+    pads = _pads(padding, spatial, kernel, strides, dilations, op, first)
+    y = _conv(x, w, strides=strides, dilations=dilations, pads=pads)
+    return _from_channels_last(y, first)
+
+
+def conv1d(input, filters, stride=1, padding="VALID", data_format="NWC", dilations=None,
+           name=None) -> Tensor:
+    """1-D convolution over ``(batch, width, channels)``; ``filters`` is ``(k, in, out)``."""
+    return convolution(input, filters, stride, padding, data_format, dilations,
+                       _op="conv1d", _rank=1)
+
+
+def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilations=None,
+           name=None) -> Tensor:
+    """2-D convolution (``tf.nn.conv2d``); ``filters`` is ``(kh, kw, in, out)``."""
+    return convolution(input, filters, strides, padding, data_format, dilations,
+                       _op="conv2d", _rank=2)
+
+
+def conv3d(input, filters, strides=1, padding="VALID", data_format="NDHWC", dilations=None,
+           name=None) -> Tensor:
+    """3-D convolution; ``filters`` is ``(kd, kh, kw, in, out)``."""
+    return convolution(input, filters, strides, padding, data_format, dilations,
+                       _op="conv3d", _rank=3)
+
+
+def _pool(kind, input, ksize, strides, padding, data_format, op, rank) -> Tensor:
+    x = _checked_input(input, op, _MAX_POOL_DTYPES if kind == "max" else _FLOATS)
+    n = _spatial_rank(x, op, rank)
+    first = _channels_first(data_format, op, n)
+    kernel = _per_axis(ksize, n, op, "ksize", first)
+    strides = _per_axis(strides, n, op, "strides", first)
+    x = _to_channels_last(x, first)
+    spatial = _known_spatial(x, op)
+    if not isinstance(padding, str):
+        raise InvalidArgumentError(f"{op}: padding must be 'SAME' or 'VALID', received "
+                                   f"{padding!r}.", op)
+    pads = _pads(padding, spatial, kernel, strides, (1,) * n, op, first)
+    y = (_max_pool if kind == "max" else _avg_pool)(x, kernel=kernel, strides=strides,
+                                                    pads=pads)
+    return _from_channels_last(y, first)
+
+
+def max_pool(input, ksize, strides, padding, data_format=None, name=None) -> Tensor:
+    """Max pooling over 1, 2 or 3 spatial dimensions (``tf.nn.max_pool``)."""
+    return _pool("max", input, ksize, strides, padding, data_format, "max_pool", None)
+
+
+def max_pool1d(input, ksize, strides, padding, data_format="NWC", name=None) -> Tensor:
+    return _pool("max", input, ksize, strides, padding, data_format, "max_pool1d", 1)
+
+
+def max_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None) -> Tensor:
+    return _pool("max", input, ksize, strides, padding, data_format, "max_pool2d", 2)
+
+
+def max_pool3d(input, ksize, strides, padding, data_format="NDHWC", name=None) -> Tensor:
+    return _pool("max", input, ksize, strides, padding, data_format, "max_pool3d", 3)
+
+
+def avg_pool(input, ksize, strides, padding, data_format=None, name=None) -> Tensor:
+    """Average pooling; with ``"SAME"`` the padding is not counted in the average."""
+    return _pool("avg", input, ksize, strides, padding, data_format, "avg_pool", None)
+
+
+def avg_pool1d(input, ksize, strides, padding, data_format="NWC", name=None) -> Tensor:
+    return _pool("avg", input, ksize, strides, padding, data_format, "avg_pool1d", 1)
+
+
+def avg_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None) -> Tensor:
+    return _pool("avg", input, ksize, strides, padding, data_format, "avg_pool2d", 2)
+
+
+def avg_pool3d(input, ksize, strides, padding, data_format="NDHWC", name=None) -> Tensor:
+    return _pool("avg", input, ksize, strides, padding, data_format, "avg_pool3d", 3)

@@ -51,8 +51,9 @@ def clear_session() -> None:
 
 
 def snake_case(name: str) -> str:
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+    """Keras's automatic names: ``MaxPooling2D`` -> ``max_pooling2d``, ``Conv2D`` -> ``conv2d``."""
+    name = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def format_shape(shape) -> str:
@@ -342,6 +343,15 @@ def _shape_of(inputs) -> tuple:
     if isinstance(inputs, dict):
         return _shape_of(next(iter(inputs.values())))
     return tuple(inputs.shape)
+
+
+def refuse_unsupported(layer: str, **arguments) -> None:
+    """Raise for arguments neuroflow does not implement yet, rather than ignore them."""
+    given = {k: v for k, v in arguments.items() if v is not None}
+    if given:
+        raise NotImplementedError(f"{layer}: {', '.join(sorted(given))} "
+                                  f"{'is' if len(given) == 1 else 'are'} not supported yet; "
+                                  f"received {given}. Remove the argument.")
 
 
 def check_last_dim(layer: Layer, inputs: Tensor, expected: int, hint: str = "") -> None:

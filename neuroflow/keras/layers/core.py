@@ -5,7 +5,7 @@ from __future__ import annotations
 import numbers
 import warnings
 
-from neuroflow.keras.layers.base import Layer, check_last_dim
+from neuroflow.keras.layers.base import Layer, check_last_dim, refuse_unsupported
 from neuroflow.ops import elementwise as ew
 from neuroflow.ops import linalg
 from neuroflow.tensor import Tensor
@@ -71,9 +71,12 @@ class Dense(Layer):
     def __init__(self, units: int, activation=None, use_bias: bool = True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, **kwargs):
+                 kernel_constraint=None, bias_constraint=None, lora_rank=None, **kwargs):
         super().__init__(**kwargs)
         from neuroflow.keras import activations
+
+        refuse_unsupported("Dense", kernel_constraint=kernel_constraint,
+                           bias_constraint=bias_constraint, lora_rank=lora_rank)
 
         if isinstance(units, bool) or not isinstance(units, numbers.Integral) or units <= 0:
             raise ValueError(f"Received an invalid value for `units`, expected a positive "

@@ -236,6 +236,16 @@ class VarianceScaling(RandomInitializer):
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
                 **super().get_config()}
 
+    @classmethod
+    def from_config(cls, config: dict) -> Initializer:
+        # Newer Keras configs name the fan axes of einsum kernels; None means the usual fans.
+        config = dict(config)
+        axes = {key: config.pop(key) for key in ("input_axes", "output_axes") if key in config}
+        if any(value is not None for value in axes.values()):
+            raise NotImplementedError(f"{cls.__name__}: input_axes/output_axes are not "
+                                      f"supported yet; received {axes}.")
+        return cls(**config)
+
 
 class _Preset(VarianceScaling):
     """A ``VarianceScaling`` with fixed settings; only the seed is configurable (as Keras)."""

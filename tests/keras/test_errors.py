@@ -170,7 +170,7 @@ CASES = [
      ["float32 only", "received 'float64'", "Leave floatx at 'float32'"]),
     # layers and models
     ("functional-model", lambda: keras.Model(keras.Input((2,)), layers.Dense(1)),
-     NotImplementedError, ["functional API", "not available yet", "use Sequential"]),
+     ValueError, ["outputs of a functional model must be KerasTensors", "Dense"]),
     ("build-without-input",
      lambda: keras.Sequential([layers.Dense(1)]).build(), ValueError,
      ["provide an `input_shape`", "received none", "model.build((None, 784))"]),

@@ -117,3 +117,13 @@ def test_variance_scaling_rejects_bad_arguments():
         initializers.VarianceScaling(mode="fan_sum")
     with pytest.raises(ValueError, match="distribution"):
         initializers.VarianceScaling(distribution="cauchy")
+
+
+def test_keras_configs_naming_no_fan_axes_load_and_axes_are_refused():
+    from neuroflow.keras import initializers
+
+    made = initializers.deserialize({"class_name": "GlorotUniform", "config": {
+        "seed": 3, "input_axes": None, "output_axes": None}})
+    assert type(made).__name__ == "GlorotUniform" and made.get_config() == {"seed": 3}
+    with pytest.raises(NotImplementedError, match="input_axes"):
+        initializers.deserialize({"class_name": "HeNormal", "config": {"input_axes": [0]}})

@@ -1,9 +1,29 @@
 """Keras layers."""
 
+import functools
+
 from neuroflow.keras.layers.activation import ReLU, Softmax
 from neuroflow.keras.layers.base import Layer
 from neuroflow.keras.layers.convolutional import Conv1D, Conv2D, Conv3D
 from neuroflow.keras.layers.core import Activation, Dense, Input, InputLayer
+from neuroflow.keras.layers.merging import (
+    Add,
+    Average,
+    Concatenate,
+    Dot,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    dot,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
 from neuroflow.keras.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -21,6 +41,7 @@ from neuroflow.keras.layers.pooling import (
 from neuroflow.keras.layers.preprocessing import Rescaling
 from neuroflow.keras.layers.regularization import Dropout
 from neuroflow.keras.layers.reshaping import Flatten, Reshape
+from neuroflow.keras.layers.serialization import deserialize, serialize
 
 # Keras's short aliases.
 Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D
@@ -31,12 +52,5 @@ GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D = (
 GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D = (
     GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D)
 
-__all__ = ["Activation", "AveragePooling1D", "AveragePooling2D", "AveragePooling3D",
-           "AvgPool1D", "AvgPool2D", "AvgPool3D", "Conv1D", "Conv2D", "Conv3D",
-           "Convolution1D", "Convolution2D", "Convolution3D", "Dense", "Dropout", "Flatten",
-           "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
-           "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAvgPool3D", "GlobalMaxPool1D",
-           "GlobalMaxPool2D", "GlobalMaxPool3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
-           "GlobalMaxPooling3D", "Input", "InputLayer", "Layer", "MaxPool1D", "MaxPool2D",
-           "MaxPool3D", "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "ReLU", "Rescaling",
-           "Reshape", "Softmax"]
+__all__ = sorted(name for name, value in list(globals().items())
+                 if not name.startswith("_") and not isinstance(value, type(functools)))

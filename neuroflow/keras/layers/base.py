@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from neuroflow.errors import InvalidArgumentError
+from neuroflow.keras.layers import symbolic
 from neuroflow.ops import elementwise as ew
 from neuroflow.ops.convert import as_tensor
 from neuroflow.ops.registry import init_scope
@@ -110,6 +111,8 @@ class Layer:
                             f"{sorted(unknown)}.")
         self.name = name or unique_name(snake_case(type(self).__name__))
         self._trainable = bool(trainable)
+        if isinstance(dtype, dict):  # Keras 3 configs hold a DTypePolicy: {"config": {"name"}}
+            dtype = (dtype.get("config") or {}).get("name")
         self.dtype = "float32" if dtype is None else str(getattr(dtype, "name", dtype))
         self._np_dtype = _numpy_dtype(self.dtype)
         self.built = False
@@ -117,6 +120,7 @@ class Layer:
         self._non_trainable_weights: list[KerasVariable] = []
         self._call_losses: list[Tensor] = []
         self.activity_regularizer = None
+        self._inbound_nodes: list = []  # calls on Keras tensors (functional API)
         self._call_takes_training = "training" in inspect.signature(self.call).parameters
         self._build_input_shape = None
         # Keras 2 style `input_shape=` on the first layer of a Sequential model.
@@ -167,6 +171,13 @@ class Layer:
 
     # --- calling ---------------------------------------------------------------------------
     def __call__(self, inputs, *args, training=None, **kwargs):
+        # 0. On Keras tensors (a functional model being defined), record the call instead.
+        if type(inputs) is not Tensor and symbolic.has_keras_tensors(inputs, args, kwargs):
+            if training is not None:
+                kwargs["training"] = training
+            if not hasattr(self, "_inbound_nodes"):
+                self._inbound_nodes = []
+            return symbolic.call_symbolically(self, (inputs, *args), kwargs)
         # 1. Convert arrays to tensors of the layer's dtype (Keras autocasts floats).
         inputs = self._convert_inputs(inputs)
         # 2. Build the weights from the first inputs seen (eagerly, even in a trace).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 import warnings
 
+from neuroflow.keras.layers import symbolic
 from neuroflow.keras.layers.base import Layer, check_last_dim, refuse_unsupported
 from neuroflow.ops import elementwise as ew
 from neuroflow.ops import linalg
@@ -12,14 +13,20 @@ from neuroflow.tensor import Tensor
 
 
 class InputLayer(Layer):
-    """Declares the per-sample input shape of a model (``shape=`` excludes the batch)."""
+    """Declares the per-sample input shape of a model (``shape=`` excludes the batch).
 
-    def __init__(self, shape=None, batch_size=None, dtype=None, batch_shape=None, name=None,
-                 input_shape=None, **kwargs):
+    Its output is the :class:`KerasTensor` ``keras.Input`` returns.
+    """
+
+    def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None,
+                 input_tensor=None, optional=False, name=None, input_shape=None, ragged=None,
+                 **kwargs):
         if input_shape is not None:
             warnings.warn("Argument `input_shape` is deprecated. Use `shape` instead.",
                           UserWarning, stacklevel=2)
             shape = input_shape if shape is None else shape
+        refuse_unsupported("InputLayer", sparse=sparse or None, ragged=ragged or None,
+                           input_tensor=input_tensor, optional=optional or None)
         if batch_shape is not None:
             if shape is not None:
                 raise ValueError(f"You cannot pass both `shape` and `batch_shape` at the same "
@@ -33,6 +40,8 @@ class InputLayer(Layer):
         self.shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
         self.batch_size = batch_size
         self.built = True
+        self.output = symbolic.input_tensor(self, self.batch_shape, self.dtype, self.name)
+        self._output_shape_for_summary = self.batch_shape
 
     @property
     def batch_shape(self) -> tuple:
@@ -42,27 +51,26 @@ class InputLayer(Layer):
         return self.batch_shape
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "shape": self.shape, "batch_size": self.batch_size}
+        return {"batch_shape": self.batch_shape, "dtype": self.dtype, "sparse": False,
+                "ragged": False, "name": self.name, "optional": False}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        config = dict(config)
+        config.pop("trainable", None)
+        for flag in ("sparse", "ragged", "optional"):
+            if config.get(flag) is False:
+                config.pop(flag)
+        return cls(**config)
 
 
-class KerasInput:
-    """The symbolic input ``keras.Input(shape=...)`` gives to a Sequential model."""
-
-    def __init__(self, layer: InputLayer):
-        self._keras_history = layer
-        self.shape = layer.batch_shape
-        self.dtype = layer.dtype
-
-    def __repr__(self) -> str:
-        return (f"<KerasTensor shape={self.shape}, dtype={self.dtype}, "
-                f"name={self._keras_history.name}>")
-
-
-def Input(shape=None, batch_size=None, dtype=None, batch_shape=None,  # noqa: N802 - Keras's
-          name=None):
-    """``keras.Input``: the input of a model, for ``Sequential([Input(shape), ...])``."""
-    return KerasInput(InputLayer(shape=shape, batch_size=batch_size, dtype=dtype,
-                                 batch_shape=batch_shape, name=name))
+def Input(shape=None, batch_size=None, dtype=None, sparse=None,  # noqa: N802 - Keras's name
+          batch_shape=None, name=None, tensor=None, optional=False):
+    """``keras.Input``: the symbolic input of a model (``shape`` excludes the batch)."""
+    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse,
+                       batch_shape=batch_shape, name=name, input_tensor=tensor,
+                       optional=optional)
+    return layer.output
 
 
 class Dense(Layer):
@@ -71,12 +79,14 @@ class Dense(Layer):
     def __init__(self, units: int, activation=None, use_bias: bool = True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, lora_rank=None, **kwargs):
+                 kernel_constraint=None, bias_constraint=None, lora_rank=None,
+                 quantization_config=None, **kwargs):
         super().__init__(**kwargs)
         from neuroflow.keras import activations
 
         refuse_unsupported("Dense", kernel_constraint=kernel_constraint,
-                           bias_constraint=bias_constraint, lora_rank=lora_rank)
+                           bias_constraint=bias_constraint, lora_rank=lora_rank,
+                           quantization_config=quantization_config)
 
         if isinstance(units, bool) or not isinstance(units, numbers.Integral) or units <= 0:
             raise ValueError(f"Received an invalid value for `units`, expected a positive "

@@ -1,6 +1,7 @@
 """Keras models."""
 
+from neuroflow.keras.models.functional import Functional
 from neuroflow.keras.models.model import Model
 from neuroflow.keras.models.sequential import Sequential
 
-__all__ = ["Model", "Sequential"]
+__all__ = ["Functional", "Model", "Sequential"]

@@ -18,12 +18,36 @@ from neuroflow.keras.trainer import Trainer
 class Model(Trainer, Layer):
     """Base class of Keras models. ``Sequential`` is the one most users build."""
 
+    def __new__(cls, *args, **kwargs):
+        # keras.Model(inputs, outputs) builds a functional model, as in Keras.
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            from neuroflow.keras.models.functional import Functional
+
+            return super().__new__(Functional)
+        return super().__new__(cls)
+
     def __init__(self, *args, **kwargs):
-        if args or "inputs" in kwargs:
-            raise NotImplementedError("The functional API (Model(inputs, outputs)) is not "
-                                      "available yet; use Sequential or subclass Model.")
-        super().__init__(**kwargs)
+        if args or "inputs" in kwargs or "outputs" in kwargs:
+            raise NotImplementedError(
+                f"{type(self).__name__}.__init__ received inputs/outputs: a subclass of Model "
+                f"built like a functional model is not supported yet. Either build "
+                f"keras.Model(inputs, outputs) directly, or define call() in the subclass.")
+        self._init_model(**kwargs)
+
+    def _init_model(self, **kwargs) -> None:
+        Layer.__init__(self, **kwargs)
         self.history = None
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects=None):
+        """A functional config (``input_layers``/``output_layers``) rebuilds the graph;
+        other configs are the model's constructor arguments."""
+        if "input_layers" in config and "output_layers" in config:
+            from neuroflow.keras.models.functional import Functional, functional_from_config
+
+            return functional_from_config(config, custom_objects,
+                                          Functional if cls is Model else cls)
+        return cls(**config)
 
     # --- weights of all sub-layers ----------------------------------------------------
     @property

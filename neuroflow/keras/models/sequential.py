@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from neuroflow.keras.layers.base import Layer, format_shape
-from neuroflow.keras.layers.core import Dense, InputLayer, KerasInput
+from neuroflow.keras.layers.core import Dense, InputLayer
+from neuroflow.keras.layers.symbolic import KerasTensor
 from neuroflow.keras.losses import sparse_labels_message
 from neuroflow.keras.models.model import Model
 from neuroflow.ops import elementwise as ew
@@ -41,8 +42,8 @@ class Sequential(Model):
 
     def add(self, layer) -> None:
         """Append a layer (or set the input with ``Input``/``InputLayer``)."""
-        if isinstance(layer, KerasInput):
-            layer = layer._keras_history
+        if isinstance(layer, KerasTensor) and isinstance(layer._keras_history[0], InputLayer):
+            layer = layer._keras_history[0]
         if isinstance(layer, InputLayer):
             if self._layers or self._input_layer is not None:
                 raise ValueError("An InputLayer can only be the first layer of a Sequential "

@@ -269,3 +269,28 @@ def test_a_crafted_file_name_stays_inside_a_comment():
 def test_primitive_names_must_be_identifiers():
     with pytest.raises(ValueError, match="identifier"):
         Primitive("bad name; import os", lambda xp, x: x)
+
+
+# --- sizes only known when the graph runs, through the passes ------------------------------
+
+
+def _masked_sum_gradient(x):
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.reduce_sum(tf.boolean_mask(x, x > 2.0))
+    return tape.gradient(y, x)
+
+
+@pytest.mark.parametrize("fn", [
+    _masked_sum_gradient,
+    # The same mask twice: CSE merges the two, the size is read from the one kept.
+    lambda x: tf.reduce_sum(tf.boolean_mask(x, x > 2.0)) * tf.ones_like(
+        tf.boolean_mask(x, x > 2.0)),
+    # Only the size of the masked values is used: DCE must keep what gives it.
+    lambda x: tf.ones_like(tf.boolean_mask(x, x > 2.0)) * 3.0,
+], ids=["gradient-of-sum", "merged-by-cse", "kept-by-dce"])
+def test_sizes_known_only_at_run_time_survive_folding_cse_and_dce(fn):
+    compiled = tf.function(fn)
+    for values in ([1.0, 3.0, 4.0], [5.0, 3.0, 4.0, 0.0, 9.0], [0.0, 1.0]):
+        x = tf.constant(values)
+        np.testing.assert_array_equal(compiled(x).numpy(), fn(x).numpy())

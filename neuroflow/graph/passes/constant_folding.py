@@ -10,6 +10,7 @@ import dataclasses
 
 import numpy as np
 
+from neuroflow.abstract import contains_dim
 from neuroflow.graph.ir import Graph, Value
 
 
@@ -20,8 +21,10 @@ def fold_constants(graph: Graph) -> Graph:
     for node in graph.nodes:
         inputs = [rename.get(v.name, v) for v in node.inputs]
         by_shape = node.primitive.shape_only and all(v.is_static for v in inputs)
+        # A size only known when the graph runs (the length of a boolean_mask result) may
+        # still sit in the attributes: such a node is computed at run time, not folded.
         foldable = node.variable < 0 and not node.stateful and (
-            by_shape or all(v.kind == "const" for v in inputs))
+            by_shape or all(v.kind == "const" for v in inputs)) and not contains_dim(node.attrs)
         if foldable:
             arrays = [constants[v.name] if v.kind == "const" else _stand_in(v) for v in inputs]
             made = node.primitive.forward(np, *arrays, **node.attrs)

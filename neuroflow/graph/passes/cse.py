@@ -82,4 +82,9 @@ def eliminate_common_subexpressions(graph: Graph) -> Graph:
         seen[key] = node.results
         kept.append(node)
     outputs = [rename.get(v.name, v) for v in graph.outputs]
-    return graph.copy(nodes=kept, outputs=outputs)
+    result = graph.copy(nodes=kept, outputs=outputs)
+    # A size only known at run time is read from the value that first has it: when that
+    # value merged into an earlier one, the size is read there.
+    result.size_sources = {symbol: (rename[name].name if name in rename else name, axis)
+                           for symbol, (name, axis) in graph.size_sources.items()}
+    return result

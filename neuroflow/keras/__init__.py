@@ -18,9 +18,9 @@ from neuroflow.keras import (
     regularizers,
     utils,
 )
-from neuroflow.keras.layers import Input
+from neuroflow.keras.layers import Input, Layer
 from neuroflow.keras.models import Model, Sequential
 
-__all__ = ["Input", "Model", "Sequential", "activations", "backend", "callbacks", "datasets",
+__all__ = ["Input", "Layer", "Model", "Sequential", "activations", "backend", "callbacks", "datasets",
            "initializers", "layers", "losses", "metrics", "models", "optimizers",
            "regularizers", "utils"]

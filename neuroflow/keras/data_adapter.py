@@ -305,3 +305,32 @@ def adapt(x, y=None, sample_weight=None, what: str = "fit"):
         raise ValueError(f"`{what}` needs input data `x`; received None. Pass the samples, "
                          f"e.g. model.{what}(x_train, ...).")
     return ArrayData(x, y, sample_weight, what)
+
+
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """A batch as Keras hands it to ``train_step``: ``x``, ``(x, y)`` or ``(x, y, sw)``.
+
+    ``x`` alone stays itself unless it is a tuple or list (then ``(x,)``, so that
+    unpacking cannot mistake its parts for labels).
+    """
+    if y is None:
+        return (x,) if isinstance(x, (tuple, list)) else x
+    if sample_weight is None:
+        return (x, y)
+    return (x, y, sample_weight)
+
+
+def unpack_x_y_sample_weight(data) -> tuple:
+    """``(x, y, sample_weight)`` from a batch in any of the forms ``pack`` gives."""
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return (data, None, None)
+    if len(data) == 1:
+        return (data[0], None, None)
+    if len(data) == 2:
+        return (data[0], data[1], None)
+    if len(data) == 3:
+        return (data[0], data[1], data[2])
+    raise ValueError(f"Data is expected to be in format `x`, `(x,)`, `(x, y)`, or "
+                     f"`(x, y, sample_weight)`, found: {data!r:.200}")

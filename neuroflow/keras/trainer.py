@@ -117,7 +117,10 @@ class Trainer:
             raise ValueError(f"You must call `compile()` before using `{what}()`, e.g. "
                              f"model.compile(optimizer='sgd', "
                              f"loss='sparse_categorical_crossentropy', metrics=['accuracy']).")
-        if self._loss_fn is None and what != "predict":
+        custom = {"fit": "train_step", "train_on_batch": "train_step",
+                  "evaluate": "test_step", "test_on_batch": "test_step"}.get(what)
+        if self._loss_fn is None and what != "predict" and not (custom and
+                                                                 self._custom(custom)):
             raise ValueError(f"`{what}()` needs a loss, but `compile()` was called without one. "
                              f"Pass e.g. loss='sparse_categorical_crossentropy' to compile().")
         # A custom train_step may bring its own optimizers (e.g. the two of a GAN).
@@ -150,20 +153,22 @@ class Trainer:
         return loss
 
     def train_step(self, data) -> dict:
-        """One optimizer step on a batch ``(x, y, sample_weight)``; returns the metric results.
+        """One optimizer step on a batch; returns the metric results.
 
-        Override it to customize training; ``fit`` then calls the override.
+        ``data`` is what Keras passes: ``(x, y)``, ``(x, y, sample_weight)``, or ``x``
+        alone (``keras.utils.unpack_x_y_sample_weight`` takes any of them). Override it to
+        customize training; ``fit`` then calls the override.
         """
-        self._train_batch(data)
+        self._train_batch(data_adapter.unpack_x_y_sample_weight(data))
         return self.get_metrics_result()
 
     def test_step(self, data) -> dict:
         """Loss and metrics on a batch, without updating weights; returns the metric results."""
-        self._test_batch(data)
+        self._test_batch(data_adapter.unpack_x_y_sample_weight(data))
         return self.get_metrics_result()
 
     def predict_step(self, data):
-        x = data[0] if isinstance(data, tuple) else data
+        x, _, _ = data_adapter.unpack_x_y_sample_weight(data)
         return self(x, training=False)
 
     def _train_batch(self, data) -> None:
@@ -273,7 +278,7 @@ class Trainer:
             if begin:
                 callback_list.on_train_batch_begin(step)
             if custom:
-                logs = self.train_step(batch)
+                logs = self.train_step(data_adapter.pack_x_y_sample_weight(*batch))
             else:
                 train_batch(batch)
             if end:
@@ -322,7 +327,7 @@ class Trainer:
             if begin:
                 callback_list.on_test_batch_begin(step)
             if custom:
-                logs = self.test_step(batch)
+                logs = self.test_step(data_adapter.pack_x_y_sample_weight(*batch))
             else:
                 test_batch(batch)
             if end:
@@ -376,7 +381,8 @@ class Trainer:
                 break
             if begin:
                 callback_list.on_predict_batch_begin(step)
-            result = self.predict_step(batch) if custom else predict_batch(batch[0])
+            result = (self.predict_step(data_adapter.pack_x_y_sample_weight(*batch)) if custom
+                      else predict_batch(batch[0]))
             outputs.append(result.numpy())
             callback_list.on_predict_batch_end(step, {"outputs": outputs[-1]})
         callback_list.on_predict_end()
@@ -397,7 +403,8 @@ class Trainer:
         self._check_data(data, "train_on_batch")
         with self._state_lock:
             self.reset_metrics()
-            logs = pythonify_logs(self.train_step(next(data.batches(data.size, shuffle=False))))
+            batch = next(data.batches(data.size, shuffle=False))
+            logs = pythonify_logs(self.train_step(data_adapter.pack_x_y_sample_weight(*batch)))
         return logs if return_dict else self._flatten_in_order(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
@@ -408,15 +415,16 @@ class Trainer:
         self._check_data(data, "test_on_batch")
         with self._state_lock:
             self.reset_metrics()
-            logs = pythonify_logs(
-                self.test_step(next(data.batches(data.size, shuffle=False))))
+            batch = next(data.batches(data.size, shuffle=False))
+            logs = pythonify_logs(self.test_step(data_adapter.pack_x_y_sample_weight(*batch)))
         return logs if return_dict else self._flatten_in_order(logs)
 
     def predict_on_batch(self, x):
         """The model's outputs for one batch, as a NumPy array."""
         self._check_runnable("predict_on_batch")
         data = data_adapter.adapt(x, None, None, "predict_on_batch")
-        return self.predict_step(next(data.batches(data.size, shuffle=False))).numpy()
+        batch = next(data.batches(data.size, shuffle=False))
+        return self.predict_step(data_adapter.pack_x_y_sample_weight(*batch)).numpy()
 
     # --- input checks -------------------------------------------------------------------------
     def _check_data(self, data, what: str) -> None:

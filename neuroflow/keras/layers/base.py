@@ -282,14 +282,24 @@ class Layer:
         self._call_losses.append(as_tensor(loss))
 
     def _sublayers(self) -> list[Layer]:
-        """Layers held in attributes (directly or in a list/tuple), in attribute order."""
-        found = []
-        for value in vars(self).values():
+        """Layers held in attributes, directly or inside lists, tuples and dicts (nested),
+        in attribute order; each once."""
+        found: dict[int, Layer] = {}
+
+        def collect(value) -> None:
             if isinstance(value, Layer):
-                found.append(value)
+                found.setdefault(id(value), value)
             elif isinstance(value, (list, tuple)):
-                found += [v for v in value if isinstance(v, Layer)]
-        return found
+                for item in value:
+                    collect(item)
+            elif isinstance(value, dict):
+                for item in value.values():
+                    collect(item)
+
+        for name, value in vars(self).items():
+            if not name.startswith("_inbound") and value is not self:
+                collect(value)
+        return list(found.values())
 
     def _flatten_layers(self) -> list[Layer]:
         """This layer and every layer inside it, depth first."""

@@ -6,6 +6,10 @@ import random as _random
 
 import numpy as np
 
+from neuroflow.keras.data_adapter import (  # noqa: F401 - keras.utils names
+    pack_x_y_sample_weight,
+    unpack_x_y_sample_weight,
+)
 from neuroflow.keras.utils.progbar import Progbar
 
 

@@ -21,6 +21,6 @@ from neuroflow.keras import (
 from neuroflow.keras.layers import Input, Layer
 from neuroflow.keras.models import Model, Sequential
 
-__all__ = ["Input", "Layer", "Model", "Sequential", "activations", "backend", "callbacks", "datasets",
-           "initializers", "layers", "losses", "metrics", "models", "optimizers",
+__all__ = ["Input", "Layer", "Model", "Sequential", "activations", "backend", "callbacks",
+           "datasets", "initializers", "layers", "losses", "metrics", "models", "optimizers",
            "regularizers", "utils"]

@@ -24,7 +24,7 @@ from neuroflow.autodiff import GradientTape
 from neuroflow.backend import blas
 from neuroflow.config import settings
 from neuroflow.keras import callbacks as callbacks_module
-from neuroflow.keras import compiled_steps, data_adapter
+from neuroflow.keras import compiled_steps, data_adapter, multi_output
 from neuroflow.keras import losses as losses_module
 from neuroflow.keras import metrics as metrics_module
 from neuroflow.keras import optimizers as optimizers_module
@@ -33,6 +33,7 @@ from neuroflow.ops import elementwise as ew
 from neuroflow.ops import reductions as red
 from neuroflow.ops import shape_ops as so
 from neuroflow.tensor import Tensor
+from neuroflow.util import nest
 
 
 class Trainer:
@@ -54,10 +55,20 @@ class Trainer:
         """
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = loss
-        self._loss_fn = losses_module.resolve(loss)
         self._loss_tracker = metrics_module.Mean(name="loss")
-        self._compile_metrics = [metrics_module.resolve(m) for m in _as_list(metrics)]
-        self._weighted_metrics = [metrics_module.resolve(m) for m in _as_list(weighted_metrics)]
+        names = self._compile_output_names()
+        if names is not None:
+            # Several outputs: a loss, metrics and a weight per output (multi_output.py).
+            self._loss_fn = (None if loss is None else
+                             multi_output.OutputLosses(loss, loss_weights, names))
+            self._compile_metrics = multi_output.output_metrics(metrics, names)
+            self._weighted_metrics = multi_output.output_metrics(weighted_metrics, names)
+        else:
+            self._loss_fn = _weighted(losses_module.resolve(_single(loss, "loss")),
+                                      _single(loss_weights, "loss_weights"))
+            self._compile_metrics = [metrics_module.resolve(m) for m in _as_list(metrics)]
+            self._weighted_metrics = [metrics_module.resolve(m)
+                                      for m in _as_list(weighted_metrics)]
         self.run_eagerly = bool(run_eagerly)
         self.compiled = True
         # Metrics and weights are model state: fit, evaluate and the *_on_batch calls hold
@@ -95,10 +106,23 @@ class Trainer:
 
     @property
     def metrics(self) -> list:
-        """The loss tracker, then the compiled metrics, then the weighted metrics."""
+        """The loss tracker (and each output's), the compiled, then the weighted metrics."""
         if not self.compiled:
             return []
-        return [self._loss_tracker, *self._compile_metrics, *self._weighted_metrics]
+        per_output = (list(self._loss_fn.trackers.values())
+                      if isinstance(self._loss_fn, multi_output.OutputLosses) else [])
+        return [self._loss_tracker, *per_output, *self._compile_metrics,
+                *self._weighted_metrics]
+
+    def _compile_output_names(self) -> list[str] | None:
+        """The output names of a model with several outputs (None for one output)."""
+        structure = getattr(self, "_outputs_structure", None)
+        if isinstance(structure, dict):
+            return list(structure)
+        outputs = getattr(self, "outputs", None)
+        if isinstance(outputs, list) and len(outputs) > 1:
+            return list(self.output_names)
+        return None
 
     @property
     def metrics_names(self) -> list[str]:
@@ -201,6 +225,8 @@ class Trainer:
         tracker = self._loss_tracker
         tracker.total.assign_add((red.reduce_mean(loss) if loss.ndim else loss) * batch)
         tracker.count.assign_add(batch)
+        if isinstance(self._loss_fn, multi_output.OutputLosses):
+            self._loss_fn.track(y, y_pred, sample_weight, batch)
         for metric in self._compile_metrics:
             metric.update_state(y, y_pred)
         for metric in self._weighted_metrics:
@@ -383,14 +409,18 @@ class Trainer:
                 callback_list.on_predict_batch_begin(step)
             result = (self.predict_step(data_adapter.pack_x_y_sample_weight(*batch)) if custom
                       else predict_batch(batch[0]))
-            outputs.append(result.numpy())
+            outputs.append(nest.map_structure(_as_numpy, result))
             callback_list.on_predict_batch_end(step, {"outputs": outputs[-1]})
         callback_list.on_predict_end()
         if not outputs:
             raise ValueError("`predict` received no data: the dataset x yielded no batches. "
                              "Pass data with at least one sample (check the dataset's filter, "
                              "take and skip calls).")
-        return np.concatenate(outputs, axis=0)
+        if type(outputs[0]) is np.ndarray:
+            return np.concatenate(outputs, axis=0)
+        # Several outputs: each concatenated over the batches, in the outputs' structure.
+        columns = zip(*(nest.flatten(batch) for batch in outputs))
+        return nest.pack_sequence_as(outputs[0], [np.concatenate(c, axis=0) for c in columns])
 
     # --- single batches -----------------------------------------------------------------------
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
@@ -424,7 +454,8 @@ class Trainer:
         self._check_runnable("predict_on_batch")
         data = data_adapter.adapt(x, None, None, "predict_on_batch")
         batch = next(data.batches(data.size, shuffle=False))
-        return self.predict_step(data_adapter.pack_x_y_sample_weight(*batch)).numpy()
+        return nest.map_structure(
+            _as_numpy, self.predict_step(data_adapter.pack_x_y_sample_weight(*batch)))
 
     # --- input checks -------------------------------------------------------------------------
     def _check_data(self, data, what: str) -> None:
@@ -450,6 +481,41 @@ def _batches_and_step(model, data, batch_size: int, shuffle: bool, name: str, st
                                                                                shuffle))
         return batches, batches.run
     return data.batches(batch_size, shuffle=shuffle), step
+
+
+def _as_numpy(value):
+    return value.numpy() if hasattr(value, "numpy") else np.asarray(value)
+
+
+def _single(value, what: str):
+    """A one-output model's ``loss``/``loss_weights`` given as a list or dict of one entry."""
+    if isinstance(value, dict):
+        if len(value) != 1:
+            raise ValueError(f"The model has one output, but `{what}` is a dict of "
+                             f"{len(value)} entries: {value!r}.")
+        return next(iter(value.values()))
+    if isinstance(value, (list, tuple)) and what == "loss_weights" or (
+            isinstance(value, (list, tuple)) and len(value) == 1):
+        if len(value) != 1:
+            raise ValueError(f"The model has one output, but `{what}` has {len(value)} "
+                             f"entries: {value!r}.")
+        return value[0]
+    return value
+
+
+def _weighted(loss, weight):
+    """``loss`` scaled by ``loss_weights`` (a number) for a one-output model."""
+    if loss is None or weight is None or float(weight) == 1.0:
+        return loss
+    return _ScaledLoss(loss, float(weight))
+
+
+class _ScaledLoss:
+    def __init__(self, loss, weight: float):
+        self.loss, self.weight, self.name = loss, weight, loss.name
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        return self.loss(y_true, y_pred, sample_weight=sample_weight) * self.weight
 
 
 def _as_list(value) -> list:

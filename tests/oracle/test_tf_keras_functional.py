@@ -83,3 +83,23 @@ def test_a_neuroflow_config_rebuilds_in_keras():
     xs = _inputs()
     for p, q in zip(ours(xs), theirs(xs)):
         np.testing.assert_allclose(np.asarray(p), np.asarray(q), rtol=1e-5, atol=1e-6)
+
+
+def test_multi_output_training_logs_and_updates_as_keras_does():
+    theirs, ours = _define(K), _define(N.keras)
+    ours.set_weights(theirs.get_weights())
+    r = np.random.default_rng(1)
+    xs = [r.normal(size=(16, 12, 12, 1)).astype(np.float32),
+          r.normal(size=(16, 3)).astype(np.float32)]
+    ys = [r.integers(0, 3, 16), r.normal(size=(16, 1)).astype(np.float32)]
+    histories = []
+    for keras, model in ((K, theirs), (N.keras, ours)):
+        model.compile(keras.optimizers.SGD(0.1), loss=["sparse_categorical_crossentropy", "mse"],
+                      loss_weights=[1.0, 0.25], metrics=[["accuracy"], ["mae"]])
+        histories.append(model.fit(xs, ys, batch_size=8, epochs=2, shuffle=False,
+                                   verbose=0).history)
+    assert set(histories[0]) == set(histories[1])
+    for key in histories[0]:
+        np.testing.assert_allclose(histories[1][key], histories[0][key], rtol=2e-4, err_msg=key)
+    for p, q in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(p, q, rtol=1e-4, atol=1e-5)

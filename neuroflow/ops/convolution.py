@@ -186,9 +186,19 @@ def _max_pool_grad_shape(x, y, g, **attrs):
 
 @primitive("max_pool_grad", differentiable=False, shape=_max_pool_grad_shape)
 def _max_pool_grad(xp, x, y, g, *, kernel, strides, pads):
+    padded = _pad(xp, x, pads, _lowest(x.dtype))
+    if tuple(strides) == tuple(kernel):
+        dx = _tiled_max_pool_grad(xp, padded, y, g, kernel, y.shape[1:-1])
+    else:
+        dx = _looped_max_pool_grad(xp, padded, y, g, kernel, strides)
+    crop = tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape[1:-1], pads))
+    return dx[(slice(None), *crop, slice(None))]
+
+
+def _looped_max_pool_grad(xp, padded, y, g, kernel, strides):
+    """The general case: one pass per window position."""
     ones = (1,) * len(kernel)
     out = y.shape[1:-1]
-    padded = _pad(xp, x, pads, _lowest(x.dtype))
     dx = xp.zeros(padded.shape, g.dtype)
     # Each output's gradient goes to the first position of its window holding the maximum
     # (NaN counts as the maximum, as it is what max returned).
@@ -199,8 +209,37 @@ def _max_pool_grad(xp, x, y, g, *, kernel, strides, pads):
         hit = unclaimed & ((values == y) | (xp.isnan(values) & xp.isnan(y)))
         dx[region] += xp.where(hit, g, 0)
         unclaimed &= ~hit
-    crop = tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape[1:-1], pads))
-    return dx[(slice(None), *crop, slice(None))]
+    return dx
+
+
+def _tiled_max_pool_grad(xp, padded, y, g, kernel, out):
+    """The gradient when windows tile the input (strides = window, the common case).
+
+    Each window position is then a strided view of the input split into tiles, written
+    once (tiles do not overlap), with no padding or accumulation; NaN is looked for only
+    when an output is NaN.
+    """
+    batch, channels = padded.shape[0], padded.shape[-1]
+    covered = tuple(slice(0, o * k) for o, k in zip(out, kernel))
+    split_shape = (batch, *itertools.chain(*zip(out, kernel)), channels)
+    tiles = padded[(slice(None), *covered, slice(None))].reshape(split_shape)
+    dx = xp.zeros(padded.shape, g.dtype)
+    dx_tiles = dx[(slice(None), *covered, slice(None))].reshape(split_shape)
+    nan_outputs = xp.isnan(y) if y.dtype.kind == "f" and xp.isnan(y).any() else None
+    unclaimed = xp.ones(y.shape, bool)
+    for offset in itertools.product(*map(range, kernel)):
+        at = (slice(None), *itertools.chain(*((slice(None), i) for i in offset)), slice(None))
+        values = tiles[at]
+        hit = values == y
+        if nan_outputs is not None:
+            hit |= nan_outputs & xp.isnan(values)
+        hit &= unclaimed
+        dx_tiles[at] = xp.where(hit, g, 0)
+        unclaimed &= ~hit
+    if not xp.shares_memory(dx_tiles, dx):  # reshape copied: write the tiles back
+        dx[(slice(None), *covered, slice(None))] = dx_tiles.reshape(
+            dx[(slice(None), *covered, slice(None))].shape)
+    return dx
 
 
 def _window_counts(xp, spatial, kernel, strides, pads, dtype):

@@ -368,3 +368,19 @@ def test_integer_convolution_and_max_pooling_keep_their_dtype():
 def test_a_filter_given_as_an_array_takes_the_inputs_dtype():
     x = tf.constant(uniform(1, 4, 4, 2).astype(np.float32))
     assert tf.nn.conv2d(x, uniform(2, 2, 2, 1), 1, "VALID").dtype == tf.float32
+
+
+@pytest.mark.parametrize("shape, window", [((3, 6, 8, 4), (2, 2)), ((2, 9, 5), (3,)),
+                                           ((1, 4, 6, 4, 2), (2, 3, 2))])
+def test_tiled_max_pool_gradient_equals_the_general_path(shape, window):
+    # ReLU-like data: many windows are all zeros (ties), and a NaN.
+    x = np.maximum(np.random.default_rng(5).normal(size=shape), 0)
+    x.reshape(-1)[7] = np.nan
+    y = np.asarray(conv_ops._max_pool(tf.constant(x), kernel=window, strides=window,
+                                      pads=((0, 0),) * len(window)))
+    g = np.random.default_rng(6).normal(size=y.shape)
+    out = y.shape[1:-1]
+    covered = x[(slice(None), *(slice(0, o * k) for o, k in zip(out, window)), slice(None))]
+    tiled = conv_ops._tiled_max_pool_grad(np, covered, y, g, window, out)
+    looped = conv_ops._looped_max_pool_grad(np, covered, y, g, window, window)
+    np.testing.assert_array_equal(tiled, looped)

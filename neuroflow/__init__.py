@@ -5,7 +5,7 @@ variables, ops, GradientTape, ``tf.nn``, ``tf.math``, ``tf.random``, and
 (imported on first use) ``tf.keras`` and ``tf.data``.
 """
 
-from neuroflow import config, dtypes, errors, linalg, math, nn, random  # noqa: F401
+from neuroflow import config, dtypes, errors, image, linalg, math, nn, random  # noqa: F401
 from neuroflow.autodiff import GradientTape, UnconnectedGradients
 from neuroflow.backend import device
 from neuroflow.dtypes import (

@@ -24,7 +24,7 @@ LAYERS = [
     ("graph", ["graph"]),
     ("data", ["data"]),
     ("keras", ["keras"]),
-    ("public", ["__init__", "math", "nn", "random", "linalg", "cli", "lab"]),
+    ("public", ["__init__", "math", "nn", "random", "linalg", "image", "cli", "lab"]),
 ]
 RANK = {part: rank for rank, (_, parts) in enumerate(LAYERS) for part in parts}
 

@@ -731,7 +731,7 @@ def test_threads_calling_compiled_cases_get_what_one_thread_gets():
 # --- the surface: every public op has a case, every primitive is in a compiled case --------
 
 PUBLIC_MODULES = {"tf": tf, "tf.math": tf.math, "tf.nn": tf.nn, "tf.random": tf.random,
-                  "tf.linalg": tf.linalg}
+                  "tf.linalg": tf.linalg, "tf.image": tf.image}
 
 # Public callables that are not ops on tensor values.
 NOT_OPS = {

@@ -24,7 +24,8 @@ LAYERS = [
     ("graph", ["graph"]),
     ("data", ["data"]),
     ("keras", ["keras"]),
-    ("public", ["__init__", "math", "nn", "random", "linalg", "image", "cli", "lab"]),
+    ("public", ["__init__", "__main__", "math", "nn", "random", "linalg", "image", "cli",
+                "lab"]),
 ]
 RANK = {part: rank for rank, (_, parts) in enumerate(LAYERS) for part in parts}
 

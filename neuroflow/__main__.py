@@ -1,0 +1,7 @@
+"""``python -m neuroflow``: the same command line as the ``neuroflow`` script."""
+
+import sys
+
+from neuroflow.cli import main
+
+sys.exit(main())

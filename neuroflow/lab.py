@@ -126,9 +126,12 @@ def save_pictures(x_train, y_train, out: Path) -> list[Path]:
 
 
 def save_curves(history: dict, out: Path) -> Path | None:
-    """Loss and accuracy per epoch (training and validation), as a PNG file."""
+    """Loss and accuracy per epoch (training and validation), as a PNG file.
+
+    None when there is nothing to draw: matplotlib is missing, or no epoch ran (``--epochs 0``).
+    """
     plt = _pyplot()
-    if plt is None:
+    if plt is None or not history.get("loss"):
         return None
     _make_folder(out)
     path = out / "training_curves.png"
@@ -219,9 +222,17 @@ def _verbosity(text: str):
 
 def _whole_number(text: str) -> int:
     """``--epochs``: a whole number, 0 or more."""
-    if not text.isdigit():
+    if not text.isdecimal():
         raise argparse.ArgumentTypeError(f"must be a whole number (0 or more), not {text!r}; "
                                          f"e.g. --epochs 10")
+    return int(text)
+
+
+def _seed(text: str) -> int:
+    """``--seed``: what ``keras.utils.set_random_seed`` takes, a whole number below 2**32."""
+    if not text.isdecimal() or int(text) >= 2**32:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 2**32 - 1, not "
+                                         f"{text!r}; e.g. --seed 42")
     return int(text)
 
 
@@ -232,8 +243,9 @@ def main(argv=None) -> int:
     which ``neuroflow.cli`` reports in one line.
     """
     parser = argparse.ArgumentParser(prog="neuroflow lab", description=__doc__.split("\n")[0])
-    parser.add_argument("--epochs", type=_whole_number, default=30)
-    parser.add_argument("--seed", type=int, default=None, help="make the run reproducible")
+    parser.add_argument("--epochs", type=_whole_number, default=30,
+                        help="training epochs (default: 30, as in the handout)")
+    parser.add_argument("--seed", type=_seed, default=None, help="make the run reproducible")
     parser.add_argument("--out", default="lab-output", help="folder for the PNG pictures")
     parser.add_argument("--data", default=None,
                         help="folder holding the four Fashion-MNIST .gz files")

@@ -22,6 +22,7 @@ class ConcatenateDataset(Dataset):
                             f"{type(second).__name__}. Make one first, e.g. "
                             f"ds.concatenate(Dataset.from_tensor_slices(values)).")
         self._parts = (first, second)
+        self._spec = self._compute_spec()  # as TF: mismatched elements fail here, not later
 
     def _cardinality(self) -> int:
         a, b = (d._cardinality() for d in self._parts)
@@ -102,7 +103,10 @@ class ZipDataset(Dataset):
 
 class EnumerateDataset(ZipDataset):
     def __init__(self, inner: Dataset, start: int):
-        super().__init__((RangeDataset(start, np.iinfo(np.int64).max), inner))
+        # The counter runs to the end of int64; from a negative start its length
+        # (stop - start) would not fit in one, so it stops that much earlier.
+        stop = np.iinfo(np.int64).max + min(start, 0)
+        super().__init__((RangeDataset(start, stop), inner))
         self._inner = inner
 
     def _cardinality(self) -> int:

@@ -30,11 +30,40 @@ import numpy as np
 
 from neuroflow.data import plan as plans
 from neuroflow.data import structure
+from neuroflow.errors import InvalidArgumentError
 from neuroflow.tensor import Tensor
 
 AUTOTUNE = -1
 INFINITE_CARDINALITY = -1
 UNKNOWN_CARDINALITY = -2
+
+
+def int64_argument(value: Any, name: str) -> int:
+    """A count, size or start given to a dataset method, as a Python int.
+
+    TensorFlow converts these to int64 scalars: integers (bool, NumPy and integer
+    tensors included) pass, and so do NumPy floats (truncated, as TF does); a Python
+    float or a string is a TypeError rather than being silently truncated
+    (``take(2.5)`` is not ``take(2)``).
+    """
+    given = value
+    if isinstance(value, Tensor):
+        if value.dtype.np.kind not in "biu":
+            raise ValueError(f"{name}: Tensor conversion requested dtype int64 for Tensor with "
+                             f"dtype {value.dtype.name}: {value!r}. Cast it first, e.g. "
+                             f"tf.cast({name}, tf.int64).")
+        value = value.numpy()  # a count decides the pipeline's shape: it must be known here
+    array = np.asarray(value)
+    if array.dtype.kind == "O":
+        raise ValueError(f"Attempt to convert a value ({given!r}) with an unsupported type "
+                         f"({type(given)}) to a Tensor: the {name} must be an integer.")
+    if array.dtype.kind not in "biu" and not isinstance(value, np.floating):
+        raise TypeError(f"Cannot convert {given!r} to EagerTensor of dtype int64 (the {name} "
+                        f"must be an integer, e.g. {name}=2).")
+    if array.ndim != 0:
+        raise ValueError(f"{name} must be a scalar, received a value of shape {array.shape}: "
+                         f"{given!r}.")
+    return int(array)
 
 
 class Dataset:
@@ -141,7 +170,9 @@ class Dataset:
     @staticmethod
     def range(*args: int, output_type=None, name: str | None = None) -> Dataset:
         """``range(stop)``, ``range(start, stop)`` or ``range(start, stop, step)``, as int64."""
-        return sources.RangeDataset(*args, output_type=output_type)
+        names = ("stop",) if len(args) == 1 else ("start", "stop", "step")
+        ints = [int64_argument(a, n) for a, n in zip(args, names)]
+        return sources.RangeDataset(*ints, *args[len(ints):], output_type=output_type)
 
     @staticmethod
     def from_generator(generator: Callable, output_types=None, output_shapes=None, args=None,
@@ -166,12 +197,14 @@ class Dataset:
         at least as large as the dataset gives a uniform permutation (computed in
         one step). ``seed`` and ``tf.random.set_seed`` make the order reproducible.
         """
-        return shuffling.ShuffleDataset(self, buffer_size, seed, reshuffle_each_iteration)
+        return shuffling.ShuffleDataset(self, int64_argument(buffer_size, "buffer_size"), seed,
+                                        reshuffle_each_iteration)
 
     def batch(self, batch_size: int, drop_remainder: bool = False, num_parallel_calls=None,
               deterministic=None, name: str | None = None) -> Dataset:
         """Stack ``batch_size`` consecutive elements; the last batch may be smaller."""
-        return transforms.BatchDataset(self, batch_size, drop_remainder)
+        return transforms.BatchDataset(self, int64_argument(batch_size, "batch_size"),
+                                       drop_remainder)
 
     def unbatch(self, name: str | None = None) -> Dataset:
         """Split each element along its first axis into separate elements."""
@@ -196,15 +229,16 @@ class Dataset:
 
     def take(self, count: int, name: str | None = None) -> Dataset:
         """The first ``count`` elements (all of them when ``count`` is -1)."""
-        return transforms.TakeDataset(self, int(count))
+        return transforms.TakeDataset(self, int64_argument(count, "count"))
 
     def skip(self, count: int, name: str | None = None) -> Dataset:
         """All but the first ``count`` elements (none when ``count`` is -1)."""
-        return transforms.SkipDataset(self, int(count))
+        return transforms.SkipDataset(self, int64_argument(count, "count"))
 
     def repeat(self, count: int | None = None, name: str | None = None) -> Dataset:
         """Repeat the dataset ``count`` times, or forever when ``count`` is None or -1."""
-        return transforms.RepeatDataset(self, -1 if count is None else int(count))
+        return transforms.RepeatDataset(self, -1 if count is None
+                                        else int64_argument(count, "count"))
 
     def concatenate(self, dataset: Dataset, name: str | None = None) -> Dataset:
         """The elements of this dataset followed by those of ``dataset``."""
@@ -212,7 +246,7 @@ class Dataset:
 
     def enumerate(self, start: int = 0, name: str | None = None) -> Dataset:
         """Pairs ``(index, element)`` with an int64 index counting from ``start``."""
-        return combining.EnumerateDataset(self, int(start))
+        return combining.EnumerateDataset(self, int64_argument(start, "start"))
 
     def prefetch(self, buffer_size: int, name: str | None = None) -> Dataset:
         """Accepted for compatibility and returns the same elements.
@@ -222,6 +256,10 @@ class Dataset:
         on demand in the training thread, and its vectorized path is cheap
         enough that a background thread would gain little.
         """
+        size = AUTOTUNE if buffer_size is None else int64_argument(buffer_size, "buffer_size")
+        if size < AUTOTUNE:
+            raise InvalidArgumentError("buffer_size must be >= 0 or set buffer_size to be -1 for "
+                                       f"auto-tuning, received {size}.", "PrefetchDataset")
         return transforms.PrefetchDataset(self)
 
     def cache(self, filename: str = "", name: str | None = None) -> Dataset:

@@ -8,6 +8,7 @@ is not installed.
 from __future__ import annotations
 
 import collections
+import re
 
 import numpy as np
 import pytest
@@ -119,7 +120,7 @@ def test_range_matches_python_range(args):
 
 def test_range_output_type_and_zero_step():
     assert next(iter(Dataset.range(3, output_type=tf.int32))).dtype == tf.int32
-    with pytest.raises(tf.errors.InvalidArgumentError):
+    with pytest.raises(tf.errors.InvalidArgumentError, match="step must be a non-zero integer"):
         Dataset.range(0, 5, 0)
 
 
@@ -179,15 +180,32 @@ def test_shuffle_keeps_pairs_together():
         np.testing.assert_array_equal(a.numpy(), -b.numpy())
 
 
-def test_reshuffle_each_iteration():
-    ds = Dataset.range(50).shuffle(50, seed=1)
+@pytest.mark.parametrize("path", ["plan", "elements"])
+@pytest.mark.parametrize("size", [50, 7], ids=["whole buffer", "small buffer"])
+def test_reshuffle_each_iteration(path, size):
+    ds = _pipelines(50)[path](buffer_size=size, seed=1)
     epochs = [as_lists(ds) for _ in range(3)]
-    assert all(sorted(e) == list(range(50)) for e in epochs)
-    assert epochs[0] != epochs[1] != epochs[2]
+    assert all(sorted(e) == list(range(50)) and e != list(range(50)) for e in epochs)
+    assert epochs[0] != epochs[1] and epochs[1] != epochs[2] and epochs[0] != epochs[2]
     # The sequence of epoch orders is itself reproducible.
-    assert [as_lists(d) for d in [Dataset.range(50).shuffle(50, seed=1)] * 3] == epochs
-    fixed = Dataset.range(50).shuffle(50, reshuffle_each_iteration=False)
-    assert as_lists(fixed) == as_lists(fixed)
+    again = _pipelines(50)[path](buffer_size=size, seed=1)
+    assert [as_lists(again) for _ in range(3)] == epochs
+
+
+@pytest.mark.parametrize("path", ["plan", "elements"])
+@pytest.mark.parametrize("size", [50, 7], ids=["whole buffer", "small buffer"])
+@pytest.mark.parametrize("seed", [1, None], ids=["op seed", "no seed"])
+def test_without_reshuffling_every_epoch_has_the_same_shuffled_order(path, size, seed):
+    fixed = _pipelines(50)[path](buffer_size=size, seed=seed, reshuffle_each_iteration=False)
+    order = as_lists(fixed)
+    assert sorted(order) == list(range(50)) and order != list(range(50)), "not shuffled"
+    assert as_lists(fixed) == order and as_lists(fixed) == order
+    # Repetitions of the pipeline are epochs too: each replays the order.
+    assert as_lists(fixed.repeat(3)) == order * 3
+    if seed is not None:  # an op seed fixes the order across datasets built alike
+        again = _pipelines(50)[path](buffer_size=size, seed=seed,
+                                     reshuffle_each_iteration=False)
+        assert as_lists(again) == order
 
 
 def test_shuffle_follows_the_global_seed():
@@ -198,7 +216,7 @@ def test_shuffle_follows_the_global_seed():
 
     assert run() == run()
     a, b = run()
-    assert a != b
+    assert a != b and list(range(30)) not in (a, b)
 
 
 def test_unseeded_shuffles_differ():
@@ -249,8 +267,84 @@ def test_full_buffer_first_element_is_uniform():
 
 
 def test_shuffle_rejects_empty_buffer():
-    with pytest.raises(tf.errors.InvalidArgumentError):
+    with pytest.raises(tf.errors.InvalidArgumentError, match="buffer_size must be greater than "
+                       "zero or UNKNOWN_CARDINALITY, received 0"):
         Dataset.range(3).shuffle(0)
+
+
+# --- integer arguments -----------------------------------------------------
+_COUNTED = {
+    "take": lambda n: Dataset.range(6).take(n),
+    "skip": lambda n: Dataset.range(6).skip(n),
+    "repeat": lambda n: Dataset.range(2).repeat(n),
+    "batch": lambda n: Dataset.range(6).batch(n),
+    "shuffle": lambda n: Dataset.range(6).shuffle(n, seed=1),
+    "enumerate": lambda n: Dataset.range(2).enumerate(n),
+    "range": lambda n: Dataset.range(n),
+    "prefetch": lambda n: Dataset.range(6).prefetch(n),
+}
+
+
+def _plain(ds) -> list:
+    """Elements as Python lists (pairs as tuples of them)."""
+    return [tuple(np.asarray(part).tolist() for part in e) if isinstance(e, tuple)
+            else np.asarray(e).tolist() for e in ds.as_numpy_iterator()]
+
+
+@pytest.mark.parametrize("method", list(_COUNTED))
+def test_integer_arguments_accept_what_tf_converts_to_int64(method):
+    expected = _plain(_COUNTED[method](2))
+    for value in (np.int32(2), np.int64(2), np.float64(2.0), tf.constant(2),
+                  tf.constant(2, tf.int64)):
+        assert _plain(_COUNTED[method](value)) == expected, value
+
+
+@pytest.mark.parametrize("method", list(_COUNTED))
+def test_integer_arguments_reject_floats_and_strings_as_tf(method):
+    # TensorFlow's errors, where neuroflow used to truncate 2.5 to 2 or parse "2".
+    for value in (2.5, 2.0, "2"):
+        with pytest.raises(TypeError, match=f"Cannot convert {value!r} to EagerTensor of "
+                                            "dtype int64"):
+            _COUNTED[method](value)
+    with pytest.raises(ValueError, match="Tensor conversion requested dtype int64 for Tensor "
+                                         "with dtype float32"):
+        _COUNTED[method](tf.constant(2.0))
+    # repeat(None) means forever and prefetch(None) AUTOTUNE.
+    unsupported = {} if method in ("repeat", "prefetch") else None
+    with pytest.raises(ValueError, match=re.escape(f"Attempt to convert a value ({unsupported}) "
+                                                   "with an unsupported type")):
+        _COUNTED[method](unsupported)
+    with pytest.raises(ValueError, match=r"must be a scalar, received a value of shape \(1,\)"):
+        _COUNTED[method](tf.constant([2]))
+
+
+def test_repeat_none_is_forever():
+    assert as_lists(Dataset.range(2).repeat(None).take(5)) == [0, 1, 0, 1, 0]
+
+
+def test_enumerate_from_a_negative_start():
+    # The counter from -2 (TF's values); its length no longer overflows.
+    assert numpy_list(Dataset.range(3).enumerate(-2)) == [(-2, 0), (-1, 1), (0, 2)]
+    assert numpy_list(Dataset.range(3).enumerate(-2**62).take(1)) == [(-2**62, 0)]
+
+
+def test_prefetch_rejects_a_negative_buffer_other_than_autotune():
+    assert as_lists(Dataset.range(3).prefetch(tf.data.AUTOTUNE)) == [0, 1, 2]
+    assert as_lists(Dataset.range(3).prefetch(None)) == [0, 1, 2]
+    assert as_lists(Dataset.range(3).prefetch(0)) == [0, 1, 2]
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match="buffer_size must be >= 0 or set buffer_size to be -1 for "
+                             "auto-tuning, received -5"):
+        Dataset.range(3).prefetch(-5)
+
+
+def test_concatenate_checks_the_element_types_when_built():
+    # As TF: the mismatch is found by concatenate itself, not by a later pass.
+    with pytest.raises(TypeError, match="concatenate: the datasets have different element "
+                                        "types"):
+        Dataset.range(3).concatenate(Dataset.from_tensor_slices(np.zeros(2, np.float32)))
+    with pytest.raises(TypeError, match="different element types"):
+        Dataset.range(3).concatenate(Dataset.range(2).map(lambda v: (v, v)))
 
 
 # --- batch and unbatch -----------------------------------------------------
@@ -278,7 +372,8 @@ def test_batch_of_elements_after_map_and_errors():
                                     output_signature=tf.data.TensorSpec([None], tf.int32))
     with pytest.raises(tf.errors.InvalidArgumentError, match="different shapes"):
         list(ragged.batch(2))
-    with pytest.raises(tf.errors.InvalidArgumentError):
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match="Batch size must be greater than zero, received 0"):
         Dataset.range(3).batch(0)
 
 
@@ -410,7 +505,8 @@ def test_cache_replays_without_rerunning_map():
 def test_cache_after_shuffle_fixes_the_order():
     ds = Dataset.range(30).shuffle(30).cache()
     first = as_lists(ds)
-    assert as_lists(ds) == first
+    assert sorted(first) == list(range(30)) and first != list(range(30))
+    assert as_lists(ds) == first and as_lists(ds) == first
     assert as_lists(ds.shuffle(30, seed=1).batch(7).unbatch()) != first  # still shuffles above
 
 

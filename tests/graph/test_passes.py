@@ -86,7 +86,12 @@ def test_passes_return_new_graphs_and_leave_their_input_alone(graph_pass):
     before = str(graph)
     result = graph_pass(graph)
     assert str(graph) == before
-    assert isinstance(result, Graph)
+    assert isinstance(result, Graph) and result is not graph
+    # ... and the new graph computes what the old one does.
+    arrays = [np.linspace(-1.0, 1.0, 6, dtype=np.float32).reshape(2, 3),
+              np.linspace(-0.5, 0.5, 12, dtype=np.float32).reshape(3, 4)]
+    for got, want in zip(run_graph(result, arrays), run_graph(graph, arrays), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
 
 
 # --- dead code ----------------------------------------------------------------------------------
@@ -431,11 +436,18 @@ def test_chains_stop_at_a_change_of_shape_or_dtype():
         wide = tf.exp(x[:, :1]) + col * 0.0  # [4,1] then broadcast to [4,3]
         return tf.cast(wide * 2.0 > 1.0, tf.float32)
 
-    fused = fusion.fuse_elementwise_chains(traced(f, tf.ones([4, 3]), tf.ones([4, 3])))
-    for node in fused.nodes:
-        if node.op == "fused_elementwise":
-            shapes = {node.output.shape}
-            assert shapes == {(4, 3)} or shapes == {(4, 1)}
+    graph = traced(f, tf.ones([4, 3]), tf.ones([4, 3]))
+    assert ops(graph) == ["getitem", "exp", "multiply", "add", "multiply", "greater", "cast"]
+    fused = fusion.fuse_elementwise_chains(graph)
+    # exp ([4,1]) stays out of the [4,3] chain it feeds; greater (bool) and cast end it.
+    assert ops(fused) == ["getitem", "exp", "fused_elementwise", "greater", "cast"]
+    (chain,) = [node for node in fused.nodes if node.op == "fused_elementwise"]
+    assert [step[0] for step in chain.attrs["steps"]] == ["multiply", "add", "multiply"]
+    assert (chain.output.shape, chain.output.dtype) == ((4, 3), np.dtype("float32"))
+    assert chain.output is graph.nodes[4].output  # the chain's end keeps its value
+    x = tf.constant(np.linspace(-2.0, 2.0, 12, dtype=np.float32).reshape(4, 3))
+    np.testing.assert_array_equal(run_graph(fused, [x.numpy(), np.ones((4, 3), np.float32)]),
+                                  run_graph(graph, [x.numpy(), np.ones((4, 3), np.float32)]))
 
 
 # --- memory planning ----------------------------------------------------------------------------

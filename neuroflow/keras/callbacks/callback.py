@@ -300,6 +300,9 @@ class ProgbarLogger(Callback):
         if self.progbar is None:
             self._start_bar()
         if self.target is None:
+            # As Keras: once an epoch of unknown length ends its length is known, and
+            # the next epochs' bars show it from their first step.
+            self.target = self.seen
             self.progbar.target = self.seen
         self.progbar.update(self.progbar.target, _displayed(logs), finalize=True)
 

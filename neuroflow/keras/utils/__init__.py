@@ -17,6 +17,11 @@ def set_random_seed(seed: int) -> None:
     """Seed Python, NumPy and neuroflow at once, as ``keras.utils.set_random_seed``."""
     from neuroflow.ops import random_ops
 
+    # Keras takes only Python integers (bool included); a float, string or None would
+    # otherwise seed Python's generator and then fail in NumPy's, or seed nothing at all.
+    if not isinstance(seed, int):
+        raise ValueError(f"Expected `seed` argument to be an integer. Received: seed={seed} "
+                         f"(of type {type(seed)})")
     _random.seed(seed)
     np.random.seed(seed)
     random_ops.set_seed(seed)

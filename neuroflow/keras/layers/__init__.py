@@ -3,6 +3,17 @@
 import functools
 
 from neuroflow.keras.layers.activation import ReLU, Softmax
+from neuroflow.keras.layers.augmentation import (
+    CenterCrop,
+    RandomBrightness,
+    RandomContrast,
+    RandomCrop,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+    Resizing,
+)
 from neuroflow.keras.layers.base import Layer
 from neuroflow.keras.layers.convolutional import Conv1D, Conv2D, Conv3D
 from neuroflow.keras.layers.core import Activation, Dense, Input, InputLayer

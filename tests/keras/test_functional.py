@@ -253,3 +253,16 @@ def test_a_subclass_passing_inputs_to_model_init_is_refused():
 
     with pytest.raises(NotImplementedError, match="not supported yet"):
         Sub()
+
+
+def test_a_chain_prints_kerass_sequential_layout():
+    inputs = keras.Input((6,), name="x")
+    model = keras.Model(inputs, layers.Dense(2, name="top")(layers.Dense(4, name="mid")(inputs)))
+    lines = []
+    model.summary(print_fn=lines.append)
+    text = "\n".join(lines)
+    assert "Connected to" not in text
+    rows = [[cell.strip() for cell in line.strip("│").split("│")]
+            for line in text.split("\n") if line.startswith("│")]
+    assert rows == [["x (InputLayer)", "(None, 6)", "0"], ["mid (Dense)", "(None, 4)", "28"],
+                    ["top (Dense)", "(None, 2)", "10"]]

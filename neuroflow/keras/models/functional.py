@@ -37,7 +37,8 @@ class Functional(Model):
                 raise ValueError(f"The inputs of a functional model must come from "
                                  f"keras.Input(); {tensor.name} is an output of layer "
                                  f"{layer.name!r}. Pass the keras.Input tensors.")
-        self._nodes, self._layers = _graph_order(self.inputs, self.outputs)
+        self._nodes, self._layers, self._node_depths = _graph_order(self.inputs,
+                                                                     self.outputs)
         names = [layer.name for layer in self._layers]
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:
@@ -163,7 +164,21 @@ class Functional(Model):
         self.built = True
 
     # --- summary ----------------------------------------------------------------------------
+    def _chain_like(self) -> bool:
+        """Whether the graph is a plain chain: one node per depth, each reading at most
+        one tensor, no layer called twice. Keras then prints the Sequential layout."""
+        by_depth: dict[int, list[Node]] = {}
+        for node, depth in self._node_depths.items():
+            by_depth.setdefault(depth, []).append(node)
+        if any(len(nodes) > 1 or len(nodes[0].input_tensors) > 1
+               for nodes in by_depth.values()):
+            return False
+        return all(sum(n in self._node_set for n in layer._inbound_nodes) <= 1
+                   for layer in self._layers)
+
     def _summary_rows(self) -> list[tuple]:
+        if self._chain_like():
+            return super()._summary_rows()
         rows = []
         for label, shape, count in super()._summary_rows():
             rows.append([label, shape, count])
@@ -224,7 +239,7 @@ def _as_keras_structure(value, what: str):
 
 
 def _graph_order(inputs: list[KerasTensor], outputs: list[KerasTensor]
-                 ) -> tuple[list[Node], list[Layer]]:
+                 ) -> tuple[list[Node], list[Layer], dict[Node, int]]:
     """The nodes between inputs and outputs, in running order, and the layers in Keras's order.
 
     As Keras 3 orders them: a depth-first walk from the outputs (in order) numbers each layer
@@ -285,7 +300,7 @@ def _graph_order(inputs: list[KerasTensor], outputs: list[KerasTensor]
     position = {node: i for i, node in enumerate(finished)}
     nodes = sorted(node_depth, key=lambda n: (-node_depth[n], position.get(n, -1)))
     layers = sorted(layer_depth, key=lambda layer: (-layer_depth[layer], first_seen[layer]))
-    return nodes, layers
+    return nodes, layers, node_depth
 
 
 def _describe(value) -> str:

@@ -29,17 +29,43 @@ from neuroflow.dtypes import (
     bool_ as bool,
 )
 from neuroflow.graph import TensorSpec, function
+from neuroflow.ops.arrangement import (
+    broadcast_dynamic_shape,
+    broadcast_static_shape,
+    ensure_shape,
+    get_static_value,
+    identity_n,
+    meshgrid,
+    parallel_stack,
+    repeat,
+    reverse_sequence,
+    roll,
+    sequence_mask,
+    shape_n,
+    unique,
+    unique_with_counts,
+)
 from neuroflow.ops.creation import eye, fill, linspace, ones, ones_like, zeros, zeros_like
 from neuroflow.ops.creation import range_ as range  # noqa: A004
-from neuroflow.ops.elementwise import (  # noqa: E402
+from neuroflow.ops.elementwise import (
     abs,
+    acos,
+    acosh,
     add,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
     cast,
     clip_by_value,
+    complex,
     cos,
+    cosh,
     divide,
     equal,
     exp,
+    floor,
     greater,
     greater_equal,
     less,
@@ -54,22 +80,43 @@ from neuroflow.ops.elementwise import (  # noqa: E402
     negative,
     not_equal,
     pow,
+    realdiv,
     round,
     rsqrt,
+    saturate_cast,
+    scalar_mul,
     sigmoid,
     sign,
     sin,
+    sinh,
     sqrt,
     square,
     subtract,
+    tan,
     tanh,
     truediv,
+    truncatediv,
+    truncatemod,
     where,
+)
+from neuroflow.ops.indexing import (
+    gather_nd,
+    scatter_nd,
+    searchsorted,
+    strided_slice,
+    tensor_scatter_nd_add,
+    tensor_scatter_nd_max,
+    tensor_scatter_nd_min,
+    tensor_scatter_nd_sub,
+    tensor_scatter_nd_update,
+    unravel_index,
 )
 from neuroflow.ops.linalg import einsum, matmul, norm, tensordot
 from neuroflow.ops.nn_ops import argsort, sort
+from neuroflow.ops.normalization import clip_by_global_norm, clip_by_norm
 from neuroflow.ops.printing import print_ as print  # noqa: A004
 from neuroflow.ops.reductions import (
+    add_n,
     argmax,
     argmin,
     cumsum,
@@ -113,6 +160,7 @@ from neuroflow.util import nest
 from neuroflow.variables import Variable
 
 dtypes.cast = cast  # tf.dtypes.cast is tf.cast
+dtypes.saturate_cast = saturate_cast  # tf.dtypes.saturate_cast is tf.saturate_cast
 
 newaxis = None
 double = float64

@@ -17,15 +17,21 @@ from neuroflow.ops.convolution import (  # noqa: F401
 from neuroflow.ops.elementwise import sigmoid, tanh  # noqa: F401
 from neuroflow.ops.nn_ops import (  # noqa: F401
     bias_add,
+    compute_average_loss,
+    crelu,
     dropout,
     elu,
+    embedding_lookup,
     gelu,
+    in_top_k,
     l2_loss,
     leaky_relu,
+    log_poisson_loss,
     log_softmax,
     moments,
     relu,
     relu6,
+    scale_regularization_loss,
     selu,
     sigmoid_cross_entropy_with_logits,
     silu,
@@ -36,4 +42,15 @@ from neuroflow.ops.nn_ops import (  # noqa: F401
     sparse_softmax_cross_entropy_with_logits,
     swish,
     top_k,
+    weighted_cross_entropy_with_logits,
+)
+from neuroflow.ops.normalization import (  # noqa: F401
+    batch_normalization,
+    l2_normalize,
+    local_response_normalization,
+    lrn,
+    normalize_moments,
+    sufficient_statistics,
+    weighted_moments,
+    zero_fraction,
 )

@@ -25,6 +25,36 @@ class DTypeMismatchError(InvalidArgumentError, TypeError):
     """
 
 
+class UnsupportedDTypeError(InvalidArgumentError, TypeError):
+    """A tensor of a dtype the op has no kernel for.
+
+    TensorFlow raises InvalidArgumentError when it runs the op eagerly and TypeError when
+    it builds a graph; this error is both.
+    """
+
+
+_KIND_NAMES = {"f": "floating-point", "c": "complex", "i": "signed integer",
+               "u": "unsigned integer", "b": "bool"}
+
+
+def check_dtype_kind(op: str, tensor: Tensor, kinds: str, name: str = "x",
+                     refused: tuple[str, ...] = ()) -> None:
+    """Refuse ``tensor`` unless its dtype's NumPy kind is one of ``kinds`` (e.g. ``"fc"``)
+    and its dtype is not named in ``refused`` (dtypes of those kinds TF has no kernel for)."""
+    dtype = tensor._value.dtype
+    # (dtype.name costs microseconds in NumPy: read only when some dtype is refused)
+    if dtype.kind in kinds and not (refused and dtype.name in refused):
+        return
+    accepted = ", ".join(_KIND_NAMES[k] for k in kinds)
+    if refused:
+        accepted += f" (but not {', '.join(refused)})"
+    target = "float32" if "f" in kinds else ("int32" if "i" in kinds else "bool")
+    raise UnsupportedDTypeError(
+        f"{op} does not support {tensor.dtype.name} tensors ({name} has dtype "
+        f"{tensor.dtype.name}); it accepts {accepted} tensors. Use tf.cast({name}, "
+        f"tf.{target}) first.", op)
+
+
 def as_tensor(value: Any, dtype=None) -> Tensor:
     """Fast path of :func:`convert_to_tensor` for op arguments."""
     if type(value) is Tensor and dtype is None:
@@ -49,6 +79,9 @@ def _scalar_in(value: Any, like, op: str) -> Tensor:
     kind = np_dtype.kind
     number = type(value)
     if kind in "fc" and number is not complex or number is bool or kind == "c":
+        if number is float and np_dtype.itemsize < 8 and not -65504.0 <= value <= 65504.0:
+            with np.errstate(over="ignore"):  # too large for float16/32: inf, as in TF
+                return _beside(np.array(value, dtype=np_dtype), like)
         return _beside(np.array(value, dtype=np_dtype), like)
     if number is int and kind in "iu":
         try:
@@ -132,8 +165,13 @@ def check_same_dtype(op: str, *tensors: Tensor, names: tuple[str, ...] = ("x", "
                 f"use tf.cast({b}, tf.{expected}) (or cast {a}) so they match.", op)
 
 
-def normalize_axis(axis: Any, ndim: int, op: str) -> tuple[int, ...] | None:
-    """Turn ``axis`` (None, int, list or tensor) into a sorted tuple of non-negative axes."""
+def normalize_axis(axis: Any, ndim: int, op: str, *, duplicates: bool = True
+                   ) -> tuple[int, ...] | None:
+    """Turn ``axis`` (None, int, list or tensor) into a sorted tuple of non-negative axes.
+
+    ``duplicates=False`` refuses an axis named twice (``[0, 0]`` or ``[1, -1]``), as
+    TensorFlow's reductions do.
+    """
     if axis is None:
         return None
     if isinstance(axis, Tensor):
@@ -147,4 +185,9 @@ def normalize_axis(axis: Any, ndim: int, op: str) -> tuple[int, ...] | None:
                 f"{op}: axis {a} is out of range for a tensor of rank {ndim} "
                 f"(valid axes are {-ndim} to {max(ndim - 1, 0)}).", op)
         result.append(a % ndim if ndim else 0)
+    if not duplicates and len(set(result)) != len(result):
+        repeated = next(a for a in result if result.count(a) > 1)
+        raise InvalidArgumentError(f"{op}: invalid reduction arguments: axes contains "
+                                   f"duplicate dimension {repeated} (received axis={axes}).",
+                                   op)
     return tuple(sorted(set(result)))

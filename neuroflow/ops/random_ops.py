@@ -142,7 +142,21 @@ def draw(kind: str, shape, dtype, seed=None, sizes: Callable[[], Tensor] | None 
                    seeds=op_seeds(seed), **bounds)
 
 
+def _rank(shape) -> int:
+    """The rank of a shape argument (lists, tuples and TensorShapes are vectors)."""
+    if isinstance(shape, Tensor):
+        return shape._value.ndim
+    if isinstance(shape, (int, np.integer, np.ndarray)):
+        return np.ndim(shape)
+    return 1
+
+
 def _dims(shape, op: str) -> tuple[tuple, Callable[[], Tensor] | None]:
+    if _rank(shape) != 1:
+        # TF's random ops take a vector of sizes even where tf.zeros takes a scalar.
+        raise InvalidArgumentError(f"{op}: shape must be a vector of {{int32,int64}}, got a "
+                                   f"tensor of rank {_rank(shape)}; give the sizes as a list, "
+                                   f"e.g. [3].", op)
     dims, sizes = shape_argument(shape, op)
     for d in dims:
         if type(d) is int and d < 0:
@@ -152,9 +166,15 @@ def _dims(shape, op: str) -> tuple[tuple, Callable[[], Tensor] | None]:
 
 
 def _float_dtype(dtype, op: str) -> np.dtype:
+    """float16, float32 or float64; other dtypes fail as in TF: complex ones when the op
+    runs, the rest when the mean (a float) is converted to them."""
     d = as_dtype(dtype)
+    if d.is_complex:
+        raise InvalidArgumentError(f"{op}: dtype must be float16, float32 or float64, received "
+                                   f"{d.name}.", op)
     if not d.is_floating:
-        raise ValueError(f"{op}: dtype must be a floating type, received {d.name}.")
+        raise TypeError(f"{op}: dtype must be float16, float32 or float64, received {d.name}: "
+                        f"cannot convert 0.0 to {d.name}.")
     return d.np
 
 
@@ -181,31 +201,23 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=None,
 def uniform(shape, minval=0, maxval=None, dtype="float32", seed=None, name=None) -> Tensor:
     """Uniform draws in ``[minval, maxval)``; integer dtypes need ``maxval``."""
     d = as_dtype(dtype)
+    if d.name not in ("float16", "float32", "float64", "int32", "int64"):
+        raise ValueError(f"uniform: argument `dtype` got invalid value {d.name}. Accepted "
+                         f"dtypes are float16, float32, float64, int32, int64.")
     dims, sizes = _dims(shape, "uniform")
     if d.is_integer:
         if maxval is None:
             raise ValueError("uniform: an integer dtype needs an explicit maxval.")
-        low, high = _int_bound(minval, "minval"), _int_bound(maxval, "maxval")
-        if low >= high:
-            raise InvalidArgumentError(f"uniform: need minval < maxval, received {low} and "
-                                       f"{high}.", "uniform")
-        return draw("uniform_int", dims, d.np, seed, sizes, low=low, high=high)
-    if not d.is_floating:
-        raise ValueError(f"uniform: unsupported dtype {d.name}; expected a floating or integer "
-                         f"dtype such as tf.float32 or tf.int32.")
+        # TF's integer draw on a seed pair from this op's stream: the bounds are inputs,
+        # so they may be tensors only known when the graph runs (checked then).
+        from neuroflow.ops import stateless_random
+
+        low, high = stateless_random._int_bounds(minval, maxval, d, "uniform")
+        return stateless_random._draw("uniform_int", shape, _seed_pair(seed, "uniform"), d.np,
+                                      "uniform", low, high)
     low = ew.cast(as_tensor(minval), d.np)
     high = ew.cast(as_tensor(1.0 if maxval is None else maxval), d.np)
     return draw("uniform", dims, d.np, seed, sizes) * (high - low) + low
-
-
-def _int_bound(value, what: str) -> int:
-    """An integer bound of uniform, part of the op (so known when tracing)."""
-    t = as_tensor(value)
-    if type(t._value) is AbstractArray:
-        raise ValueError(f"uniform: an integer {what} must be known when the function is "
-                         f"traced; draw floats and scale them for bounds only known when "
-                         f"the graph runs.")
-    return int(np.asarray(t._value))
 
 
 def shuffle(value, seed=None, name=None) -> Tensor:
@@ -221,6 +233,15 @@ def categorical(logits, num_samples, dtype="int64", seed=None, name=None) -> Ten
     from neuroflow.ops import nn_ops, reductions
 
     z = as_tensor(logits)
+    if as_dtype(dtype).name not in ("int32", "int64"):
+        raise ValueError(f"categorical: argument `dtype` got invalid value "
+                         f"{as_dtype(dtype).name}. Accepted dtypes are int32, int64.")
+    if z._value.ndim != 2:
+        raise InvalidArgumentError(f"categorical: logits should be a matrix, got shape "
+                                   f"{list(z._value.shape)}.", "categorical")
+    if is_known(z._value.shape[1]) and z._value.shape[1] == 0:
+        raise InvalidArgumentError("categorical: num_classes should be positive, got 0.",
+                                   "categorical")
     count = _static_size(num_samples, "categorical", "num_samples")
     if is_known(count) and count < 0:
         raise InvalidArgumentError(f"categorical: num_samples should be non-negative, got "
@@ -233,3 +254,50 @@ def categorical(logits, num_samples, dtype="int64", seed=None, name=None) -> Ten
     classes = _size_tensor(z, z._value.ndim - 1)  # a constant when the size is known
     last = ew.subtract(classes, Tensor(np.asarray(1, np.int64)))
     return ew.cast(ew.minimum(samples, last), as_dtype(dtype).np)
+
+
+def _seed_pair(seed, op: str) -> Tensor:
+    """A seed pair for a stateless op, drawn from this op's stream (TF's seed rules)."""
+    dims, _ = _dims([2], op)
+    return draw("uniform_int", dims, np.int64, seed, low=-(2**63), high=2**63 - 1)
+
+
+def _with_batch(shape, batch: tuple, op: str):
+    """``shape`` followed by the parameters' ``batch`` shape, as a shape argument."""
+    from neuroflow.ops.shape_ops import concat
+
+    dims, sizes = _dims(shape, op)
+    if sizes is None or all(d is not None for d in dims):
+        return list(dims) + list(batch)
+    head = ew.cast(sizes(), np.int64)
+    return concat([head, Tensor(np.asarray(batch, np.int64).reshape(-1))], axis=0)
+
+
+def gamma(shape, alpha, beta=None, dtype="float32", seed=None, name=None) -> Tensor:
+    """Gamma draws of shape ``shape + broadcast(alpha, beta).shape`` (rate ``beta``).
+
+    Draws follow TF's seed rules and are differentiable with respect to ``alpha`` and
+    ``beta``, as in TF.
+    """
+    from neuroflow.ops import stateless_random
+    from neuroflow.ops.shape_rules import broadcast_shapes
+
+    d = as_dtype(dtype)
+    if not d.is_floating:
+        raise ValueError(f"gamma: dtype must be a floating type, received {d.name}.")
+    alpha_t = as_tensor(alpha, d.np)
+    beta_t = as_tensor(1 if beta is None else beta, d.np)
+    batch = broadcast_shapes(tuple(alpha_t._value.shape), tuple(beta_t._value.shape))
+    full = _with_batch(shape, batch, "gamma")
+    return stateless_random.stateless_gamma(full, _seed_pair(seed, "gamma"), alpha_t, beta_t,
+                                            dtype=d.np)
+
+
+def poisson(shape, lam, dtype="float32", seed=None, name=None) -> Tensor:
+    """Poisson draws of shape ``shape + lam.shape``, following TF's seed rules."""
+    from neuroflow.ops import stateless_random
+
+    rate = as_tensor(lam)
+    full = _with_batch(shape, tuple(rate._value.shape), "poisson")
+    return stateless_random.stateless_poisson(full, _seed_pair(seed, "poisson"), rate,
+                                              dtype=dtype)

@@ -258,6 +258,24 @@ def run_time_count(value, op: str, what: str) -> tuple:
     return (t,)
 
 
+def static_axis(axis, op: str):
+    """An axis argument (an int, a list, or an integer tensor) as Python ints, which the op
+    needs while tracing: a symbolic tensor must hold sizes known to the trace, else a clear
+    ValueError says to pass a Python int."""
+    if not _is_tensor(axis):
+        return axis
+    t = as_tensor(axis)
+    if not _is_symbolic(t):
+        return t
+    sizes = known_sizes(t)
+    flat = sizes if isinstance(sizes, tuple) else (sizes,)
+    if sizes is None or not all(type(d) is int for d in flat):
+        raise ValueError(f"{op}: the axis must be known when the function is traced; "
+                         f"received a tensor only known when the graph runs. Pass a Python "
+                         f"int.")
+    return sizes
+
+
 def _check_nonnegative(dims, op: str) -> None:
     for d in dims:
         if type(d) is int and d < 0:
@@ -289,8 +307,7 @@ def reshaped_shape(old: tuple, target: tuple) -> tuple:
             raise ValueError(f"cannot reshape {size} elements to shape {tuple(target)}, which "
                              f"holds {total}; give sizes whose product is {size}")
         return tuple(target)
-    size = num_elements(old)
-    known = num_elements(d for d in target if not _minus_one(d))
+    size, known = _inference_sizes(old, target)
     if is_known(size) and is_known(known):
         if known == 0 or size % known:
             raise ValueError(f"cannot reshape {size} elements to shape {tuple(target)}: "
@@ -304,6 +321,21 @@ def reshaped_shape(old: tuple, target: tuple) -> tuple:
             # Not a polynomial in the unknown sizes: computed when the graph is specialised.
             missing = Dim.fresh("n")
     return tuple(missing if _minus_one(d) else d for d in target)
+
+
+def _inference_sizes(old: tuple, target: tuple) -> tuple:
+    """The element count a ``-1`` in ``target`` is inferred from, and the product of the
+    other sizes of ``target``.
+
+    As TensorFlow does, when ``target`` holds a 0 the zero sizes of both shapes are left
+    out of the products, so the -1 still gets a size: ``(0, 3)`` reshaped to ``[0, -1]`` is
+    ``(0, 3)``, not an error.
+    """
+    if any(type(d) is int and d == 0 for d in target):
+        size = num_elements(d for d in old if not (type(d) is int and d == 0))
+        known = num_elements(d for d in target if not (type(d) is int and d in (0, -1)))
+        return size, known
+    return num_elements(old), num_elements(d for d in target if not _minus_one(d))
 
 
 def _check_sizes_input(sizes: tuple, shape: tuple) -> None:
@@ -332,11 +364,20 @@ def _sized_template(template: str):
 
 # ``sizes``, given when ``shape`` holds None (sizes only known when the graph runs): the
 # target shape as a tensor.
+def _reshape_template(node):
+    ints = [d for d in node.attrs["shape"] if type(d) is int]
+    if -1 in ints and 0 in ints:
+        return None  # the forward infers the -1 beside a 0 as TensorFlow does; NumPy cannot
+    return _sized_template("{0}.reshape({shape})")(node)
+
+
 @primitive("reshape", shape=_reshape_shape,
-           lowering=Lowering(_sized_template("{0}.reshape({shape})"), result="view"))
+           lowering=Lowering(_reshape_template, result="view"))
 def _reshape(xp, x, *sizes, shape):
     if sizes and any(d is None for d in shape):
         shape = _run_time_shape(sizes[0])
+    if x.size == 0 and any(type(d) is int and d == -1 for d in shape):
+        shape = reshaped_shape(x.shape, shape)  # NumPy cannot infer a size from 0 elements
     return xp.reshape(x, shape)
 
 
@@ -762,15 +803,15 @@ def _check_reshape(old: tuple, dims: tuple) -> None:
                                        f"(shape {list(dims)}; -1 infers one size).", "reshape")
     if any(d is None for d in dims):
         return
-    size = num_elements(old)
-    known = num_elements(d for d in dims if not _minus_one(d))
+    size, known = _inference_sizes(old, dims) if inferred else (num_elements(old),
+                                                                num_elements(dims))
     if is_known(size) and is_known(known):
         wrong = (known == 0 or size % known) if inferred else known != size
     else:
         wrong = bool(inferred) and _decided(lambda: known == 0)
     if wrong:
         raise InvalidArgumentError(
-            f"reshape: cannot reshape a tensor with {size} elements (shape "
+            f"reshape: cannot reshape a tensor with {num_elements(old)} elements (shape "
             f"{tuple(old)}) to shape {list(dims)}.", "reshape")
 
 
@@ -784,6 +825,8 @@ def reshape(tensor, shape, name=None) -> Tensor:
         return _reshape(x, sizes(), shape=dims)
     if _same_shape(dims, old):
         return x
+    if any(_minus_one(d) for d in dims) and all(type(d) is int for d in (*old, *dims)):
+        dims = reshaped_shape(old, dims)  # all sizes known: the graph needs no -1
     return _reshape(x, shape=dims)
 
 
@@ -798,6 +841,10 @@ def transpose(a, perm=None, conjugate=False, name=None) -> Tensor:
         raise InvalidArgumentError(
             f"transpose: perm {list(perm)} is not a permutation of 0..{ndim - 1} for a tensor "
             f"of shape {tuple(x._value.shape)}.", "transpose")
+    if conjugate and x._value.dtype.kind == "c":
+        # Refused rather than silently skipping the conjugate TensorFlow would take.
+        raise NotImplementedError("transpose: conjugate=True of a complex tensor is not "
+                                  "supported (neuroflow has no complex conjugate yet).")
     return _transpose(x, perm=tuple(p % ndim for p in perm))
 
 
@@ -819,11 +866,7 @@ def broadcast_to(input, shape, name=None) -> Tensor:  # noqa: A002
 def expand_dims(input, axis, name=None) -> Tensor:  # noqa: A002
     x = as_tensor(input)
     ndim = x._value.ndim
-    if not isinstance(axis, (int, np.integer)) or isinstance(axis, (bool, np.bool_)):
-        if not (isinstance(axis, Tensor) and axis._value.dtype.kind in "iu"):
-            raise TypeError(f"expand_dims: axis must be an integer, received {axis!r}; pass "
-                            f"e.g. axis=0 or axis=-1.")
-    axis = int(axis)
+    axis = _single_axis(axis, "expand_dims")
     if not -ndim - 1 <= axis <= ndim:
         raise InvalidArgumentError(
             f"expand_dims: axis {axis} is out of range for a tensor of rank {ndim} (valid: "
@@ -832,6 +875,33 @@ def expand_dims(input, axis, name=None) -> Tensor:  # noqa: A002
     shape = list(x._value.shape)
     shape.insert(axis, 1)
     return _reshape(x, shape=tuple(shape))
+
+
+def _single_axis(axis, op: str) -> int:
+    """One axis given as an int, or as a list, array or integer tensor of one value (as
+    TensorFlow takes it); it must be known when the function is traced."""
+    if isinstance(axis, (int, np.integer)) and not isinstance(axis, (bool, np.bool_)):
+        return int(axis)
+    if isinstance(axis, (list, tuple, np.ndarray)) or _is_tensor(axis):
+        t = as_tensor(axis)
+        if t._value.dtype.kind in "iu":
+            if _is_symbolic(t):
+                values = known_sizes(t) if t._value.ndim <= 1 else None
+                if values is None:
+                    raise ValueError(f"{op}: the axis must be known when the function is "
+                                     f"traced; received a tensor only known when the graph "
+                                     f"runs. Pass a Python int.")
+                values = values if isinstance(values, tuple) else (values,)
+            else:
+                values = tuple(host_array(t._value).reshape(-1).tolist())
+            if len(values) != 1:
+                raise InvalidArgumentError(f"{op}: 'dim' must be a tensor with a single value, "
+                                           f"received {t._value.size} values of shape "
+                                           f"{tuple(t.shape)}; pass one axis.", op)
+            if type(values[0]) is int:
+                return values[0]
+    raise TypeError(f"{op}: axis must be an integer, received {axis!r}; pass e.g. axis=0 or "
+                    f"axis=-1.")
 
 
 def squeeze(input, axis=None, name=None) -> Tensor:  # noqa: A002
@@ -845,7 +915,7 @@ def squeeze(input, axis=None, name=None) -> Tensor:  # noqa: A002
                     f"the size; pass axis= to name the axes to squeeze.")
         axes = [i for i, d in enumerate(shape) if d == 1]
     else:
-        axes = list(normalize_axis(axis, len(shape), "squeeze"))
+        axes = list(normalize_axis(static_axis(axis, "squeeze"), len(shape), "squeeze"))
         for a in axes:
             if _certainly_different(shape[a], 1):
                 raise InvalidArgumentError(
@@ -871,8 +941,10 @@ def concat(values, axis, name=None) -> Tensor:
         raise InvalidArgumentError("concat: values is empty; pass a list of at least one "
                                    "tensor.", "concat")
     check_same_dtype("concat", *tensors, names=tuple(f"values[{i}]" for i in range(len(tensors))))
+    if len(tensors) == 1:
+        return tensors[0]  # as TensorFlow: one tensor comes back as it is, whatever the axis
     ndim = tensors[0]._value.ndim
-    (a,) = normalize_axis(axis, ndim, "concat")
+    (a,) = normalize_axis(static_axis(axis, "concat"), ndim, "concat")
     s0 = tensors[0]._value.shape
     for i, t in enumerate(tensors):
         s = t._value.shape
@@ -880,8 +952,6 @@ def concat(values, axis, name=None) -> Tensor:
             raise InvalidArgumentError(
                 f"concat: values[{i}] has shape {tuple(s)}, which does not match values[0]'s "
                 f"shape {tuple(s0)} outside axis {a}.", "concat")
-    if len(tensors) == 1:
-        return tensors[0]
     if ndim == 1 and any(_is_symbolic(t) for t in tensors):
         known = _known_all(tensors, 1)  # a shape assembled from parts
         if known is not None:
@@ -933,7 +1003,10 @@ def _plain(part) -> bool:
 
 def unstack(value, num=None, axis=0, name=None) -> list[Tensor]:
     x = as_tensor(value)
-    (a,) = normalize_axis(axis, x._value.ndim, "unstack")
+    if x._value.ndim == 0:
+        raise ValueError("unstack: the input is a scalar, which has no axis to unstack; give "
+                         "a tensor of rank 1 or more.")
+    (a,) = normalize_axis(static_axis(axis, "unstack"), x._value.ndim, "unstack")
     count = x._value.shape[a]
     if not is_known(count):
         if num is None:
@@ -949,8 +1022,11 @@ def unstack(value, num=None, axis=0, name=None) -> list[Tensor]:
 
 def split(value, num_or_size_splits, axis=0, num=None, name=None) -> list[Tensor]:
     x = as_tensor(value)
-    (a,) = normalize_axis(axis, x._value.ndim, "split")
+    (a,) = normalize_axis(static_axis(axis, "split"), x._value.ndim, "split")
     size = x._value.shape[a]
+    if _is_tensor(num_or_size_splits) and as_tensor(num_or_size_splits)._value.ndim == 0:
+        # As TensorFlow: a scalar tensor is the number of parts, as an int is.
+        num_or_size_splits = _static_size(num_or_size_splits, "split", "the number of parts")
     if isinstance(num_or_size_splits, (int, np.integer)):
         n = int(num_or_size_splits)
         if n <= 0 or (is_known(size) and size % n):
@@ -993,30 +1069,54 @@ def _total(sizes) -> Dim | int:
 def tile(input, multiples, name=None) -> Tensor:  # noqa: A002
     """Repeat ``input`` ``multiples[i]`` times along axis i (composite of reshape+broadcast)."""
     x = as_tensor(input)
-    reps, _ = shape_argument(multiples, "tile")
+    reps, make = shape_argument(multiples, "tile")
     shape = x._value.shape
     if len(reps) != len(shape):
         raise InvalidArgumentError(
             f"tile: multiples has length {len(reps)} but the input has rank {len(shape)}.",
             "tile")
     for i, r in enumerate(reps):
-        if r is None:
-            raise ValueError("tile: the multiples must be known when the function is traced "
-                             "(ints, or sizes from tf.shape).")
         if type(r) is int and r < 0:
             raise InvalidArgumentError(f"tile: Expected multiples[{i}] >= 0, but got {r} "
                                        f"(multiples {list(reps)}).", "tile")
     expanded = reshape(x, [d for s in shape for d in (1, s)])
+    if any(r is None for r in reps):
+        return _tile_at_run_time(x, expanded, make())
     wide = broadcast_to(expanded, [d for r, s in zip(reps, shape) for d in (r, s)])
     return reshape(wide, [r * s for r, s in zip(reps, shape)])
 
 
+def _tile_at_run_time(x: Tensor, expanded: Tensor, multiples: Tensor) -> Tensor:
+    """tile with multiples only known when the graph runs: the broadcast and the final
+    reshape take their shapes as tensors (a negative multiple is refused when it runs)."""
+    from neuroflow.ops import elementwise as ew
+
+    counts = ew.cast(multiples, np.int64)
+    sizes = shape(x, out_type="int64")
+    wide = broadcast_to(expanded, reshape(stack([counts, sizes], axis=1), [-1]))
+    return reshape(wide, ew.multiply(counts, sizes))
+
+
 def reverse(tensor, axis, name=None) -> Tensor:
     x = as_tensor(tensor)
+    axis = static_axis(axis, "reverse")
     axes = normalize_axis(axis, x._value.ndim, "reverse")
+    given = _axis_values(axis)
+    if len(axes) != len(given):
+        raise InvalidArgumentError(f"reverse: an axis is specified more than once in {given}; "
+                                   f"name each axis once.", "reverse")
     key = tuple(slice(None, None, -1) if i in axes else slice(None)
                 for i in range(x._value.ndim))
     return _getitem(x, key=key)
+
+
+def _axis_values(axis) -> list:
+    """The axes as given (an int, a list, or a concrete tensor), repeats kept."""
+    if isinstance(axis, (int, np.integer)):
+        return [axis]
+    if _is_tensor(axis):
+        return host_array(as_tensor(axis)._value).reshape(-1).tolist()
+    return list(axis)
 
 
 def slice_tensor(input_, begin, size, name=None) -> Tensor:
@@ -1081,10 +1181,20 @@ def _slice_at_run_time(x: Tensor, parts: list, begin: tuple, size: tuple) -> Ten
 def getitem(x, key) -> Tensor:
     """``x[key]`` with TensorFlow's rules: ints, slices, ``...``, ``None``, scalar tensors."""
     x = as_tensor(x)
+    if _is_mask(key):
+        return boolean_mask(x, key)  # as TensorFlow: x[mask] for a boolean tensor or array
     parts, dynamic = _normalize_key(key, x._value.shape)
     if dynamic:
         return _index_at_run_time(x, parts, dynamic)
     return _element(x, parts)
+
+
+def _is_mask(key) -> bool:
+    """Whether an index is a boolean tensor or NumPy array (not a Python bool: x[True] is
+    refused as TensorFlow refuses it)."""
+    if isinstance(key, np.ndarray):
+        return key.dtype == np.bool_
+    return _is_tensor(key) and as_tensor(key)._value.dtype.kind == "b"
 
 
 def _normalize_key(key, shape: tuple) -> tuple[tuple, list]:
@@ -1098,8 +1208,9 @@ def _normalize_key(key, shape: tuple) -> tuple[tuple, list]:
             item = as_tensor(item)
             if item._value.ndim != 0 or item._value.dtype.kind not in "iu":
                 if item._value.dtype.kind == "b":
-                    raise TypeError("Boolean tensors are not valid indices; use "
-                                    "tf.boolean_mask(x, mask).")
+                    raise TypeError("A boolean tensor is a valid index only on its own "
+                                    "(x[mask]); inside a tuple use tf.boolean_mask(x, mask, "
+                                    "axis=...).")
                 raise TypeError(
                     f"Only integers, slices, ellipsis, tf.newaxis and scalar integer tensors "
                     f"are valid indices, received a {item.dtype.name} tensor of shape "
@@ -1208,22 +1319,92 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
     """
     x = as_tensor(params)
     idx = as_tensor(indices)
-    if idx._value.dtype.kind not in "iu":
-        raise TypeError(f"gather: indices must be integers, received {idx.dtype.name}.")
-    (a,) = normalize_axis(0 if axis is None else axis, x._value.ndim, "gather")
-    if batch_dims:
-        raise NotImplementedError("gather with batch_dims is not supported yet; use "
-                                  "tf.gather_nd or reshape to fold the batch axes.")
-    return _gather(x, idx, axis=a)
+    if x._value.ndim == 0:
+        raise InvalidArgumentError("gather: params must be at least 1 dimensional, received a "
+                                   "scalar.", "gather")
+    if idx._value.dtype not in (np.int16, np.int32, np.int64):
+        # TensorFlow raises InvalidArgumentError eagerly, TypeError in graphs: this is both.
+        raise DTypeMismatchError(f"gather: indices must be integers (int16, int32 or int64), "
+                                 f"received {idx.dtype.name}; use tf.cast(indices, tf.int32).",
+                                 "gather")
+    batch_dims = _static_size(batch_dims, "gather", "batch_dims")
+    rank = idx._value.ndim
+    if not -rank <= batch_dims <= rank:
+        raise InvalidArgumentError(f"gather: Expected batch_dims in the range [{-rank}, "
+                                   f"{rank}], but got {batch_dims} (the rank of indices is "
+                                   f"{rank}).", "gather")
+    if batch_dims < 0:
+        batch_dims += rank
+    (a,) = normalize_axis(batch_dims if axis is None else static_axis(axis, "gather"),
+                          x._value.ndim, "gather")
+    if not batch_dims:
+        return _gather(x, idx, axis=a)
+    if a < batch_dims:
+        raise InvalidArgumentError(f"gather: batch_dims ({batch_dims}) must be less than or "
+                                   f"equal to axis ({a}).", "gather")
+    for k in range(batch_dims):
+        p, q = x._value.shape[k], idx._value.shape[k]
+        if _certainly_different(p, q):
+            raise InvalidArgumentError(f"gather: params.shape[{k}]: {p} should be equal to "
+                                       f"indices.shape[{k}]: {q} (the first batch_dims="
+                                       f"{batch_dims} axes are batch axes).", "gather")
+    return _batch_gather(x, idx, a, batch_dims)
+
+
+def _batch_gather(x: Tensor, idx: Tensor, axis: int, batch_dims: int) -> Tensor:
+    """gather with batch axes: each batch gathers from its own slice of ``x``.
+
+    Moving ``axis`` next to the batch axes and folding them together turns it into one
+    plain gather, with each index offset by its batch's start (so the gradient is
+    gather's). The indices are checked against the axis size first: an offset index
+    would otherwise read a neighbouring batch.
+    """
+    from neuroflow.ops import elementwise as ew
+    from neuroflow.ops.creation import range_
+    from neuroflow.ops.reductions import reduce_prod
+
+    b, ndim = batch_dims, x._value.ndim
+    middle = list(range(b, axis))
+    rest = list(range(axis + 1, ndim))
+    moved = transpose(x, list(range(b)) + [axis] + middle + rest)
+    shape_ = moved._value.shape
+    flat = reshape(moved, [-1, *shape_[b + 1:]])
+    size = _size_tensor(x, axis)
+    if not _is_symbolic(idx) and is_known(x._value.shape[axis]) and idx._value.size:
+        values = host_array(idx._value)
+        bad = values[(values < 0) | (values >= x._value.shape[axis])]
+        if bad.size:
+            raise InvalidArgumentError(f"gather: index {int(bad[0])} is out of range for axis "
+                                       f"{axis} with size {x._value.shape[axis]} (valid: 0 to "
+                                       f"{x._value.shape[axis] - 1}).", "gather")
+    # Gathering the positions 0..size-1 at the indices gives the indices, checked when the
+    # graph runs too.
+    checked = _gather(range_(size, dtype="int64"), idx, axis=0)
+    batch_shape = shape(idx, out_type="int64")[:b]
+    batch_ids = range_(reduce_prod(batch_shape), dtype="int64")
+    inner = idx._value.ndim - b
+    batch_ids = reshape(batch_ids, concat([batch_shape, Tensor(np.ones(inner, np.int64))], 0))
+    out = _gather(flat, ew.add(checked, ew.multiply(batch_ids, size)), axis=0)
+    # out: batch axes, index axes, middle axes, rest; gather puts the index axes after middle.
+    index_axes = list(range(b, b + inner))
+    middle_axes = list(range(b + inner, b + inner + len(middle)))
+    tail = list(range(b + inner + len(middle), out._value.ndim))
+    return transpose(out, list(range(b)) + middle_axes + index_axes + tail)
 
 
 def boolean_mask(tensor, mask, axis=None, name=None) -> Tensor:
+    """The entries of ``tensor`` where ``mask`` is true (non-zero: TensorFlow takes numeric
+    masks too), the mask covering axes ``axis`` (default 0) to ``axis + mask.ndim - 1``."""
     x, m = as_tensor(tensor), as_tensor(mask)
-    if m._value.dtype.kind != "b":
-        raise TypeError(f"boolean_mask: mask must be bool, received {m.dtype.name}; use "
-                        f"tf.cast(mask, tf.bool).")
-    a = 0 if axis is None else int(axis) % x._value.ndim
     k = m._value.ndim
+    if k == 0:
+        raise ValueError("boolean_mask: mask cannot be scalar; give a mask with one entry per "
+                         "element of the axes it selects from.")
+    a = 0 if axis is None else _static_size(axis, "boolean_mask", "axis")
+    if not is_known(a) or not -x._value.ndim <= a < max(x._value.ndim, 1):
+        raise InvalidArgumentError(f"boolean_mask: axis {a} is out of range for a tensor of "
+                                   f"rank {x._value.ndim}.", "boolean_mask")
+    a %= max(x._value.ndim, 1)
     shape = x._value.shape
     covered = shape[a:a + k]
     if len(covered) != k or any(_certainly_different(p, q)
@@ -1237,7 +1418,12 @@ def boolean_mask(tensor, mask, axis=None, name=None) -> Tensor:
 
 def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None) -> Tensor:
     x = as_tensor(tensor)
-    pads = np.asarray(paddings, dtype=np.int64)
+    mode = mode.upper()
+    if mode not in ("CONSTANT", "REFLECT", "SYMMETRIC"):
+        raise ValueError(f"pad: unknown mode {mode!r}; expected CONSTANT, REFLECT or SYMMETRIC.")
+    if _holds_symbolic(paddings):
+        return _pad_at_run_time(x, _packed(paddings), mode, constant_values)
+    pads = _paddings(paddings)
     if pads.shape != (x._value.ndim, 2):
         raise InvalidArgumentError(
             f"pad: paddings must have shape ({x._value.ndim}, 2) for a tensor of rank "
@@ -1245,20 +1431,12 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None) -> Tens
     if pads.size and pads.min() < 0:
         raise InvalidArgumentError(f"pad: paddings must be non-negative, received "
                                    f"{pads.tolist()}.", "pad")
-    mode = mode.upper()
     pairs = tuple(map(tuple, pads.tolist()))
     if mode == "CONSTANT":
-        value = as_tensor(constant_values)
-        if value._value.ndim != 0:
-            raise InvalidArgumentError(f"pad: constant_values must be a scalar, received shape "
-                                       f"{tuple(value.shape)}; give one number, e.g. "
-                                       f"constant_values=0.", "pad")
+        value = _pad_value(x, constant_values)
         if _is_symbolic(value):
-            check_same_dtype("pad", x, value, names=("tensor", "constant_values"))
             return _pad(x, value, paddings=pairs)
         return _pad(x, paddings=pairs, constant_values=host_array(value._value).item())
-    if mode not in ("REFLECT", "SYMMETRIC"):
-        raise ValueError(f"pad: unknown mode {mode!r}; expected CONSTANT, REFLECT or SYMMETRIC.")
     # Mirror padding is a gather along each padded axis, so it needs no gradient rule.
     for axis, (before, after) in enumerate(pads.tolist()):
         if before or after:
@@ -1269,6 +1447,82 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None) -> Tens
             index = _mirror_index(size, before, after, mode, axis)
             x = _gather(x, Tensor(index), axis=axis)
     return x
+
+
+def _pad_value(x: Tensor, constant_values) -> Tensor:
+    """The padding value as a 0-d tensor of ``x``'s dtype."""
+    if _is_tensor(constant_values):
+        value = as_tensor(constant_values)
+    elif type(constant_values) is int and constant_values == 0:
+        value = Tensor(np.zeros((), x._value.dtype))  # the default pads any dtype
+    else:  # a Python 1.5 for an int tensor is a TypeError, as in TensorFlow
+        value = as_tensor(constant_values, dtype=x.dtype)
+    if value._value.ndim != 0:
+        raise InvalidArgumentError(f"pad: constant_values must be a scalar, received shape "
+                                   f"{tuple(value.shape)}; give one number, e.g. "
+                                   f"constant_values=0.", "pad")
+    if _is_symbolic(value):
+        check_same_dtype("pad", x, value, names=("tensor", "constant_values"))
+    return value
+
+
+def _pad_at_run_time(x: Tensor, paddings: Tensor, mode: str, constant_values) -> Tensor:
+    """Constant padding by amounts only known when the graph runs: blocks of the value,
+    shaped from tensors, joined on each side of each axis."""
+    from neuroflow.ops import elementwise as ew
+    from neuroflow.ops.creation import fill
+
+    _check_int_tensor(paddings, "pad")
+    rank = x._value.ndim
+    if _certainly_different_shape(paddings._value.shape, (rank, 2)):
+        raise InvalidArgumentError(
+            f"pad: paddings must have shape ({rank}, 2) for a tensor of rank {rank}, received "
+            f"{tuple(paddings.shape)}.", "pad")
+    if mode != "CONSTANT":
+        raise ValueError(f"pad: {mode} padding needs paddings known when the function is "
+                         f"traced; received a tensor only known when the graph runs.")
+    value = _pad_value(x, constant_values)
+    amounts = ew.cast(paddings, np.int64)
+    for axis in range(rank):
+        sizes = shape(x, out_type="int64")
+        blocks = [fill(concat([sizes[:axis], reshape(amounts[axis, side], [1]),
+                               sizes[axis + 1:]], 0), value) for side in (0, 1)]
+        x = concat([blocks[0], x, blocks[1]], axis)
+    return x
+
+
+def _holds_symbolic(value) -> bool:
+    """Whether ``value`` is, or is a nested list holding, a symbolic tensor."""
+    if isinstance(value, (list, tuple)):
+        return any(_holds_symbolic(v) for v in value)
+    return _is_tensor(value) and _is_symbolic(as_tensor(value))
+
+
+def _packed(value) -> Tensor:
+    """A nested list of ints and integer scalar tensors as one int64 tensor (TensorFlow packs
+    such lists the same way)."""
+    from neuroflow.ops import elementwise as ew
+
+    if isinstance(value, (list, tuple)):
+        return stack([_packed(v) for v in value])
+    t = as_tensor(value)
+    _check_int_tensor(t, "pad")
+    return ew.cast(t, np.int64)
+
+
+def _certainly_different_shape(a: tuple, b: tuple) -> bool:
+    return len(a) != len(b) or any(_certainly_different(p, q) for p, q in zip(a, b))
+
+
+def _paddings(paddings) -> np.ndarray:
+    """Paddings known while tracing, as an int64 array."""
+    if _is_tensor(paddings):
+        pads = host_array(as_tensor(paddings)._value)
+    else:
+        pads = np.asarray(paddings)
+    if pads.size and pads.dtype.kind not in "iu":
+        raise _refuse_shape_dtype("pad", f"paddings of {pads.dtype.name}")
+    return pads.astype(np.int64)
 
 
 def _mirror_index(size: int, before: int, after: int, mode: str, axis: int) -> np.ndarray:
@@ -1296,12 +1550,22 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
     from neuroflow.dtypes import as_dtype
 
     idx = as_tensor(indices)
+    if idx._value.dtype not in (np.uint8, np.int8, np.int32, np.int64):
+        raise DTypeMismatchError(f"one_hot: indices must be uint8, int8, int32 or int64, "
+                                 f"received {idx.dtype.name}; use tf.cast(indices, tf.int32).",
+                                 "one_hot")
     given = [as_tensor(v) for v in (on_value, off_value) if v is not None]
+    if len(given) == 2 and given[0]._value.dtype != given[1]._value.dtype:
+        raise TypeError(f"one_hot: dtype {given[0].dtype.name} of on_value does not match dtype "
+                        f"{given[1].dtype.name} of off_value; give both the same dtype.")
     kind = np.dtype(as_dtype(dtype).np if dtype is not None else (
         given[0]._value.dtype if given else np.float32))
     count = run_time_count(depth, "one_hot", "depth")
     depth = None if count else _static_size(depth, "one_hot", "depth")
-    axis = -1 if axis is None else int(axis)
+    axis = -1 if axis is None else _static_size(axis, "one_hot", "axis")
+    if not -1 <= axis <= idx._value.ndim:
+        raise InvalidArgumentError(f"one_hot: Expected axis to be -1 or between [0, "
+                                   f"{idx._value.ndim}], but received {axis}.", "one_hot")
     if any(_is_symbolic(t) for t in given):
         # Values only known when the graph runs: pick them where the indices are hot.
         from neuroflow.ops import elementwise as ew
@@ -1331,6 +1595,9 @@ def shape(input, out_type="int32", name=None) -> Tensor:  # noqa: A002
 
     x = as_tensor(input)
     dtype = as_dtype(out_type).np
+    if np.dtype(dtype) not in (np.int32, np.int64):
+        raise DTypeMismatchError(f"shape: out_type must be int32 or int64, received "
+                                 f"{np.dtype(dtype).name}.", "shape")
     sizes = x._value.shape
     if type(x._value) is not AbstractArray or all(type(d) is int for d in sizes):
         return Tensor(np.asarray(sizes, dtype=dtype))

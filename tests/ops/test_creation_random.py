@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _opcheck import Fwd, params, run_forward
+from _opcheck import Fwd, params, raises_with_message, run_forward
 
 import neuroflow as tf
 from neuroflow.ops import creation, random_ops
@@ -135,13 +135,24 @@ def test_uniform_integers_need_maxval():
     assert set(np.unique(x.numpy()).tolist()) == {-2, -1, 0, 1, 2}
 
 
+def test_uniform_integer_bounds_may_be_only_known_when_the_graph_runs():
+    f = tf.function(lambda low, high: tf.random.uniform([400], low, high, tf.int32, seed=2))
+    values = f(tf.constant(-2), tf.constant(2)).numpy()
+    assert set(values.tolist()) == {-2, -1, 0, 1}
+    assert set(f(tf.constant(7), tf.constant(9)).numpy().tolist()) == {7, 8}
+    with pytest.raises(tf.errors.InvalidArgumentError, match="got 4 >= 4"):
+        f(tf.constant(4), tf.constant(4))
+
+
 def test_normal_moments():
     x = tf.random.normal([20000], mean=2.0, stddev=3.0, seed=2).numpy()
     assert abs(x.mean() - 2.0) < 0.1
     assert abs(x.std() - 3.0) < 0.1
     assert tf.random.normal([2], dtype=tf.float64).dtype == tf.float64
-    with pytest.raises(ValueError, match="floating"):
+    with pytest.raises(TypeError, match="float16, float32 or float64"):
         tf.random.normal([2], dtype=tf.int32)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="complex64"):
+        tf.random.normal([2], dtype=tf.complex64)
 
 
 def test_truncated_normal_stays_within_two_standard_deviations():
@@ -158,6 +169,26 @@ def test_shuffle_permutes_rows():
     assert sorted(map(tuple, y)) == sorted(map(tuple, x))  # rows stay intact
     assert not np.array_equal(x, y)
     np.testing.assert_array_equal(y[:, 1] - y[:, 0], 1)
+
+
+@pytest.mark.parametrize("make, error, fragments", [
+    (lambda: tf.random.uniform([2], 0, 3, dtype=tf.int8), ValueError, ("invalid value int8",)),
+    (lambda: tf.random.uniform([2], 0, [3, 4], dtype=tf.int32), tf.errors.InvalidArgumentError,
+     ("maxval must be 0-D, got shape [2]",)),
+    (lambda: tf.random.uniform([2], 0.5, 3, dtype=tf.int32), TypeError, ("0.5",)),
+    (lambda: tf.random.uniform(3), tf.errors.InvalidArgumentError,
+     ("shape must be a vector", "rank 0")),
+    (lambda: tf.random.normal(tf.constant(3)), tf.errors.InvalidArgumentError,
+     ("shape must be a vector",)),
+    (lambda: tf.random.categorical([1.0, 2.0], 3), tf.errors.InvalidArgumentError,
+     ("logits should be a matrix, got shape [2]",)),
+    (lambda: tf.random.categorical([[1.0, 2.0]], 3, dtype=tf.float32), ValueError,
+     ("invalid value float32",)),
+    (lambda: tf.random.categorical(np.zeros((2, 0), np.float32), 3),
+     tf.errors.InvalidArgumentError, ("num_classes should be positive",)),
+])
+def test_argument_errors_as_in_tf(make, error, fragments):
+    raises_with_message(error, make, *fragments)
 
 
 def test_categorical_follows_the_probabilities():

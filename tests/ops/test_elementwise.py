@@ -14,6 +14,7 @@ from _opcheck import (
     nonzero,
     params,
     positive,
+    raises_with_message,
     run_forward,
     run_gradient,
     run_second_derivative,
@@ -68,6 +69,11 @@ def _logical(op, ref):
 
 
 _ALL = ("float32", "float64", "int32")
+
+
+def _unit(*shape):
+    """Values inside (-1, 1): the domain of asin, acos and atanh."""
+    return uniform(*shape, low=-0.95, high=0.95)
 
 FORWARD = {
     "add": _binary_cases(tf.add, np.add, _ALL),
@@ -149,6 +155,48 @@ FORWARD = {
                                                   ("complex128", "float64"))]
     + [Fwd(lambda x: tf.cast(x, tf.float32), lambda x: x.real.astype(np.float32),
            (uniform(3) + 1j,), "complex-to-float-keeps-the-real-part", "float32")],
+    "conj": [Fwd(tf.math.conj, np.conj, ((uniform(2, 3) + 1j * uniform(2, 3)).astype(dtype),),
+                 dtype) for dtype in ("complex64", "complex128")],
+    "imag": [Fwd(tf.math.imag, np.imag, ((uniform(2, 3) + 1j * uniform(2, 3)).astype(dtype),),
+                 dtype, part) for dtype, part in (("complex64", "float32"),
+                                                  ("complex128", "float64"))],
+    "complex": [Fwd(tf.complex, lambda a, b: a + 1j * b, (uniform(2, 3), uniform(3)),
+                    "broadcast", "complex128"),
+                Fwd(tf.complex, lambda a, b: (a + 1j * b).astype(np.complex64),
+                    (uniform(2).astype(np.float32), uniform(2).astype(np.float32)), "float32",
+                    "complex64")],
+    # --- trigonometric and hyperbolic functions, their inverses
+    "tan": _unary_cases(tf.math.tan, np.tan),
+    "asin": _unary_cases(tf.math.asin, np.arcsin, maker=_unit),
+    "acos": _unary_cases(tf.math.acos, np.arccos, maker=_unit),
+    "atan": _unary_cases(tf.math.atan, np.arctan),
+    "sinh": _unary_cases(tf.math.sinh, np.sinh),
+    "cosh": _unary_cases(tf.math.cosh, np.cosh),
+    "asinh": _unary_cases(tf.math.asinh, np.arcsinh),
+    "acosh": _unary_cases(tf.math.acosh, np.arccosh, maker=lambda *s: 1 + positive(*s)),
+    "atanh": _unary_cases(tf.math.atanh, np.arctanh, maker=_unit),
+    "atan2": _binary_cases(tf.math.atan2, np.arctan2, FLOATS),
+    # --- division variants and TensorFlow's "no NaN" ops
+    "truncatediv": [Fwd(tf.truncatediv, lambda a, b: np.trunc(a / b).astype(np.int32),
+                        _int_divisor(s), f"int32-{s}") for s in BINARY_SHAPES]
+    + _binary_cases(tf.truncatediv, lambda a, b: np.trunc(a / b), FLOATS, nonzero),
+    "truncatemod": [Fwd(tf.truncatemod, np.fmod, _int_divisor(s), f"int32-{s}")
+                    for s in BINARY_SHAPES]
+    + _binary_cases(tf.truncatemod, np.fmod, FLOATS, nonzero),
+    "multiply_no_nan": _binary_cases(tf.math.multiply_no_nan, np.multiply, FLOATS)
+    + [Fwd(tf.math.multiply_no_nan, lambda a, b: np.array([0.0, 0.0, 6.0, np.nan]),
+           (np.array([np.inf, np.nan, 2.0, 2.0]), np.array([0.0, 0.0, 3.0, np.nan])),
+           "zero-wins")],
+    "xlogy": _binary_cases(tf.math.xlogy, lambda a, b: a * np.log(b), FLOATS, positive)
+    + [Fwd(tf.math.xlogy, lambda a, b: np.array([0.0, 0.0, -np.inf, 2 * np.log(3), np.nan]),
+           (np.array([0.0, 0.0, 1.0, 2.0, np.nan]), np.array([0.0, np.nan, 0.0, 3.0, 1.0])),
+           "zero-x")],
+    "xlog1py": _binary_cases(tf.math.xlog1py, lambda a, b: a * np.log1p(b), FLOATS, positive)
+    + [Fwd(tf.math.xlog1py, lambda a, b: np.array([0.0, 0.0, -np.inf]),
+           (np.array([0.0, 0.0, 1.0]), np.array([-1.0, -2.0, -1.0])), "zero-x")],
+    "xdivy": _binary_cases(tf.math.xdivy, np.true_divide, FLOATS, nonzero)
+    + [Fwd(tf.math.xdivy, lambda a, b: np.array([0.0, 0.0, np.inf]),
+           (np.array([0.0, 0.0, 1.0]), np.array([0.0, np.nan, 0.0])), "zero-x")],
 }
 
 
@@ -194,6 +242,32 @@ GRADIENTS = {
     # The gradient of real(z) goes to z's real part; through a cast from float and back.
     "real": [Grad(lambda x: tf.math.real(tf.cast(x, tf.complex128) * (2 - 1j)) * x,
                   (uniform(2, 3),), "via-complex")],
+    # Away from the jumps of x mod y (where x / y is a whole number).
+    "floormod": [Grad(tf.math.floormod, (np.array([5.3, -5.3, 3.1, 0.4]),
+                                         np.array([3.0, 3.0, -2.0, 1.5])), "signs", second=False)],
+    "sign": _unary_grads(tf.sign, nonzero),  # zeros, as TensorFlow (not None)
+    "imag": [Grad(lambda x: tf.math.imag(tf.cast(x, tf.complex128) * (1 + 2j)) * x,
+                  (uniform(2, 3),), "via-complex")],
+    "complex": [Grad(lambda a, b: tf.math.real(tf.complex(a, b) * (0.5 - 1j))
+                     + tf.math.imag(tf.complex(a, b) ** 2), (uniform(2, 3), uniform(3)),
+                     "broadcast")],
+    # Through complex numbers and back, so that finite differences apply.
+    "conj": [Grad(lambda x: tf.math.real(tf.math.conj(tf.cast(x, tf.complex128) * (1 + 2j))
+                                         * (0.5 - 1j)), (uniform(2, 3),), "via-complex")],
+    "tan": _unary_grads(tf.math.tan, lambda *s: uniform(*s, low=-1.2, high=1.2)),
+    "asin": _unary_grads(tf.math.asin, _unit),
+    "acos": _unary_grads(tf.math.acos, _unit),
+    "atan": _unary_grads(tf.math.atan),
+    "sinh": _unary_grads(tf.math.sinh),
+    "cosh": _unary_grads(tf.math.cosh),
+    "asinh": _unary_grads(tf.math.asinh),
+    "acosh": _unary_grads(tf.math.acosh, lambda *s: 1.2 + positive(*s)),
+    "atanh": _unary_grads(tf.math.atanh, _unit),
+    "atan2": _binary_grads(tf.math.atan2, nonzero),
+    "multiply_no_nan": _binary_grads(tf.math.multiply_no_nan, nonzero),
+    "xlogy": _binary_grads(tf.math.xlogy, positive),
+    "xlog1py": _binary_grads(tf.math.xlog1py, positive),
+    "xdivy": _binary_grads(tf.math.xdivy, nonzero),
 }
 
 
@@ -348,3 +422,292 @@ def test_squared_difference_and_divide_no_nan_gradients():
 def test_second_derivative_of_a_chain_of_elementwise_ops():
     check_second_derivatives(lambda x, y: tf.sin(x * y) / (1 + tf.exp(-x)),
                              [uniform(3, 1), uniform(4)])
+
+
+# --- TensorFlow's answers at the edges (checked against TensorFlow 2.21) -------------------
+
+INF, NAN = np.inf, np.nan
+
+
+def _same(result, expected, dtype=None):
+    """Equal values, NaN where NaN, the sign of zeros included, and the dtype."""
+    got = np.asarray(result)
+    expected = np.asarray(expected, dtype=got.dtype if dtype is None else dtype)
+    assert got.dtype == expected.dtype, (got.dtype, expected.dtype)
+    np.testing.assert_array_equal(got, expected)
+    if got.dtype.kind == "f":  # the sign of zeros (a NaN's sign means nothing)
+        signs = np.where(np.isnan(expected), False, np.signbit(got))
+        np.testing.assert_array_equal(signs, np.signbit(np.where(np.isnan(expected), 0, expected)))
+
+
+@pytest.fixture
+def no_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        yield
+
+
+def test_float_floordiv_is_floor_of_the_quotient(no_warnings):
+    x = tf.constant([INF, -INF, NAN, 5.0, -5.0, 0.0, -0.0, 1.0, 5.0])
+    y = tf.constant([2.0, 2.0, 2.0, INF, INF, 0.0, 1.0, -INF, 0.0])
+    _same(tf.math.floordiv(x, y), [INF, -INF, NAN, 0.0, -0.0, NAN, -0.0, -0.0, INF])
+    _same(x // y, [INF, -INF, NAN, 0.0, -0.0, NAN, -0.0, -0.0, INF])
+
+
+def test_float_floormod_moves_the_c_remainder_into_the_sign_of_y(no_warnings):
+    x = tf.constant([INF, -INF, NAN, 5.0, -5.0, 0.0, -0.0, 1.0, 5.0, 5.0])
+    y = tf.constant([2.0, 2.0, 2.0, INF, INF, 0.0, 1.0, -INF, 0.0, -3.0])
+    _same(tf.math.floormod(x, y), [NAN, NAN, NAN, 5.0, INF, NAN, -0.0, -INF, NAN, -1.0])
+
+
+def test_floormod_gradient_is_one_and_minus_the_floor_quotient():
+    x, y = tf.constant([5.0, -5.0, 3.0]), tf.constant([3.0, 3.0, -2.0])
+    with tf.GradientTape() as tape:
+        tape.watch([x, y])
+        z = tf.math.floormod(x, y)
+    gx, gy = tape.gradient(z, [x, y])
+    _same(gx, [1.0, 1.0, 1.0])
+    _same(gy, [-1.0, 2.0, 2.0])
+
+
+def test_integer_division_variants():
+    x, y = tf.constant([-7, 7, 5]), tf.constant([2, -2, 3])
+    _same(tf.truncatediv(x, y), [-3, -3, 1])
+    _same(tf.truncatemod(x, y), [-1, 1, 2])
+    _same(tf.math.floordiv(x, y), [-4, -4, 1])
+    _same(tf.math.floormod(x, y), [1, -1, 2])
+    _same(tf.truncatediv(tf.constant([7], tf.uint8), tf.constant([2], tf.uint8)), [3])
+    for op in (tf.truncatediv, tf.truncatemod, tf.math.floordiv, tf.math.floormod):
+        raises_with_message(tf.errors.InvalidArgumentError, lambda op=op: op(x, tf.constant(0)),
+                            "division by zero", "tf.where")
+
+
+def test_float_truncating_division(no_warnings):
+    x, y = tf.constant([-7.0, 7.0, INF, 1.0]), tf.constant([2.0, -2.0, 2.0, 0.0])
+    _same(tf.truncatediv(x, y), [-3.0, -3.0, INF, INF])
+    _same(tf.truncatemod(x, y), [-1.0, 1.0, NAN, NAN])
+
+
+@pytest.mark.parametrize("source", ["float64", "float32", "float16"])
+def test_float_to_integer_casts_truncate_then_saturate_as_tensorflow(source, no_warnings):
+    # The answers of TensorFlow's vectorized kernel (see float_to_int): through int32, where
+    # NaN and values beyond int32 become its most negative value, then saturating.
+    with np.errstate(over="ignore"):  # 1e10 is inf in float16: also out of range
+        x = tf.constant(np.array([256.0, -1.7, 1e10, -INF, NAN, 127.9, -128.9, 300.0], source))
+    _same(tf.cast(x, tf.int8), [127, -1, -128, -128, -128, 127, -128, 127])
+    _same(tf.cast(x, tf.uint8), [255, 0, 0, 0, 0, 127, 0, 255])
+    _same(tf.cast(x, tf.int16), [256, -1, -32768, -32768, -32768, 127, -128, 300])
+    _same(tf.cast(x, tf.uint16), [256, 0, 0, 0, 0, 127, 0, 300])
+    lowest = np.iinfo(np.int32).min
+    _same(tf.cast(x, tf.int32), [256, -1, lowest, lowest, lowest, 127, -128, 300])
+    _same(tf.cast(x, tf.bool), [True] * 8)
+
+
+def test_float_to_wide_integer_casts():
+    x = tf.constant([256.0, -1.7, 1e10, -1e10, 3e9, INF, NAN, -128.9, 2.0 ** 63],
+                    tf.float64)
+    lowest = np.iinfo(np.int64).min
+    _same(tf.cast(x, tf.int64), [256, -1, 10 ** 10, -10 ** 10, 3 * 10 ** 9, lowest, lowest,
+                                 -128, lowest])
+    _same(tf.cast(x, tf.uint32), [256, 2 ** 32 - 1, 2 ** 31, 2 ** 31, 3 * 10 ** 9, 2 ** 31,
+                                  2 ** 31, 2 ** 32 - 128, 2 ** 31])
+    _same(tf.cast(x, tf.uint64), [256, 2 ** 64 - 1, 10 ** 10, 2 ** 64 - 10 ** 10, 3 * 10 ** 9,
+                                  2 ** 63, 2 ** 63, 2 ** 64 - 128, 2 ** 63])
+
+
+def test_compiled_cast_of_floats_to_integers_matches_eager(no_warnings):
+    x = tf.constant([256.0, -1.7, NAN, 3e9, 12.5])
+    for dtype in (tf.uint8, tf.int32, tf.uint32):
+        f = tf.function(lambda v, dtype=dtype: tf.cast(v * 1.0, dtype) + tf.cast(v, dtype))
+        want = tf.cast(x * 1.0, dtype).numpy() + tf.cast(x, dtype).numpy()
+        _same(f(x), want)
+
+
+def test_casts_that_overflow_or_drop_the_imaginary_part(no_warnings):
+    _same(tf.cast(tf.constant([1e6, -1e6, 1e-9], tf.float64), tf.float16), [INF, -INF, 0.0])
+    _same(tf.cast(tf.constant([2j, 0j]), tf.bool), [False, False])
+    _same(tf.cast(tf.constant([1.7 + 2j, -3.9 + 1j]), tf.int32), [1, -3])
+
+
+def test_saturate_cast_clamps_to_the_target_range(no_warnings):
+    x = [256.0, -1.7, 1e10, -1e10, INF, -INF, NAN, 127.9]
+    _same(tf.saturate_cast(tf.constant(x, tf.float64), tf.uint8),
+          [255, 0, 255, 0, 255, 0, 0, 127])
+    # float32 cannot hold 2**31 - 1: TensorFlow clamps to the float below 2**31.
+    _same(tf.saturate_cast(tf.constant(x, tf.float32), tf.int32),
+          [256, -1, 2147483520, -2147483648, 2147483520, -2147483648, -2147483648, 127])
+    _same(tf.saturate_cast(tf.constant([300, -1, 255]), tf.uint8), [255, 0, 255])
+    _same(tf.saturate_cast(tf.constant([200, 1], tf.uint8), tf.int8), [127, 1])
+    # TensorFlow's bound 2**63 overflows int64 (wrapping, on x86): it clamps 1 to 0 too.
+    _same(tf.saturate_cast(tf.constant([-5, 1], tf.int64), tf.uint64), [0, 0])
+    _same(tf.dtypes.saturate_cast(tf.constant([1e6, -INF, NAN], tf.float64), tf.float16),
+          [65504.0, -65504.0, NAN])
+    _same(tf.saturate_cast(tf.constant([100000, 5]), tf.float16), [65504.0, 5.0])
+    _same(tf.saturate_cast(tf.constant([1.5 + 2j]), tf.float32), [1.5])
+    _same(tf.saturate_cast(tf.constant([1.5 + 2j]), tf.complex128), [1.5 + 2j])
+    _same(tf.saturate_cast(tf.constant([1.5]), tf.complex64), [1.5 + 0j])
+    raises_with_message(TypeError, lambda: tf.saturate_cast(tf.constant([1.5]), tf.bool),
+                        "saturate_cast", "bool", "tf.cast")
+
+
+def test_clip_by_value_with_crossed_bounds_gives_the_lower_bound():
+    x = tf.constant([0.0, 5.0, 10.0])
+    _same(tf.clip_by_value(x, 6.0, 4.0), [6.0, 6.0, 6.0])
+    _same(tf.clip_by_value(tf.constant([0, 5, 10]), 6, 4), [6, 6, 6])
+    _same(tf.clip_by_value(tf.constant([NAN, 5.0]), 1.0, 4.0), [NAN, 4.0])
+    lo, hi = tf.constant([6.0] * 3), tf.constant([4.0] * 3)
+    with tf.GradientTape() as tape:
+        tape.watch([x, lo, hi])
+        y = tf.clip_by_value(x, lo, hi)
+    _same([g.numpy() for g in tape.gradient(y, [x, lo, hi])], [[0.0] * 3, [1.0] * 3, [0.0] * 3])
+
+
+def test_clip_by_value_refuses_bounds_that_grow_the_shape_and_bools():
+    raises_with_message(ValueError, lambda: tf.clip_by_value(
+        tf.constant([0.0, 5.0]), tf.constant([[1.0], [2.0]]), 4.0), "(2, 2)", "(2,)")
+    raises_with_message(tf.errors.InvalidArgumentError, lambda: tf.clip_by_value(
+        tf.constant([True]), False, True), "clip_by_value", "bool")
+
+
+def test_where_with_only_a_numeric_condition_gives_its_nonzero_coordinates():
+    _same(tf.where(tf.constant([1, 0, 2])), [[0], [2]], "int64")
+    _same(tf.where(tf.constant([1.0, 0.0, NAN])), [[0], [2]], "int64")
+    raises_with_message(tf.errors.InvalidArgumentError, lambda: tf.where(
+        tf.constant([1, 0]), tf.constant([1.0, 2.0]), tf.constant([3.0, 4.0])),
+        "where", "bool", "int32")
+
+
+def test_scalar_mul_takes_the_tensors_dtype_and_refuses_non_scalars():
+    _same(tf.math.scalar_mul(2, tf.constant([1.0, 2.0])), [2.0, 4.0])
+    _same(tf.scalar_mul(tf.constant(3), tf.constant([1, 2])), [3, 6])
+    raises_with_message(ValueError, lambda: tf.math.scalar_mul(
+        tf.constant([2.0, 1.0]), tf.constant([1.0, 2.0])), "0-D", "(2,)")
+    raises_with_message(ValueError, lambda: tf.math.scalar_mul(
+        tf.constant(2.0, tf.float64), tf.constant([1.0])), "float64", "float32")
+
+
+def test_realdiv_and_reciprocal_no_nan(no_warnings):
+    _same(tf.realdiv(tf.constant([-7.0, 7.0]), tf.constant([2.0, 0.0])), [-3.5, INF])
+    _same(tf.math.reciprocal_no_nan(tf.constant([0.0, -0.0, 2.0, INF, NAN])),
+          [0.0, 0.0, 0.5, 0.0, NAN])
+    raises_with_message(TypeError, lambda: tf.realdiv(tf.constant([1]), tf.constant([2])),
+                        "realdiv", "int32", "tf.cast")
+
+
+def test_no_nan_gradients_follow_tensorflow(no_warnings):
+    x, y = tf.constant([INF, 1.0, 2.0]), tf.constant([0.0, 0.0, 3.0])
+    with tf.GradientTape() as tape:
+        tape.watch([x, y])
+        z = tf.math.multiply_no_nan(x, y)
+    gx, gy = tape.gradient(z, [x, y])
+    _same(gx, [0.0, 0.0, 3.0])
+    _same(gy, [INF, 1.0, 2.0])
+    x, y = tf.constant([0.0, 0.0, 1.0]), tf.constant([0.0, 1.0, 2.0])
+    for op, want_x, want_y in ((tf.math.xlogy, [0.0, 0.0, np.log(2)], [0.0, 0.0, 0.5]),
+                               (tf.math.xdivy, [0.0, 0.0, 0.5], [0.0, 0.0, -0.25])):
+        with tf.GradientTape() as tape:
+            tape.watch([x, y])
+            z = op(x, y)
+        gx, gy = tape.gradient(z, [x, y])
+        np.testing.assert_allclose(gx.numpy(), want_x, rtol=1e-6)
+        np.testing.assert_allclose(gy.numpy(), want_y, rtol=1e-6)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        z = tf.math.reciprocal_no_nan(x)
+    _same(tape.gradient(z, x), [0.0, 0.0, -1.0])
+
+
+def test_inverse_trigonometric_values_at_the_edges(no_warnings):
+    x = tf.constant([-INF, -2.0, -1.0, -0.0, 0.5, 1.0, INF, NAN], tf.float64)
+    _same(tf.math.atanh(x), [NAN, NAN, -INF, -0.0, np.arctanh(0.5), INF, NAN, NAN])
+    _same(tf.math.acosh(x), [NAN, NAN, NAN, NAN, NAN, 0.0, INF, NAN])
+    _same(tf.math.cosh(tf.constant([1000.0, -1000.0])), [INF, INF])
+    _same(tf.math.atan2(tf.constant([0.0, -0.0, 0.0, -0.0]), tf.constant([0.0, 0.0, -0.0, -0.0])),
+          [0.0, -0.0, np.pi, -np.pi])
+    _same(tf.math.rint(tf.constant([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, -0.2])),
+          [-2.0, -2.0, -0.0, 0.0, 2.0, 2.0, -0.0])
+
+
+def test_inf_and_nan_arithmetic_is_silent(no_warnings):
+    _same(tf.constant([1.0], tf.float16) + 1e10, [INF])
+    _same(tf.constant([1.0]) * -1e300, [-INF])
+    _same(tf.exp(tf.constant([1000.0])), [INF])
+    _same(tf.constant([INF]) - INF, [NAN])
+    _same(tf.constant([3e38]) * 10.0, [INF])
+    _same(tf.math.log1p(tf.constant([-1.0, -2.0])), [-INF, NAN])
+    _same(tf.sqrt(tf.constant([-1.0])), [NAN])
+    _same(tf.constant([1.0, 0.0]) / 0.0, [INF, NAN])
+    _same(tf.pow(tf.constant([0.0, -2.0]), tf.constant([-1.0, 0.5])), [INF, NAN])
+    _same(tf.math.rsqrt(tf.constant([0.0, -1.0, INF])), [INF, NAN, 0.0])
+
+
+@pytest.mark.parametrize("make, fragments", [
+    (lambda: tf.negative(tf.constant([3], tf.uint8)), ("negative", "uint8", "tf.cast")),
+    (lambda: tf.abs(tf.constant([True])), ("abs", "bool")),
+    (lambda: tf.add(tf.constant([True]), tf.constant([True])), ("add", "bool")),
+    (lambda: tf.maximum(tf.constant([1j]), tf.constant([1j])), ("maximum", "complex128")),
+    (lambda: tf.pow(tf.constant([3], tf.uint8), tf.constant([2], tf.uint8)), ("pow", "uint8")),
+    (lambda: tf.round(tf.constant([2.5j])), ("round", "complex128")),
+    (lambda: tf.math.rint(tf.constant([2])), ("rint", "int32")),
+    (lambda: tf.math.floor(tf.constant([1])), ("floor", "int32")),
+    (lambda: tf.less(tf.constant([True]), tf.constant([False])), ("less", "bool")),
+    (lambda: tf.truediv(tf.constant([True]), tf.constant([True])), ("truediv", "bool")),
+    (lambda: tf.math.reciprocal(tf.constant([2])), ("reciprocal", "int32")),
+    (lambda: tf.math.erf(tf.constant([1j])), ("erf", "complex128")),
+    (lambda: tf.math.floordiv(tf.constant([1j]), tf.constant([1j])), ("floordiv", "complex")),
+    (lambda: tf.truncatemod(tf.constant([1], tf.uint8), tf.constant([1], tf.uint8)),
+     ("truncatemod", "uint8")),
+    (lambda: tf.math.divide_no_nan(tf.constant([True]), tf.constant([True])),
+     ("divide_no_nan", "bool")),
+    (lambda: tf.math.reciprocal_no_nan(tf.constant([1])), ("reciprocal_no_nan", "int32")),
+    (lambda: tf.math.xlogy(tf.constant([1]), tf.constant([1])), ("xlogy", "int32")),
+    (lambda: tf.math.atan2(tf.constant([1]), tf.constant([1])), ("atan2", "int32")),
+    (lambda: tf.math.acos(tf.constant([1])), ("acos", "int32")),
+])
+def test_dtypes_without_a_tensorflow_kernel_are_refused(make, fragments):
+    # TensorFlow raises InvalidArgumentError eagerly and TypeError in graphs: this is both.
+    message = raises_with_message(tf.errors.InvalidArgumentError, make, *fragments)
+    assert "tf.cast" in message
+    with pytest.raises(TypeError):
+        make()
+
+
+def test_truncatemod_has_no_gradient_as_in_tensorflow():
+    x, y = tf.constant([5.0, -5.0]), tf.constant([3.0, 3.0])
+    with tf.GradientTape() as tape:
+        tape.watch([x, y])
+        z = tf.truncatemod(x, y)
+    raises_with_message(LookupError, lambda: tape.gradient(z, [x, y]), "TruncateMod",
+                        "tf.math.floormod")
+
+
+COVERED_ELSEWHERE = {"truncatemod": test_truncatemod_has_no_gradient_as_in_tensorflow}
+
+
+def test_complex_gradients_follow_tensorflows_conjugate_convention():
+    # For holomorphic f, TensorFlow's gradient at z is g * conj(f'(z)).
+    z0 = np.array([1 + 2j, -0.5 + 0.3j])
+    z = tf.constant(z0)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(z)
+        exp_loss = tf.math.real(tf.exp(z))
+        abs_loss = tf.abs(z)
+    np.testing.assert_allclose(tape.gradient(exp_loss, z).numpy(), np.conj(np.exp(z0)))
+    np.testing.assert_allclose(tape.gradient(abs_loss, z).numpy(), z0 / np.abs(z0))
+    assert tf.math.conj(tf.constant([1.5])).numpy()[0] == 1.5
+    raises_with_message(TypeError, lambda: tf.math.conj(tf.constant([True])), "conj", "bool")
+
+
+def test_complex_parts_and_their_errors(no_warnings):
+    z = tf.complex(tf.constant([NAN, 1.0]), tf.constant([INF, -0.0]))
+    _same(tf.math.real(z), [NAN, 1.0])
+    _same(tf.math.imag(z), [INF, -0.0])
+    _same(tf.math.imag(tf.constant([1.5, INF])), [0.0, 0.0])
+    _same(tf.math.imag(tf.constant([3])), [0])
+    raises_with_message(TypeError, lambda: tf.complex(tf.constant([1.0]), tf.constant(
+        [1.0], tf.float64)), "complex", "float32", "float64", "tf.cast")
+    raises_with_message(TypeError, lambda: tf.complex(tf.constant([1]), tf.constant([1])),
+                        "int32")
+    # saturate_cast clamps each part of a complex value to the narrower part type.
+    _same(tf.saturate_cast(tf.constant([1e300 - 1e300j, INF + 5j]), tf.complex64),
+          np.array([3.4028235e38 - 3.4028235e38j, 3.4028235e38 + 5j], np.complex64))

@@ -109,8 +109,8 @@ def test_shape_errors_say_what_was_expected_and_received(make, fragments):
     (lambda: tf.logical_and(tf.constant([1]), tf.constant([0])), ("logical_and", "bool")),
     (lambda: tf.where(tf.constant([1, 0]), 1.0, 2.0), ("where", "bool")),
     (lambda: tf.gather(tf.zeros([3]), [0.5]), ("gather", "integers")),
-    (lambda: tf.zeros([3])[tf.constant([True, False, True])], ("tf.boolean_mask",)),
-    (lambda: tf.zeros([3])[[0, 1]], ("tf.gather",)),
+    (lambda: tf.zeros([3, 2])[tf.constant([True, False, True]), 0], ("tf.boolean_mask",)),
+    (lambda: tf.zeros([3])[tf.constant([0, 1])], ("tf.gather",)),
     (lambda: tf.reduce_sum(tf.constant([True])), ("reduce_sum", "tf.cast")),
     (lambda: tf.nn.softmax(tf.constant([1, 2])), ("softmax", "int32", "tf.cast")),
 ])

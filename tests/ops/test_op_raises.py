@@ -77,10 +77,10 @@ EAGER = [
          "float32 tensor", id="slice-bound-float-tensor"),
     _row(lambda: _z(3)[1.5:], TypeError, "Slice bounds must be integers", "received 1.5",
          id="slice-bound-float"),
-    _row(lambda: tf.gather(_z(2, 3), [[0], [1]], batch_dims=1), NotImplementedError,
-         "batch_dims", "tf.gather_nd", id="gather-batch-dims"),
-    _row(lambda: tf.boolean_mask(_z(3), tf.constant([1, 0, 1])), TypeError, "must be bool",
-         "int32", "tf.cast(mask, tf.bool)", id="boolean-mask-not-bool"),
+    _row(lambda: tf.gather(_z(2, 3), [[0], [1]], batch_dims=3), InvalidArgument,
+         "Expected batch_dims in the range [-2, 2]", "got 3", id="gather-batch-dims"),
+    _row(lambda: tf.boolean_mask(_z(3), tf.constant(True)), ValueError, "cannot be scalar",
+         id="boolean-mask-scalar"),
     _row(lambda: tf.boolean_mask(_z(3), tf.constant([True, False])), ValueError,
          "mask shape (2,)", "tensor's shape (3,)", id="boolean-mask-wrong-shape"),
     # padding
@@ -93,9 +93,9 @@ EAGER = [
     _row(lambda: tf.range(tf.constant([1, 2])), InvalidArgument, "must be scalars",
          "shape (2,)", "one number", id="range-of-a-vector"),
     _row(lambda: tf.random.uniform([2], minval=3, maxval=3, dtype=tf.int32), InvalidArgument,
-         "minval < maxval", "3 and 3", id="uniform-empty-range"),
-    _row(lambda: tf.random.uniform([2], dtype=tf.bool), ValueError, "unsupported dtype bool",
-         "floating or integer", id="uniform-bool"),
+         "minval < maxval", "got 3 >= 3", id="uniform-empty-range"),
+    _row(lambda: tf.random.uniform([2], dtype=tf.bool), ValueError, "invalid value bool",
+         "float16, float32, float64, int32, int64", id="uniform-bool"),
     # elementwise
     _row(lambda: tf.math.floormod(tf.constant([1]), tf.constant([0])), InvalidArgument,
          "floormod", "division by zero", "tf.where", id="floormod-by-zero"),
@@ -112,8 +112,8 @@ EAGER = [
     _row(lambda: _z(2) & _z(2), InvalidArgument, "`&`", "float32", "bool tensors",
          id="and-of-floats"),
     # linear algebra
-    _row(lambda: tf.einsum("...ij->...ji", _z(2, 3)), NotImplementedError, "'...'",
-         "name the axes", id="einsum-ellipsis"),
+    _row(lambda: tf.einsum("...ij", _z(4, 2, 3)), InvalidArgument, "'...'",
+         "no '...'", "'->...ij'", id="einsum-implicit-ellipsis"),
     _row(lambda: tf.einsum("ij,jk->ik", _z(2, 3)), ValueError, "names 2 operands",
          "1 were given", id="einsum-operand-count"),
     _row(lambda: tf.tensordot(_z(2, 3), _z(3, 2), [[0, 1], [0]]), ValueError,
@@ -126,12 +126,12 @@ EAGER = [
     _row(lambda: tf.nn.sparse_softmax_cross_entropy_with_logits(logits=_z(2, 3)), TypeError,
          "needs labels= and logits=", "labels=None", id="sparse-xent-no-labels"),
     _row(lambda: tf.nn.sparse_softmax_cross_entropy_with_logits(
-        labels=tf.constant([0.0, 1.0]), logits=_z(2, 3)), InvalidArgument, "integers",
+        labels=tf.constant([0.0, 1.0]), logits=_z(2, 3)), InvalidArgument, "int32 or int64",
          "float32", "tf.cast(labels, tf.int32)", id="sparse-xent-float-labels"),
     _row(lambda: tf.nn.softmax_cross_entropy_with_logits(labels=_z(2, 3)), TypeError,
          "needs labels= and logits=", "logits=None", id="xent-no-logits"),
     _row(lambda: tf.nn.softmax_cross_entropy_with_logits(labels=_z(2, 4), logits=_z(2, 3)),
-         InvalidArgument, "labels shape (2, 4)", "logits shape (2, 3)", "must match",
+         InvalidArgument, "labels shape (2, 4)", "logits shape (2, 3)", "must be broadcastable",
          id="xent-shapes"),
     _row(lambda: tf.nn.sigmoid_cross_entropy_with_logits(logits=_z(2)), ValueError,
          "needs labels= and logits=", "labels=None", id="sigmoid-xent-no-labels"),
@@ -151,11 +151,11 @@ def test_eager_errors(make, error, fragments):
     _raises(error, make, *fragments)
 
 
-def test_einsum_gradient_of_a_diagonal_is_not_implemented():
+def test_einsum_gradient_of_a_diagonal_is_the_diagonal():
     x = tf.Variable(tf.ones([2, 2]))
     with tf.GradientTape() as tape:
         y = tf.einsum("ii->", x)
-    _raises(NotImplementedError, lambda: tape.gradient(y, x), "repeated indices", "'ii'")
+    np.testing.assert_array_equal(tape.gradient(y, x).numpy(), np.eye(2))
 
 
 # --- while a function traces ------------------------------------------------------------------
@@ -179,13 +179,13 @@ TRACED = [
     _row(lambda: _traced(lambda x: tf.eye(tf.shape(x)[0]), ((_B,), "float32")), ValueError,
          "eye", "sizes must be known", id="eye-of-an-unknown-size"),
     _row(lambda: _traced(lambda x: tf.einsum("ii->i", x), ((2, 3), "float32")),
-         InvalidArgument, "'i' repeats", "sizes 2 and 3", "equal sizes",
+         InvalidArgument, "index 'i' has size 2", "and 3", "one size",
          id="einsum-diagonal-of-a-non-square"),
     _row(lambda: _traced(lambda x: tf.einsum("ij->k", x), ((2, 3), "float32")),
-         InvalidArgument, "['k']", "appear in no operand", "must name an axis",
+         ValueError, "['k']", "not present in the input", "must name an input axis",
          id="einsum-unknown-output-index"),
     _row(lambda: _traced(lambda x: tf.math.floordiv(x, x), ((2,), "complex64")), TypeError,
-         "floor_divide", "complex64", "tf.cast", id="floordiv-of-complex"),
+         "floordiv", "complex64", "tf.cast", id="floordiv-of-complex"),
     _row(lambda: _traced(lambda x, n: tf.reshape(x, [_B, n]), ((_B, 4), "float32"),
                          ((), "int32")),
          ValueError, "cannot mix the unknown size", "tf.shape(x)[i]",

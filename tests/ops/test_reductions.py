@@ -8,8 +8,10 @@ from _opcheck import (
     Fwd,
     Grad,
     distinct,
+    ints,
     nonzero,
     params,
+    raises_with_message,
     run_forward,
     run_gradient,
     run_second_derivative,
@@ -102,6 +104,30 @@ FORWARD = {
     "argmin": _arg_cases(tf.argmin, np.argmin),
 }
 
+
+def _logsumexp_scan(x, axis, exclusive, reverse):
+    """NumPy's accumulated logaddexp with TF's exclusive and reverse flags."""
+    if reverse:
+        x = np.flip(x, axis)
+    out = np.logaddexp.accumulate(x, axis=axis)
+    if exclusive and out.shape[axis]:
+        start = np.full_like(np.take(out, [0], axis), -np.inf)
+        out = np.concatenate([start, np.delete(out, -1, axis)], axis)
+    return np.flip(out, axis) if reverse else out
+
+
+FORWARD["cumulative_logsumexp"] = [
+    Fwd(lambda t, a=axis, e=exclusive, r=reverse: tf.math.cumulative_logsumexp(t, a, e, r),
+        lambda v, a=axis, e=exclusive, r=reverse: _logsumexp_scan(v, a, e, r),
+        (np.asarray(uniform(*shape) * 20, dtype),),
+        f"{dtype}-{shape}-axis{axis}-excl{exclusive}-rev{reverse}")
+    for shape, axis in (((5,), 0), ((2, 3, 4), 1), ((2, 3), -1), ((0, 3), 0))
+    for exclusive in (False, True) for reverse in (False, True)
+    for dtype in ("float32", "float64")
+] + [Fwd(tf.math.cumulative_logsumexp,
+         lambda v: np.array([1.0, np.log(np.e + 1), np.log(np.e + 1)]),
+         (np.array([1.0, 0.0, -np.inf]),), "infinities", "float64")]
+
 _GRAD_AXES = [((), None, False), ((2, 3, 4), 1, False), ((2, 3, 4), (0, 2), True),
               ((2, 3, 4), None, False), ((3, 4), -1, True)]
 
@@ -117,8 +143,10 @@ def _with_zeros(*shape, count):
     return x
 
 
-def _scan_grads(op, maker):
-    return [Grad(lambda t, a=axis, e=exclusive, r=reverse: op(t, a, e, r),
+def _scan_grads(op, maker, then=lambda y: y):
+    # ``then``: cumulative_logsumexp's exclusive scans start at -inf, which finite
+    # differences cannot weigh; exp maps it to 0.
+    return [Grad(lambda t, a=axis, e=exclusive, r=reverse: then(op(t, a, e, r)),
                  (maker(*shape),), f"{shape}-axis{axis}-excl{exclusive}-rev{reverse}")
             for shape, axis in (((5,), 0), ((2, 3, 4), 1))
             for exclusive in (False, True) for reverse in (False, True)]
@@ -162,6 +190,7 @@ GRADIENTS = {
        Grad(tf.reduce_prod, (_with_zeros(2, 3, count=1),), "all-axes-one-zero", second=False)],
     "cumsum": _scan_grads(tf.cumsum, uniform),
     "cumprod": _scan_grads(tf.math.cumprod, nonzero),
+    "cumulative_logsumexp": _scan_grads(tf.math.cumulative_logsumexp, uniform, then=tf.exp),
 }
 
 
@@ -250,15 +279,17 @@ def test_integer_mean_truncates_toward_zero_and_keeps_the_dtype():
 
 
 def test_variance_and_std_refuse_integers():
-    with pytest.raises(TypeError):
-        tf.math.reduce_variance(tf.constant([1, 2]))
+    raises_with_message(TypeError, lambda: tf.math.reduce_variance(tf.constant([1, 2])),
+                        "floating or complex", "int32")
     with pytest.raises(TypeError):
         tf.math.reduce_std(tf.constant([1, 2]))
 
 
 def test_sums_refuse_bools_and_any_all_refuse_numbers():
-    with pytest.raises(TypeError, match="tf.cast"):
-        tf.reduce_sum(tf.constant([True, False]))
+    # TensorFlow has no kernel for bool sums: InvalidArgumentError, as there.
+    for op in (tf.reduce_sum, tf.reduce_mean, tf.cumsum, tf.math.reduce_euclidean_norm):
+        raises_with_message(tf.errors.InvalidArgumentError, lambda f=op: f(tf.constant([True])),
+                            "bool tensors", "tf.cast(x, tf.int32)")
     with pytest.raises(TypeError, match="bool"):
         tf.reduce_any(tf.constant([1, 0]))
 
@@ -300,3 +331,134 @@ def test_reductions_name_a_bad_axis():
 def test_axis_ops_refuse_scalars(op):
     with pytest.raises(tf.errors.InvalidArgumentError, match="scalar"):
         op(tf.constant(1.0))
+
+
+# --- integer means, empty scans, complex variance (TensorFlow's answers) ----------------------
+
+
+@pytest.mark.parametrize("values, dtype, want", [
+    ([200, 100, 255], "uint8", 185), ([2**31 - 1, 2**31 - 1], "int32", 2**31 - 1),
+    ([100, 100, -7], "int8", 64), ([-32768, -32768, 1], "int16", -21845),
+    ([2**32 - 1, 2**32 - 1], "uint32", 2**32 - 1),
+    # 64-bit integers accumulate in 64 bits and wrap, as in TensorFlow.
+    ([2**62, 2**62], "int64", -(2**62)), ([2**64 - 1, 2**64 - 1], "uint64", 2**63 - 1),
+    ([], "int32", 0),
+])
+def test_integer_mean_accumulates_wider_as_tensorflow(values, dtype, want):
+    result = tf.reduce_mean(tf.constant(np.array(values, dtype)))
+    assert result.dtype.name == dtype
+    assert int(result) == want
+
+
+def test_integer_mean_of_unknown_sizes_in_a_function():
+    f = tf.function(lambda x: tf.reduce_mean(x, axis=0),
+                    input_signature=[tf.TensorSpec([None, None], tf.uint8)])
+    np.testing.assert_array_equal(f(np.array([[200, 7], [255, 9]], np.uint8)).numpy(), [227, 8])
+    np.testing.assert_array_equal(f(np.zeros((0, 2), np.uint8)).numpy(), [0, 0])
+
+
+@pytest.mark.parametrize("op", [tf.cumsum, tf.math.cumprod, tf.math.cumulative_logsumexp])
+def test_scans_over_an_empty_axis_are_empty(op):
+    for axis in (0, 1):
+        x = tf.zeros([0, 3]) if axis == 0 else tf.zeros([2, 0])
+        result = op(x, axis=axis, exclusive=True, reverse=True)
+        assert result.shape == x.shape
+
+
+def test_variance_and_std_of_complex_are_real():
+    x = tf.constant([1 + 1j, 2 + 0j])
+    variance = tf.math.reduce_variance(x)
+    assert variance.dtype == tf.float64
+    np.testing.assert_allclose(variance.numpy(), 0.5)
+    np.testing.assert_allclose(tf.math.reduce_std(x).numpy(), np.sqrt(0.5))
+
+
+@pytest.mark.parametrize("op", [tf.reduce_logsumexp, tf.math.cumulative_logsumexp])
+def test_logsumexps_refuse_integers_as_tensorflow(op):
+    raises_with_message(tf.errors.InvalidArgumentError, lambda: op(tf.constant([1, 2])),
+                        "floating-point", "int32", "tf.cast")
+
+
+def test_cumulative_logsumexp_gradient_matches_tensorflow_with_empty_scans():
+    # What TensorFlow 2.21 gives; the exclusive scan's first entry covers nothing (-inf).
+    x = tf.constant([1.0, 2.0, 3.0])
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.math.cumulative_logsumexp(x, reverse=True, exclusive=True)
+    np.testing.assert_allclose(y.numpy(), [3.3132617, 3.0, -np.inf], rtol=1e-6)
+    grad = tape.gradient(y, x, output_gradients=tf.constant([1.0, -2.0, 3.0]))
+    np.testing.assert_allclose(grad.numpy(), [0.0, 0.2689414, -1.2689414], rtol=1e-5)
+
+
+# --- count_nonzero, reduce_euclidean_norm, add_n ------------------------------------------------
+
+
+def test_count_nonzero_counts_nan_and_not_negative_zero():
+    x = tf.constant([[1.0, 0.0, np.nan], [-0.0, 2.0, 3.0]])
+    result = tf.math.count_nonzero(x, axis=1, keepdims=True)
+    assert result.dtype == tf.int64
+    np.testing.assert_array_equal(result.numpy(), [[2], [2]])
+    assert tf.math.count_nonzero(tf.constant([True, False, True])).numpy() == 2
+    assert tf.math.count_nonzero(input=tf.constant([1, 0]), dtype=tf.float32).dtype == tf.float32
+    assert bool(tf.math.count_nonzero(tf.constant([1, 0]), dtype=tf.bool))
+
+
+@pytest.mark.parametrize("values, dtype, want", [
+    ([3, 4], "int32", 5), ([3, 5], "int32", 5), ([-3, -4], "int8", 5),
+    # Squares and sums wrap in the input's dtype, as TensorFlow's kernel does.
+    ([200, 200], "uint8", 11),
+])
+def test_euclidean_norm_of_integers_as_tensorflow(values, dtype, want):
+    result = tf.math.reduce_euclidean_norm(tf.constant(np.array(values, dtype)))
+    assert result.dtype.name == dtype and int(result) == want
+
+
+def test_euclidean_norm_matches_numpy_with_gradient():
+    x = uniform(2, 3, 4)
+    for axis, keep in ((1, False), (None, True), ((0, 2), False)):
+        want = np.sqrt(np.sum(x * x, axis=axis, keepdims=keep))
+        got = tf.math.reduce_euclidean_norm(x, axis=axis, keepdims=keep)
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-12)
+        check_gradients(lambda t, a=axis, k=keep: tf.math.reduce_euclidean_norm(t, a, k), [x])
+    z = (uniform(3) + 1j * uniform(3)).astype(np.complex128)
+    got = tf.math.reduce_euclidean_norm(z)
+    assert got.dtype == tf.complex128
+    np.testing.assert_allclose(got.numpy(), np.linalg.norm(z), rtol=1e-12)
+
+
+def test_add_n_sums_one_shape_and_dtype():
+    parts = [uniform(2, 3) for _ in range(3)]
+    np.testing.assert_allclose(tf.add_n(parts).numpy(), sum(parts), rtol=1e-12)
+    assert tf.add_n([1, 2]).dtype == tf.int32
+    counts = ints(3)
+    np.testing.assert_array_equal(tf.add_n([counts, [1, 1, 1]]).numpy(), counts + 1)
+    check_gradients(lambda a, b: tf.add_n([a, b, a]), parts[:2])
+    np.testing.assert_allclose(tf.math.accumulate_n(parts).numpy(), sum(parts), rtol=1e-12)
+
+
+@pytest.mark.parametrize("make, error, fragments", [
+    (lambda: tf.add_n([tf.ones([2]), tf.ones([2], tf.float64)]), tf.errors.InvalidArgumentError,
+     ("input #1 has dtype float64", "float32", "tf.cast")),
+    (lambda: tf.add_n([tf.ones([2]), tf.ones([1])]), tf.errors.InvalidArgumentError,
+     ("input #1 has shape (1,)", "(2,)", "does not broadcast")),
+    (lambda: tf.add_n([tf.constant([True]), tf.constant([False])]),
+     tf.errors.InvalidArgumentError, ("bool tensors", "tf.cast")),
+    (lambda: tf.add_n([]), ValueError, ("at least one Tensor", "empty list")),
+    (lambda: tf.add_n(tf.ones([2])), ValueError, ("at least one Tensor", "Tensor")),
+    (lambda: tf.math.accumulate_n([tf.ones([2]), tf.ones([2], tf.float64)]), ValueError,
+     ("same dtype and shape", "float32 and float64")),
+    (lambda: tf.math.accumulate_n([tf.ones([2]), tf.ones([1])]), ValueError,
+     ("(2,) and (1,)", "not compatible")),
+])
+def test_add_n_errors_are_tensorflows(make, error, fragments):
+    raises_with_message(error, make, *fragments)
+
+
+@pytest.mark.parametrize("reduce", [tf.reduce_sum, tf.reduce_mean, tf.reduce_max,
+                                    tf.reduce_prod, tf.reduce_variance, tf.reduce_logsumexp,
+                                    tf.math.reduce_euclidean_norm, tf.math.count_nonzero])
+def test_an_axis_named_twice_is_refused_as_tensorflow_does(reduce):
+    with pytest.raises(tf.errors.InvalidArgumentError, match="duplicate dimension 1"):
+        reduce(tf.ones([2, 3]), axis=[1, -1])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="duplicate dimension 0"):
+        tf.reduce_all(tf.ones([2, 3]) > 0, axis=[0, 0])

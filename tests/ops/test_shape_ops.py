@@ -9,6 +9,7 @@ from _opcheck import (
     Grad,
     ints,
     params,
+    raises_with_message,
     run_forward,
     run_gradient,
     run_second_derivative,
@@ -315,3 +316,204 @@ def test_shape_size_rank():
     x = tf.zeros([2, 3, 4])
     assert tf.shape(x).numpy().tolist() == [2, 3, 4] and tf.shape(x).dtype == tf.int32
     assert int(tf.size(x)) == 24 and int(tf.rank(x)) == 3
+
+
+# --- TensorFlow's rules for masks, axes as lists, zero sizes and batch_dims -----------------
+
+
+def test_indexing_with_a_boolean_mask_is_boolean_mask():
+    x = uniform(3, 4)
+    rows = np.array([True, False, True])
+    np.testing.assert_array_equal(tf.constant(x)[tf.constant(rows)].numpy(), x[rows])
+    np.testing.assert_array_equal(tf.constant(x)[rows].numpy(), x[rows])
+    np.testing.assert_array_equal(tf.constant(x)[x > 0].numpy(), x[x > 0])
+    check_gradients(lambda t: t[t > 0] * 2, [x])
+
+
+@pytest.mark.parametrize("mask", [np.array([1, 0, 2], np.int32), np.array([0.5, 0.0, -1.0])])
+def test_boolean_mask_takes_numeric_masks_as_nonzero(mask):
+    x = uniform(3, 2)
+    np.testing.assert_array_equal(tf.boolean_mask(x, mask).numpy(), x[mask != 0])
+
+
+def test_boolean_mask_axis_as_tensor_and_negative():
+    x = uniform(3, 4)
+    columns = np.array([True, False, True, True])
+    for axis in (tf.constant(1), -1):
+        np.testing.assert_array_equal(tf.boolean_mask(x, columns, axis=axis).numpy(),
+                                      x[:, columns])
+
+
+@pytest.mark.parametrize("old, target, want", [
+    ((0, 3), [0, -1], (0, 3)), ((2, 0), [0, -1], (0, 2)), ((2, 0), [-1, 0], (2, 0)),
+    ((0, 3), [3, -1], (3, 0)), ((0, 2, 3), [-1, 0, 2], (3, 0, 2)),
+])
+def test_reshape_infers_sizes_beside_zeros_as_tensorflow(old, target, want):
+    assert tf.reshape(tf.zeros(old), target).shape == want
+    compiled = tf.function(lambda t: tf.reshape(t, target))
+    assert compiled(tf.zeros(old)).shape == want
+
+
+def test_reshape_with_zeros_still_checks_the_other_sizes():
+    with pytest.raises(tf.errors.InvalidArgumentError, match="0 elements"):
+        tf.reshape(tf.zeros([2, 0]), [0, 4, -1])
+
+
+@pytest.mark.parametrize("axis, shape", [
+    ([1], (3, 1, 4)), (np.array([2]), (3, 4, 1)), (tf.constant([0]), (1, 3, 4)),
+    (tf.constant(-1), (3, 4, 1)), (np.int64(1), (3, 1, 4)), (tf.constant([[1]]), (3, 1, 4)),
+])
+def test_expand_dims_takes_one_axis_in_a_list_or_tensor(axis, shape):
+    assert tf.expand_dims(tf.zeros([3, 4]), axis).shape == shape
+
+
+@pytest.mark.parametrize("axis, error, fragment", [
+    ([1, 2], tf.errors.InvalidArgumentError, "must be a tensor with a single value"),
+    (1.0, TypeError, "axis must be an integer"),
+    ([1.0], TypeError, "axis must be an integer"),
+    (True, TypeError, "axis must be an integer"),
+    (3, tf.errors.InvalidArgumentError, "out of range"),
+])
+def test_expand_dims_refuses_what_tensorflow_refuses(axis, error, fragment):
+    raises_with_message(error, lambda: tf.expand_dims(tf.zeros([3, 4]), axis), fragment)
+
+
+def test_expand_dims_refuses_an_axis_only_known_when_the_graph_runs():
+    f = tf.function(lambda x, a: tf.expand_dims(x, a))
+    raises_with_message(ValueError, lambda: f(tf.zeros([2]), tf.constant(0)),
+                        "the axis must be known when the function is traced")
+
+
+def _np_batch_gather(params, indices, axis, batch_dims):
+    if batch_dims == 0:
+        return np.take(params, indices, axis=axis)
+    return np.stack([_np_batch_gather(p, i, axis - 1, batch_dims - 1)
+                     for p, i in zip(params, indices)])
+
+
+@pytest.mark.parametrize("shape, indices, axis, batch_dims", [
+    ((2, 3, 4), [[0, 2], [1, 1]], 2, 1),
+    ((2, 3, 4), [[0, 2], [1, 1]], -1, -1),
+    ((2, 3, 4), [[0, 2], [1, 1]], None, 1),
+    ((2, 3, 4), [[0, 2, 1], [1, 1, 3]], 2, 2),
+    ((2, 3, 4), [[[0], [2]], [[1], [3]]], 2, 1),
+    ((2, 3, 4, 2), [[0, 2, 2], [1, 0, 1]], 2, 1),
+    ((2, 0, 4), [[1], [0]], 2, 1),
+])
+def test_gather_with_batch_dims(shape, indices, axis, batch_dims):
+    x = uniform(*shape)
+    idx = np.asarray(indices, np.int32)
+    b = batch_dims + idx.ndim if batch_dims < 0 else batch_dims
+    a = b if axis is None else axis % len(shape)
+    want = _np_batch_gather(x, idx, a, b)
+    got = tf.gather(x, idx, axis=axis, batch_dims=batch_dims)
+    np.testing.assert_array_equal(got.numpy(), want)
+    compiled = tf.function(lambda t, i: tf.gather(t, i, axis=axis, batch_dims=batch_dims))
+    np.testing.assert_array_equal(compiled(x, idx).numpy(), want)
+    if x.size:
+        check_gradients(lambda t: tf.gather(t, idx, axis=axis, batch_dims=batch_dims), [x])
+
+
+@pytest.mark.parametrize("make, fragment", [
+    (lambda: tf.gather(tf.zeros([2, 3]), [[0, 1], [1, 3]], axis=1, batch_dims=1),
+     "index 3 is out of range"),
+    (lambda: tf.gather(tf.zeros([2, 3]), [[0, 1], [1, -1]], axis=1, batch_dims=1),
+     "index -1 is out of range"),
+    (lambda: tf.gather(tf.zeros([2, 3]), [[0], [1], [0]], axis=1, batch_dims=1),
+     "params.shape[0]: 2 should be equal to indices.shape[0]: 3"),
+    (lambda: tf.gather(tf.zeros([2, 3, 4]), [[0], [1]], axis=0, batch_dims=1),
+     "batch_dims (1) must be less than or equal to axis (0)"),
+    (lambda: tf.gather(tf.zeros([2, 3]), [0, 1], batch_dims=2),
+     "Expected batch_dims in the range [-1, 1]"),
+    (lambda: tf.gather(tf.zeros([2, 3]), [0.0]), "indices must be integers"),
+    (lambda: tf.boolean_mask(tf.zeros([2, 3]), [True, False], axis=2), "axis 2 is out of range"),
+    (lambda: tf.boolean_mask(tf.zeros([2]), True), "mask cannot be scalar"),
+])
+def test_gather_and_mask_errors(make, fragment):
+    raises_with_message(ValueError, make, fragment)
+
+
+def test_bool_tensor_inside_an_index_tuple_says_to_use_boolean_mask():
+    raises_with_message(TypeError, lambda: tf.zeros([3, 2])[tf.constant([True, False, True]), 0],
+                        "tf.boolean_mask(x, mask, axis=...)")
+
+
+@pytest.mark.parametrize("make, error, fragment", [
+    (lambda: tf.transpose(tf.constant([[1 + 2j]]), conjugate=True), NotImplementedError,
+     "conjugate=True of a complex tensor"),
+    (lambda: tf.unstack(tf.constant(1.0)), ValueError, "the input is a scalar"),
+    (lambda: tf.reverse(tf.zeros([2, 3]), [1, -1]), tf.errors.InvalidArgumentError,
+     "specified more than once"),
+    (lambda: tf.zeros([2])[1.5], TypeError, "Only integers, slices"),
+    (lambda: tf.gather(tf.constant(1.0), [0]), tf.errors.InvalidArgumentError,
+     "at least 1 dimensional"),
+    (lambda: tf.pad(tf.zeros([2]), [[1.0, 0.0]]), TypeError, "paddings of float"),
+    (lambda: tf.pad(tf.zeros([2], tf.int32), [[1, 0]], constant_values=1.5), TypeError,
+     "Cannot convert 1.5"),
+    (lambda: tf.one_hot([1.0], 3), TypeError, "indices must be uint8, int8, int32 or int64"),
+    (lambda: tf.one_hot([1], 3, on_value=1, off_value=0.0), TypeError,
+     "does not match dtype float32 of off_value"),
+    (lambda: tf.one_hot([[1]], 3, axis=-2), tf.errors.InvalidArgumentError,
+     "Expected axis to be -1 or between [0, 2]"),
+    (lambda: tf.shape(tf.zeros([2]), out_type=tf.float32), TypeError,
+     "out_type must be int32 or int64"),
+])
+def test_tensorflows_refusals(make, error, fragment):
+    raises_with_message(error, make, fragment)
+
+
+def test_pad_and_tile_by_amounts_only_known_when_the_graph_runs():
+    x = uniform(2, 3)
+    padded = tf.function(lambda t, p, v: tf.pad(t, p, constant_values=v))
+    tiled = tf.function(lambda t, m: tf.tile(t, m))
+    for p, m in (([[1, 0], [0, 2]], [2, 1]), ([[0, 0], [3, 1]], [1, 3]), ([[0, 0], [0, 0]],
+                                                                         [0, 2])):
+        np.testing.assert_array_equal(
+            padded(x, tf.constant(p), tf.constant(-1.0, tf.float64)).numpy(),
+            np.pad(x, p, constant_values=-1))
+        np.testing.assert_array_equal(tiled(x, tf.constant(m)).numpy(), np.tile(x, m))
+    assert padded.experimental_get_tracing_count() == 1
+    assert tiled.experimental_get_tracing_count() == 1
+    np.testing.assert_array_equal(tf.pad(tf.ones([1], tf.bool), [[1, 0]]).numpy(), [False, True])
+    reflect = tf.function(lambda t, p: tf.pad(t, p, mode="REFLECT"))
+    raises_with_message(ValueError, lambda: reflect(x, tf.constant([[1, 0], [0, 1]])),
+                        "REFLECT padding needs paddings known when the function is traced")
+    raises_with_message(tf.errors.InvalidArgumentError,
+                        lambda: padded(x, tf.constant([[1, 0]]), tf.constant(0.0, tf.float64)),
+                        "paddings must have shape (2, 2)")
+    raises_with_message(tf.errors.InvalidArgumentError,
+                        lambda: tiled(x, tf.constant([-1, 1])), "non-negative")
+    raises_with_message(ValueError, lambda: tf.pad(x, [[1, 1], [0, 0]], mode="WRAP"),
+                        "unknown mode 'WRAP'")
+    listed = tf.function(lambda t, n: tf.pad(t, [[n, 0], [0, 1]]))
+    np.testing.assert_array_equal(listed(x, tf.constant(2)).numpy(), np.pad(x, [[2, 0], [0, 1]]))
+    raises_with_message(TypeError, lambda: listed(x, tf.constant(2.0)), "must hold integers")
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x, a: tf.concat([x, x], a), lambda x, a: tf.squeeze(x[:1], a),
+    lambda x, a: tf.unstack(x, axis=a), lambda x, a: tf.gather(x, [0], axis=a),
+    lambda x, a: tf.split(x, 3, axis=a), lambda x, a: tf.reverse(x, a),
+    lambda x, a: tf.repeat(x, 2, axis=a),
+])
+def test_axes_as_tensors(fn):
+    """Eagerly (and from tf.shape in a trace) an axis tensor works; a traced one whose value
+    only the run knows is refused clearly."""
+    x = uniform(3, 4)
+    want = fn(tf.constant(x), 0)
+    got = fn(tf.constant(x), tf.constant(0))
+    for g, w in zip(tf.nest.flatten(got), tf.nest.flatten(want)):
+        np.testing.assert_array_equal(np.asarray(g), np.asarray(w))
+    # A tensor the function makes from constants (the rank) is known while it traces.
+    from_rank = tf.function(lambda t: fn(t, tf.rank(t) - 2))
+    for g, w in zip(tf.nest.flatten(from_rank(tf.constant(x))), tf.nest.flatten(want)):
+        np.testing.assert_array_equal(np.asarray(g), np.asarray(w))
+    traced = tf.function(fn)
+    raises_with_message(ValueError, lambda: traced(tf.constant(x), tf.constant(0)),
+                        "must be known when the function is traced")
+
+
+def test_split_takes_the_number_of_parts_as_a_scalar_tensor():
+    x = uniform(2, 6)
+    for got, want in zip(tf.split(x, tf.constant(3), axis=1), np.split(x, 3, axis=1)):
+        np.testing.assert_array_equal(got.numpy(), want)

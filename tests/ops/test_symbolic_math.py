@@ -105,6 +105,13 @@ _UNARY = [tf.negative, tf.abs, tf.sign, tf.square, tf.exp, tf.math.expm1, tf.mat
           tf.math.floor, tf.math.ceil, tf.round, tf.math.is_nan, tf.math.is_inf,
           tf.math.is_finite, tf.math.rsqrt, tf.math.reciprocal]
 
+_NEW_UNARY = [tf.math.tan, tf.math.asin, tf.math.acos, tf.math.atan, tf.math.sinh,
+              tf.math.cosh, tf.math.asinh, tf.math.atanh, tf.math.rint, tf.math.erfc,
+              tf.math.lgamma, tf.math.digamma, tf.math.erfinv, tf.math.ndtri,
+              tf.math.reciprocal_no_nan]
+_NEW_BINARY = [tf.math.atan2, tf.truncatediv, tf.truncatemod, tf.realdiv, tf.math.xlogy,
+               tf.math.xlog1py, tf.math.xdivy, tf.math.multiply_no_nan, tf.math.floormod]
+
 ELEMENTWISE = (
     [Case(f"{op.__name__}-same", op, np.abs(_f(4, 3)) + 0.5, _f(4, 3) + 3) for op in _BINARY]
     + [Case(f"{op.__name__}-broadcast", op, _f(4, 3) + 3, _f(3), dims=(("b", None), (None,)))
@@ -142,6 +149,19 @@ ELEMENTWISE = (
        Case("clip_by_value", lambda x: tf.clip_by_value(x, -0.5, 0.5), _f(4, 3)),
        Case("scalar-input", tf.exp, np.float32(1.5)),
        Case("empty", tf.add, _f(0, 3), _f(0, 3))]
+    + [Case(f"{op.__name__}", op, np.abs(_f(4, 3)) * 0.4 + 0.1) for op in _NEW_UNARY]
+    + [Case(f"{op.__name__}-broadcast", op, _f(4, 3) + 3, _f(3) + 3, dims=(("b", None), (None,)))
+       for op in _NEW_BINARY]
+    + [Case(f"{op.__name__}-int", op, _i(4, 3), _i(4, 3) + 1)
+       for op in (tf.truncatediv, tf.truncatemod)]
+    + [Case("acosh", tf.math.acosh, _f(4, 3) + 3),
+       Case("polygamma", tf.math.polygamma, np.ones((4, 3), np.float32), _f(4, 3) + 3),
+       Case("scalar_mul", lambda x: tf.math.scalar_mul(2.0, x), _f(4, 3)),
+       Case("saturate_cast", lambda x: tf.saturate_cast(x * 300, tf.uint8), _f(4, 3)),
+       Case("clip_by_value-crossed", lambda x: tf.clip_by_value(x, 0.5, -0.5), _f(4, 3)),
+       Case("imag", tf.math.imag, (_f(4, 3) + 1j * _f(4, 3)).astype(np.complex64)),
+       Case("conj", tf.math.conj, (_f(4, 3) + 1j * _f(4, 3)).astype(np.complex128)),
+       Case("complex", tf.complex, _f(4, 3), _f(3), dims=(("b", None), (None,)))]
 )
 
 
@@ -150,8 +170,9 @@ def test_elementwise_ops_trace(case):
     _check(case)
 
 
-def test_where_with_only_a_condition_has_a_size_known_when_it_runs():
-    traced, _, _ = _trace(Case("where", tf.where, _b(4, 3)), unknown=True)
+@pytest.mark.parametrize("condition", [_b(4, 3), _i(4, 3)], ids=["bool", "int"])
+def test_where_with_only_a_condition_has_a_size_known_when_it_runs(condition):
+    traced, _, _ = _trace(Case("where", tf.where, condition), unknown=True)
     assert traced.dtype == tf.int64 and traced._value.ndim == 2
     assert isinstance(traced._value.shape[0], Dim) and traced._value.shape[1] == 2
 
@@ -412,7 +433,9 @@ _UFUNCS = {
     "maximum": "maximum", "minimum": "minimum", "equal": "equal", "not_equal": "not_equal",
     "less": "less", "less_equal": "less_equal", "greater": "greater",
     "greater_equal": "greater_equal", "logical_and": "logical_and", "logical_or": "logical_or",
-    "logical_xor": "logical_xor", "pow": "power",
+    "logical_xor": "logical_xor", "pow": "power", "tan": "tan", "asin": "arcsin",
+    "acos": "arccos", "atan": "arctan", "sinh": "sinh", "cosh": "cosh", "asinh": "arcsinh",
+    "acosh": "arccosh", "atanh": "arctanh", "atan2": "arctan2", "conj": "conjugate",
 }
 
 

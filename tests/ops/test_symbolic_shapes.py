@@ -142,6 +142,39 @@ CASES = [
     Case("boolean_mask-axis", lambda x: tf.boolean_mask(x, [True, False, True, False], axis=1),
          X, runtime=True),
     Case("where", lambda x: tf.where(x > 0), X, runtime=True),
+    Case("x[mask]", lambda x: x[x > 0], X, runtime=True),
+    Case("tile-run-time", lambda x, n: tf.tile(x, [n, 1, 2]), X, np.int32(2), runtime=True),
+    Case("pad-run-time", lambda x, n: tf.pad(x, [[0, n], [n, 1], [0, 0]]), X, np.int32(2),
+         runtime=True),
+    Case("boolean_mask-int-mask", lambda x, m: tf.boolean_mask(x, m, axis=1), X,
+         np.array([1, 0, 2, 0], np.int32), runtime=True),
+    Case("gather-batch-dims", lambda x, i: tf.gather(x, i, axis=2, batch_dims=1), X,
+         _i(BATCH, 3, high=6)),
+    Case("gather-batch-dims-2", lambda x, i: tf.gather(x, i, axis=2, batch_dims=2), X,
+         _i(BATCH, 4, 2, high=6)),
+    Case("expand_dims-list", lambda x: tf.expand_dims(x, [1]), X),
+    Case("expand_dims-from-shape", lambda x: tf.expand_dims(x, tf.shape(x)[2:] * 0 - 1), X),
+    # --- arrangement (ops/arrangement.py) ------------------------------------------------
+    Case("unique", lambda i: tf.unique(tf.reshape(i, [-1])), _i(BATCH, 2), runtime=True),
+    Case("unique_with_counts", lambda i: tf.unique_with_counts(i[:, 0]), _i(BATCH, 2),
+         runtime=True),
+    Case("repeat", lambda x: tf.repeat(x, 2, axis=1), X, runtime=True),
+    Case("repeat-traced-counts", lambda x, r: tf.repeat(x, r, axis=0), X, _i(BATCH),
+         runtime=True),
+    Case("roll", lambda x, s: tf.roll(x, s, [0, 2]), X, np.array([1, -2], np.int32)),
+    Case("meshgrid", lambda x: tf.meshgrid(x[:, 0, 0], x[0, :, 0]), X),
+    Case("meshgrid-ij", lambda x: tf.meshgrid(x[:, 0, 0], x[0, 0], indexing="ij"), X),
+    Case("sequence_mask", lambda n: tf.sequence_mask(n, 6), _i(BATCH, high=7)),
+    Case("sequence_mask-run-time", lambda n: tf.sequence_mask(n), _i(BATCH, high=7),
+         runtime=True),
+    Case("reverse_sequence", lambda x, n: tf.reverse_sequence(x, n, seq_axis=1), X,
+         _i(BATCH, high=5)),
+    Case("identity_n", lambda x: tf.identity_n([x, x[0]]), X),
+    Case("shape_n", lambda x: tf.shape_n([x, x[0]]), X),
+    Case("ensure_shape", lambda x: tf.ensure_shape(x, [None, 4, None]), X),
+    Case("broadcast_dynamic_shape",
+         lambda x: tf.zeros(tf.broadcast_dynamic_shape(tf.shape(x[:, :1]), [4, 1])), X),
+    Case("parallel_stack", lambda x: tf.parallel_stack([x, x]), X),
     # --- pad, one_hot ------------------------------------------------------------------
     Case("pad", lambda x: tf.pad(x, [[1, 0], [0, 2], [3, 3]]), X),
     Case("pad-tensor-value", lambda x, v: tf.pad(x, [[0, 1], [0, 0], [1, 1]],
@@ -288,6 +321,15 @@ VALUE_CASES = [
     Case("linspace-num", lambda v, n: tf.linspace(v, v * 4, n), np.float32(0.5), np.int32(6)),
     Case("one_hot-depth", lambda i, d: tf.one_hot(i, d, axis=0), _i(BATCH), np.int64(3)),
     Case("gather", lambda x, i: tf.gather(x, i, axis=1), X, _i(2, 3)),
+    Case("gather-batch-dims", lambda x, i: tf.gather(x, i, axis=2, batch_dims=1), X,
+         _i(BATCH, 3, high=6)),
+    Case("x[mask]", lambda x: x[x > 0], X),
+    Case("unique", lambda i: tf.unique(tf.reshape(i, [-1])).y, _i(BATCH, 2)),
+    Case("repeat", lambda x, r: tf.repeat(x, r, axis=0), X, _i(BATCH)),
+    Case("roll", lambda x, s: tf.roll(x, s, 0), X, np.int32(-2)),
+    Case("sequence_mask", lambda n: tf.sequence_mask(n), _i(BATCH, high=7)),
+    Case("reverse_sequence", lambda x, n: tf.reverse_sequence(x, n, seq_axis=2), X,
+         _i(BATCH, high=7)),
 ]
 
 
@@ -374,10 +416,10 @@ def test_lowering_facts(name, template, result):
      "num_samples must be known"),
     (lambda x, n: tf.eye(n), ValueError, "num_rows must be known"),
     (lambda x, n: tf.transpose(x, tf.stack([n, 0, 1])), ValueError, "perm must be known"),
-    (lambda x, n: tf.tile(x, [n, 1, 1]), ValueError, "multiples must be known"),
+    (lambda x, n: tf.gather(x, [0], axis=n), ValueError, "axis must be known"),
+    (lambda x, n: tf.pad(x, tf.stack([[n, 0], [0, 0], [0, 0]]), mode="REFLECT"), ValueError,
+     "REFLECT padding needs paddings known"),
     (lambda x, n: tf.split(x, [n, 1], axis=1), ValueError, "sizes must be known"),
-    (lambda x, n: tf.random.uniform([2], maxval=n, dtype=tf.int32), ValueError,
-     "maxval must be known"),
     (lambda x, n: tf.squeeze(x), InconclusiveDimension, "pass axis="),
     (lambda x, n: tf.unstack(x), ValueError, "pass num="),
     (lambda x, n: tf.split(x, 2), InconclusiveDimension, "give the sizes"),
@@ -403,3 +445,13 @@ def test_gather_checks_traced_indices_when_the_graph_runs():
         REGISTRY["gather"].forward(np, X, np.array([1, 9]), axis=0)
     assert str(eager.value) == str(running.value)
     assert "index 9 is out of range for axis 0 with size 5" in str(running.value)
+
+
+def test_reshape_beside_a_zero_with_unknown_sizes_runs_the_forward():
+    """TensorFlow infers the -1 of [0, -1] from the other sizes; NumPy's reshape cannot, so
+    compiled code calls the forward for such a shape."""
+    f = tf.function(lambda x: tf.reshape(x, [0, -1]),
+                    input_signature=[tf.TensorSpec([0, None], tf.float32)])
+    assert f(np.zeros((0, 3), np.float32)).shape == (0, 3)
+    node = type("Node", (), {"attrs": {"shape": (0, -1)}})()
+    assert REGISTRY["reshape"].lowering.template(node) is None

@@ -45,6 +45,7 @@ from neuroflow.graph.ir import Graph, Value
 from neuroflow.graph.passes.memory import MemoryPlan
 from neuroflow.graph.passes.specialize import specialize
 from neuroflow.graph.trace import Tracer, symbolic_inputs, tracing
+from neuroflow.ops.elementwise import quiet
 from neuroflow.ops.registry import recording
 from neuroflow.tensor import Tensor, convert_to_tensor
 from neuroflow.util import nest
@@ -377,13 +378,15 @@ class Function:
 class _Plan:
     """One trace compiled for one set of input sizes, with a pool of buffer sets."""
 
-    __slots__ = ("graph", "memory", "source", "compiled", "_specs", "_pool")
+    __slots__ = ("graph", "memory", "source", "compiled", "_quiet", "_specs", "_pool")
 
     def __init__(self, graph: Graph, optimize: bool):
         self.graph = passes.optimize(graph) if optimize else graph
         self.memory = passes.plan_memory(self.graph) if optimize else MemoryPlan()
         self.source, namespace = codegen.emit_source(self.graph, self.memory)
         self.compiled = codegen.compile_source(self.source, namespace, self.graph.name)
+        # inf and NaN are answers, given silently as in eager mode and TensorFlow.
+        self._quiet = quiet(self.compiled)
         self._specs = list(self.memory.specs.values())
         self._pool: list[tuple] = []
 
@@ -394,7 +397,7 @@ class _Plan:
         except IndexError:
             buffers = tuple(np.empty(shape, dtype) for shape, dtype in self._specs)
         try:
-            return self.compiled(buffers, *arrays)
+            return self._quiet(buffers, *arrays)
         finally:
             self._pool.append(buffers)
 

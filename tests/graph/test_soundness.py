@@ -294,3 +294,16 @@ def test_sizes_known_only_at_run_time_survive_folding_cse_and_dce(fn):
     for values in ([1.0, 3.0, 4.0], [5.0, 3.0, 4.0, 0.0, 9.0], [0.0, 1.0]):
         x = tf.constant(values)
         np.testing.assert_array_equal(compiled(x).numpy(), fn(x).numpy())
+
+
+def test_compiled_code_gives_inf_and_nan_silently_as_eager_code_does():
+    def fn(x):
+        return tf.math.log(x), tf.sqrt(x), 1.0 / x, tf.exp(x * 1000.0)
+
+    x = tf.constant([0.0, -1.0, 4.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compiled = tf.function(fn)(x)
+        eager = fn(x)
+    for got, want in zip(compiled, eager):
+        np.testing.assert_array_equal(got.numpy(), want.numpy())

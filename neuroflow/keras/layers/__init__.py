@@ -49,6 +49,38 @@ from neuroflow.keras.layers.pooling import (
     MaxPooling2D,
     MaxPooling3D,
 )
+
+# More layers, kept as their own block (the block below stays sorted).
+# isort: off
+from neuroflow.keras.layers.activations_more import ELU, Lambda, LeakyReLU, PReLU
+from neuroflow.keras.layers.noise import (
+    AlphaDropout,
+    GaussianDropout,
+    GaussianNoise,
+    SpatialDropout1D,
+    SpatialDropout2D,
+    SpatialDropout3D,
+)
+from neuroflow.keras.layers.normalization import (
+    BatchNormalization,
+    GroupNormalization,
+    LayerNormalization,
+    UnitNormalization,
+)
+from neuroflow.keras.layers.spatial import (
+    Cropping1D,
+    Cropping2D,
+    Cropping3D,
+    Permute,
+    RepeatVector,
+    UpSampling1D,
+    UpSampling2D,
+    UpSampling3D,
+    ZeroPadding1D,
+    ZeroPadding2D,
+    ZeroPadding3D,
+)
+# isort: on
 from neuroflow.keras.layers.preprocessing import Rescaling
 from neuroflow.keras.layers.regularization import Dropout
 from neuroflow.keras.layers.reshaping import Flatten, Reshape

@@ -453,3 +453,19 @@ def serialize(metric: Metric) -> dict:
 
 def deserialize(config: dict) -> Metric:
     return get(config)
+
+
+# --- classification metrics ---------------------------------------------------------------
+# They subclass Metric, so their module is imported here, after Metric exists (importing
+# neuroflow.keras always imports this module first), and their names join the lookup.
+from neuroflow.keras.metrics_classification import (  # noqa: E402
+    AUC,
+    F1Score,
+    FBetaScore,
+    Precision,
+    Recall,
+)
+
+for _cls in (AUC, F1Score, FBetaScore, Precision, Recall):
+    _BY_NAME[_cls.__name__] = _cls
+    _BY_NAME[to_snake_case(_cls.__name__)] = _cls

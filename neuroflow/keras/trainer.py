@@ -133,8 +133,9 @@ class Trainer:
             metric.reset_state()
 
     def get_metrics_result(self) -> dict:
-        """Every metric's current result as a Python float, by name (sorted, as Keras logs)."""
-        return {m.name: float(m.result()) for m in self._sorted_metrics}
+        """Every metric's current result by name (sorted, as Keras logs): a Python float, or a
+        NumPy array for a metric with one result per class or threshold."""
+        return {m.name: _log_value(m.result()) for m in self._sorted_metrics}
 
     def _require_compiled(self, what: str) -> None:
         if not self.compiled:
@@ -481,6 +482,11 @@ def _batches_and_step(model, data, batch_size: int, shuffle: bool, name: str, st
                                                                                shuffle))
         return batches, batches.run
     return data.batches(batch_size, shuffle=shuffle), step
+
+
+def _log_value(result):
+    array = np.asarray(result)
+    return float(array) if array.ndim == 0 else array
 
 
 def _as_numpy(value):

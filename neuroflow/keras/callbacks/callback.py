@@ -77,6 +77,10 @@ def pythonify_logs(logs) -> dict:
         if isinstance(value, dict):
             result.update(pythonify_logs(value))
             continue
+        array = np.asarray(value) if hasattr(value, "__array__") else None
+        if array is not None and array.ndim > 0:
+            result[key] = array  # one value per class or threshold, as Keras keeps it
+            continue
         try:
             result[key] = float(value)
         except (TypeError, ValueError):

@@ -1,4 +1,5 @@
-"""Keras optimizers: SGD, Adam, RMSprop, Adagrad, learning-rate schedules, and lookup by name.
+"""Keras optimizers: SGD, Adam, AdamW, Nadam, Adamax, Adadelta, Lion, Ftrl, RMSprop, Adagrad,
+learning-rate schedules, and lookup by name.
 
 >>> type(get("adam")).__name__
 'Adam'
@@ -7,17 +8,24 @@
 from typing import Any
 
 from neuroflow.keras.optimizers import schedules
+from neuroflow.keras.optimizers.adadelta import Adadelta
 from neuroflow.keras.optimizers.adagrad import Adagrad
 from neuroflow.keras.optimizers.adam import Adam
+from neuroflow.keras.optimizers.adamax import Adamax
+from neuroflow.keras.optimizers.adamw import AdamW
+from neuroflow.keras.optimizers.ftrl import Ftrl
+from neuroflow.keras.optimizers.lion import Lion
+from neuroflow.keras.optimizers.nadam import Nadam
 from neuroflow.keras.optimizers.optimizer import Optimizer
 from neuroflow.keras.optimizers.rmsprop import RMSprop
 from neuroflow.keras.optimizers.sgd import SGD
 from neuroflow.keras.utils.naming import get_by_name
 
-__all__ = ["SGD", "Adagrad", "Adam", "Optimizer", "RMSprop", "deserialize", "get", "schedules",
-           "serialize"]
+__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "Ftrl", "Lion", "Nadam",
+           "Optimizer", "RMSprop", "deserialize", "get", "schedules", "serialize"]
 
-_BY_NAME = {cls.__name__.lower(): cls for cls in (SGD, Adam, RMSprop, Adagrad)}
+_BY_NAME = {cls.__name__.lower(): cls for cls in (SGD, Adam, RMSprop, Adagrad, AdamW, Nadam,
+                                                    Adamax, Adadelta, Lion, Ftrl)}
 
 
 def get(identifier: Any) -> Optimizer | None:

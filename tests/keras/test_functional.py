@@ -266,3 +266,25 @@ def test_a_chain_prints_kerass_sequential_layout():
             for line in text.split("\n") if line.startswith("│")]
     assert rows == [["x (InputLayer)", "(None, 6)", "0"], ["mid (Dense)", "(None, 4)", "28"],
                     ["top (Dense)", "(None, 2)", "10"]]
+
+
+def test_sequential_config_round_trip_in_kerass_layout():
+    model = keras.Sequential([keras.Input((4,), name="x"), layers.Dense(3, activation="relu"),
+                              layers.Dropout(0.2), layers.Dense(1)], name="seq")
+    config = model.get_config()
+    json.dumps(config)
+    assert [entry["class_name"] for entry in config["layers"]] == [
+        "InputLayer", "Dense", "Dropout", "Dense"]
+    assert config["layers"][1]["build_config"] == {"input_shape": [None, 4]}
+    again = keras.Sequential.from_config(config)
+    assert again.name == "seq" and again.get_config() == config
+    again.set_weights(model.get_weights())
+    x = data(3, 4)
+    np.testing.assert_array_equal(again(x).numpy(), model(x).numpy())
+    no_input = keras.Sequential([layers.Dense(2)])
+    no_input(x)
+    rebuilt = keras.Sequential.from_config(no_input.get_config())
+    assert rebuilt.built and rebuilt.count_params() == no_input.count_params()
+    with pytest.raises(ValueError, match="Unknown layer: 'Mystery'"):
+        keras.Sequential.from_config({"name": "m", "layers": [{"class_name": "Mystery",
+                                                               "config": {}}]})

@@ -103,3 +103,17 @@ def test_multi_output_training_logs_and_updates_as_keras_does():
         np.testing.assert_allclose(histories[1][key], histories[0][key], rtol=2e-4, err_msg=key)
     for p, q in zip(ours.get_weights(), theirs.get_weights()):
         np.testing.assert_allclose(p, q, rtol=1e-4, atol=1e-5)
+
+
+def test_sequential_configs_travel_both_ways():
+    def define(keras):
+        return keras.Sequential([keras.Input((6, 6, 2)), keras.layers.Conv2D(3, 3),
+                                 keras.layers.Flatten(), keras.layers.Dense(2)], name="seq")
+
+    x = np.random.default_rng(2).normal(size=(2, 6, 6, 2)).astype(np.float32)
+    for source, target in ((K, N.keras), (N.keras, K)):
+        made = define(source)
+        rebuilt = target.Sequential.from_config(json.loads(json.dumps(made.get_config())))
+        rebuilt.set_weights(made.get_weights())
+        np.testing.assert_allclose(np.asarray(rebuilt(x)), np.asarray(made(x)), rtol=1e-5,
+                                   atol=1e-6)

@@ -157,9 +157,33 @@ class Sequential(Model):
         return shape
 
     def get_config(self) -> dict:
-        return {"name": self.name, "layers": [
-            {"class_name": type(layer).__name__, "config": layer.get_config()}
-            for layer in self._layers]}
+        """Keras 3's layout: the Input (if any) then each layer, with its build shape."""
+        from neuroflow.keras.layers.serialization import serialize
+
+        entries = [serialize(self._input_layer)] if self._input_layer is not None else []
+        for layer in self._layers:
+            entry = serialize(layer)
+            if layer._build_input_shape is not None:
+                entry["build_config"] = {"input_shape": list(layer._build_input_shape)}
+            entries.append(entry)
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype,
+                  "layers": entries}
+        if self._input_layer is None and self._build_input_shape is not None:
+            config["build_input_shape"] = list(self._build_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects=None):
+        """Rebuild from ``get_config()`` (neuroflow's or Keras 3's): layers are made only
+        from known classes or ``custom_objects``; nothing in the config runs as code."""
+        from neuroflow.keras.layers.serialization import deserialize
+
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        for entry in config.get("layers", []):
+            model.add(deserialize(entry, custom_objects))
+        if not model.built and config.get("build_input_shape") is not None and model._layers:
+            model.build(tuple(config["build_input_shape"]))
+        return model
 
     # --- clear errors for the usual data mistakes -------------------------------------------
     def _expected_sample_shape(self) -> tuple | None:

@@ -1,0 +1,145 @@
+"""The Keras "simple MNIST convnet" on Fashion-MNIST: neuroflow and TensorFlow side by side.
+
+    python bench/cnn.py                        # 3 seeds x 3 epochs each, both frameworks
+    python bench/cnn.py --seeds 0 --epochs 1   # a quick look
+
+The network: Conv2D(32, 3, relu), MaxPooling2D(2), Conv2D(64, 3, relu), MaxPooling2D(2),
+Flatten, Dropout(0.5), Dense(10, softmax); Adam, batch 128; trained on the first 55,000
+training images, validated on the last 5,000, tested on the 10,000 test images. Each run is
+its own process (one after the other, so they do not compete for the cores); TensorFlow runs
+under the Python named by NEUROFLOW_PEER_PYTHON (skipped when it has no TensorFlow). Prints
+seconds per epoch (first epoch, which includes compiling, and the rest), the accuracies, their
+means over the seeds and the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE.parent.parent / "shared" / "data" / "fashion-mnist"
+
+
+def worker(framework: str, seed: int, epochs: int, data: str) -> dict:
+    if framework == "tensorflow":
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+        import keras
+    else:
+        from neuroflow import keras
+
+    (x_full, y_full), (x_test, y_test) = _read_idx(data)
+    x_full = (x_full[..., None] / 255.0).astype("float32")
+    x_test = (x_test[..., None] / 255.0).astype("float32")
+    x_train, y_train = x_full[:55000], y_full[:55000]
+    x_valid, y_valid = x_full[55000:], y_full[55000:]
+    keras.utils.set_random_seed(seed)
+    layers = keras.layers
+    model = keras.Sequential([
+        keras.Input((28, 28, 1)),
+        layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
+        layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
+        layers.Flatten(), layers.Dropout(0.5), layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    times = []
+
+    class Timer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            times.append(time.perf_counter() - self.start)
+
+    history = model.fit(x_train, y_train, batch_size=128, epochs=epochs,
+                        validation_data=(x_valid, y_valid), callbacks=[Timer()], verbose=0)
+    _, test_accuracy = model.evaluate(x_test, y_test, verbose=0)
+    return {"epoch_seconds": times, "val_accuracy": history.history["val_accuracy"][-1],
+            "test_accuracy": float(test_accuracy),
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def _read_idx(folder: str):
+    """The four official files, read the same way for both frameworks."""
+    import gzip
+
+    import numpy as np
+
+    def read(name: str, offset: int):
+        with gzip.open(Path(folder) / name, "rb") as f:
+            return np.frombuffer(f.read(), np.uint8, offset=offset)
+
+    images = [read(f"{kind}-images-idx3-ubyte.gz", 16).reshape(-1, 28, 28)
+              for kind in ("train", "t10k")]
+    labels = [read(f"{kind}-labels-idx1-ubyte.gz", 8).astype(np.int64)
+              for kind in ("train", "t10k")]
+    return (images[0], labels[0]), (images[1], labels[1])
+
+
+def _load_data_path() -> str:
+    if (DATA / "train-images-idx3-ubyte.gz").is_file():
+        return str(DATA)
+    return "/usr/share/datasets/fashion-mnist"
+
+
+def run(python: str, framework: str, seed: int, epochs: int) -> dict | None:
+    proc = subprocess.run([python, __file__, "worker", framework, str(seed), str(epochs),
+                           _load_data_path()], capture_output=True, text=True)
+    if proc.returncode != 0:
+        print(f"  ! {framework} seed {seed} failed:\n{proc.stderr[-1500:]}", file=sys.stderr)
+        return None
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "worker":
+        framework, seed, epochs, data = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), \
+            sys.argv[5]
+        print(json.dumps(worker(framework, seed, epochs, data)))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--epochs", type=int, default=3)
+    args = parser.parse_args()
+    peer = os.environ.get("NEUROFLOW_PEER_PYTHON")
+    pythons = {"neuroflow": sys.executable}
+    if peer and subprocess.run([peer, "-c", "import tensorflow"],
+                               capture_output=True).returncode == 0:
+        pythons["tensorflow"] = peer
+    else:
+        print("TensorFlow skipped: set NEUROFLOW_PEER_PYTHON to a Python that has it.")
+    results: dict[str, list[dict]] = {name: [] for name in pythons}
+    for seed in args.seeds:  # round robin: both frameworks see the same machine load
+        for name, python in pythons.items():
+            result = run(python, name, seed, args.epochs)
+            if result is not None:
+                results[name].append(result)
+                later = result["epoch_seconds"][1:] or result["epoch_seconds"]
+                epochs = ", ".join(f"{t:.1f}" for t in result["epoch_seconds"])
+                print(f"{name:10s} seed {seed}: epochs {epochs} s (later "
+                      f"{statistics.mean(later):.1f}), val {result['val_accuracy']:.4f}, "
+                      f"test {result['test_accuracy']:.4f}, peak {result['peak_rss_mb']:.0f} MB")
+    summary = {}
+    for name, runs in results.items():
+        if runs:
+            later = [t for r in runs for t in (r["epoch_seconds"][1:] or r["epoch_seconds"])]
+            summary[name] = (statistics.mean(later),
+                             statistics.mean(r["val_accuracy"] for r in runs),
+                             statistics.mean(r["test_accuracy"] for r in runs))
+            print(f"{name:10s} mean: {summary[name][0]:.2f} s/epoch, val {summary[name][1]:.4f},"
+                  f" test {summary[name][2]:.4f}")
+    if len(summary) == 2:
+        ours, theirs = summary["neuroflow"], summary["tensorflow"]
+        print(f"neuroflow / tensorflow: {ours[0] / theirs[0]:.2f}x time per epoch; accuracy "
+              f"difference val {ours[1] - theirs[1]:+.4f}, test {ours[2] - theirs[2]:+.4f}")
+
+
+if __name__ == "__main__":
+    main()

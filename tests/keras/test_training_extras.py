@@ -638,3 +638,21 @@ def test_reduce_lr_on_plateau_auto_mode_reads_the_metric_direction():
     loss_monitor.set_model(model)
     loss_monitor.on_epoch_end(0, {"val_loss": 1.0})
     assert loss_monitor.direction == -1
+
+
+def test_metrics_with_a_value_per_class_log_arrays_in_fit_and_evaluate():
+    r = np.random.default_rng(0)
+    x = r.random((64, 4)).astype("float32")
+    y = np.eye(3)[r.integers(0, 3, 64)].astype("float32")
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    model.compile("adam", "categorical_crossentropy",
+                  metrics=[keras.metrics.F1Score(average=None),
+                           keras.metrics.Precision(thresholds=[0.3, 0.6])])
+    history = model.fit(x, y, epochs=2, verbose=2, validation_split=0.25).history
+    assert np.shape(history["f1_score"][-1]) == (3,)
+    assert np.shape(history["val_precision"][-1]) == (2,)
+    assert isinstance(history["loss"][-1], float)
+    logs = model.evaluate(x, y, verbose=0, return_dict=True)
+    expected = keras.metrics.F1Score(average=None)
+    expected.update_state(y, model.predict(x, verbose=0))
+    np.testing.assert_allclose(logs["f1_score"], expected.result().numpy(), rtol=1e-5)

@@ -348,9 +348,6 @@ def _pads(padding, spatial, kernel, strides, dilations, op, channels_first):
         if mode == "SAME":
             pads = []
             for size, k, s, d in zip(spatial, kernel, strides, dilations):
-                if not is_known(size):
-                    raise InvalidArgumentError(f"{op}: 'SAME' padding needs the spatial "
-                                               f"sizes, received an unknown size.", op)
                 total = max((-(-size // s) - 1) * s + (k - 1) * d + 1 - size, 0)
                 pads.append((total // 2, total - total // 2))
             return tuple(pads)

@@ -288,3 +288,47 @@ def test_sequential_config_round_trip_in_kerass_layout():
     with pytest.raises(ValueError, match="Unknown layer: 'Mystery'"):
         keras.Sequential.from_config({"name": "m", "layers": [{"class_name": "Mystery",
                                                                "config": {}}]})
+
+
+def test_more_call_and_definition_errors():
+    model, _ = two_branch_model()
+    with pytest.raises(ValueError, match="missing inputs \\['b'\\]"):
+        model({"a": data(2, 4)})
+    a, b = keras.Input((2,), name="left"), keras.Input((2,), name="right")
+    dict_model = keras.Model({"l": a, "r": b}, layers.Add()([a, b]))
+    with pytest.raises(ValueError, match="takes a dict of inputs"):
+        dict_model([data(1, 2), data(1, 2)])
+    with pytest.raises(ValueError, match="missing inputs \\['r'\\]"):
+        dict_model({"l": data(1, 2)})
+    with pytest.raises(ValueError, match="at least one of its inputs"):
+        keras.Model([], layers.Dense(1)(a))
+
+
+def test_configs_rebuild_in_any_order_and_bad_configs_are_explained():
+    model, _ = two_branch_model()
+    config = model.get_config()
+    shuffled = dict(config, layers=config["layers"][::-1])  # each call waits for its inputs
+    again = keras.Model.from_config(shuffled)
+    assert sorted(layer.name for layer in again.layers) == sorted(
+        layer.name for layer in model.layers)
+    missing = dict(config, layers=[entry for entry in config["layers"]
+                                   if entry["name"] != "widen"])
+    with pytest.raises(ValueError, match="refers to layer 'widen'"):
+        keras.Model.from_config(missing)
+    broken = json.loads(json.dumps(config))
+    broken["layers"][-1]["inbound_nodes"][0]["args"][0]["config"]["keras_history"][1] = 5
+    with pytest.raises(ValueError, match="never produced"):
+        keras.Model.from_config(broken)
+    with pytest.raises(ValueError, match="'class_name' and 'config'"):
+        layers.deserialize("Dense")
+    with pytest.raises(TypeError, match="Could not rebuild a Dense"):
+        layers.deserialize({"class_name": "Dense", "config": {"units": 2, "bogus": 1}})
+
+
+def test_merging_and_pooling_argument_errors():
+    with pytest.raises(ValueError, match="rank >= 2"):
+        layers.Dot(axes=0)([np.ones(3), np.ones(3)])
+    with pytest.raises(ValueError, match="mask only for 1-D"):
+        layers.GlobalAveragePooling2D()(data(2, 3, 3, 1), mask=np.ones((2, 3), bool))
+    with pytest.raises(ValueError, match="tuple of two numbers"):
+        layers.RandomRotation((0.1, 0.2, 0.3))

@@ -114,3 +114,20 @@ def test_labels_must_come_one_per_output():
     model.compile("sgd", loss=["sparse_categorical_crossentropy", "mse"])
     with pytest.raises(ValueError, match="one array per output"):
         model.evaluate([XA, XB], Y_REG, verbose=0)
+
+
+def test_compile_argument_forms_for_one_and_several_outputs():
+    with pytest.raises(ValueError, match="must be a list or a dict"):
+        two_heads().compile("sgd", loss="mse", metrics="mae")
+    a = keras.Input((4,))
+    single = keras.Model(a, layers.Dense(1)(a))
+    with pytest.raises(ValueError, match="dict of 2 entries"):
+        single.compile("sgd", loss={"x": "mse", "y": "mae"})
+    with pytest.raises(ValueError, match="has 2 entries"):
+        single.compile("sgd", loss="mse", loss_weights=[1.0, 2.0])
+    single.compile("sgd", loss={"only": "mse"}, loss_weights={"only": 2.0})
+    plain = keras.Model(a, layers.Dense(1)(a))
+    plain.set_weights(single.get_weights())
+    plain.compile("sgd", "mse")
+    np.testing.assert_allclose(single.evaluate(XA, Y_REG, verbose=0),
+                               2 * plain.evaluate(XA, Y_REG, verbose=0), rtol=1e-6)

@@ -35,11 +35,9 @@ class _Merge(Layer):
         return list(inputs)
 
     def call(self, inputs):
+        # Subclasses give _merge(a, b), folded over the inputs, or their own call.
         inputs = self._check(inputs)
         return functools.reduce(self._merge, inputs[1:], inputs[0])
-
-    def _merge(self, a, b):
-        raise NotImplementedError
 
 
 class Add(_Merge):

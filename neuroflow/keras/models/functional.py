@@ -251,19 +251,15 @@ def _graph_order(inputs: list[KerasTensor], outputs: list[KerasTensor]
     input_ids = {id(t) for t in inputs}
     finished: list[Node] = []  # post-order: each node after the nodes it reads
     done: set[Node] = set()
-    walking: set[Node] = set()
     first_seen: dict[Layer, int] = {}
 
     def walk(tensor: KerasTensor) -> None:
         layer, node_index, _ = tensor._keras_history
         node = layer._inbound_nodes[node_index]
+        # Keras tensors exist only after the tensors they are computed from: no cycles.
         if node in done:
             return
-        if node in walking:
-            raise ValueError(f"Tensor {tensor.name} from layer {layer.name!r} is part of a "
-                             f"cycle.")
         first_seen.setdefault(layer, len(first_seen))
-        walking.add(node)
         if isinstance(layer, InputLayer):
             if id(tensor) not in input_ids:
                 raise ValueError(
@@ -274,7 +270,6 @@ def _graph_order(inputs: list[KerasTensor], outputs: list[KerasTensor]
         else:
             for parent in node.input_tensors:
                 walk(parent)
-        walking.discard(node)
         done.add(node)
         finished.append(node)
 

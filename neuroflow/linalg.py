@@ -36,4 +36,3 @@ from neuroflow.ops.linalg import (  # noqa: F401
     trace,
 )
 from neuroflow.ops.normalization import l2_normalize  # noqa: F401
-from neuroflow.ops.shape_ops import transpose  # noqa: F401

@@ -82,6 +82,10 @@ def ones_like(input, dtype=None, name=None) -> Tensor:  # noqa: A002
 
 def fill(dims, value, name=None) -> Tensor:
     v = as_tensor(value)
+    if v._value.ndim != 0:
+        raise InvalidArgumentError(f"fill: value must represent a scalar, got shape "
+                                   f"{list(v.shape)}. To repeat a vector, use tf.tile or "
+                                   f"tf.broadcast_to.", "fill")
     shape, sizes = _dims(dims, "fill")
     return _full(shape, sizes, v)
 
@@ -160,6 +164,9 @@ def linspace(start, stop, num, name=None, axis=0) -> Tensor:
     dtype = np.dtype(a._value.dtype if a._value.dtype.kind == "f" else np.float64)
     given = run_time_count(num, "linspace", "num")
     count = None if given else _static_size(num, "linspace", "num")
+    if type(count) is int and count < 0:
+        raise InvalidArgumentError(f"linspace: num must be non-negative, received {count}.",
+                                   "linspace")
     if given or _is_symbolic(a) or _is_symbolic(b) or not is_known(count):
         return _linspace(a, b, *given, num=count, axis=int(axis), dtype=dtype)
     return Tensor(np.linspace(a._value, b._value, count, axis=axis).astype(dtype))
@@ -195,6 +202,10 @@ def eye(num_rows, num_columns=None, batch_shape=None, dtype="float32", name=None
     batch = () if not batch_shape else _dims(batch_shape, "eye")[0]
     if not all(type(d) is int for d in (rows, columns or 0, *batch)):
         raise ValueError("eye: the sizes must be known when the function is traced.")
+    negative = [d for d in (rows, columns or 0) if d < 0]
+    if negative:
+        raise InvalidArgumentError(f"eye: sizes must be non-negative (Dimension {negative[0]} "
+                                   f"must be >= 0).", "eye")
     matrix = np.eye(rows, columns, dtype=as_dtype(dtype).np)
     if batch:
         matrix = np.broadcast_to(matrix, tuple(batch) + matrix.shape).copy()

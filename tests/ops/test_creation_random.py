@@ -232,3 +232,14 @@ COVERED_ELSEWHERE = {"random": test_global_seed_repeats_the_whole_sequence}
 @pytest.mark.parametrize("name, case", params(FORWARD))
 def test_forward(name, case):
     run_forward(name, case)
+
+
+def test_negative_sizes_and_vector_fill_values_are_invalid_arguments():
+    with pytest.raises(tf.errors.InvalidArgumentError, match="must be >= 0"):
+        tf.eye(-1)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="must be >= 0"):
+        tf.eye(2, -3)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="non-negative"):
+        tf.linspace(0.0, 1.0, -1)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="must represent a scalar"):
+        tf.fill([2], [1.0, 2.0])

@@ -64,14 +64,28 @@ _ADVICE = {
 }
 
 
-def symbolic_value_error(what: str) -> SymbolicValueError:
-    """The error for reading a value (``what``: bool, int, float, numpy, array, ...)."""
+class ValueNeeded(SymbolicValueError, ValueError):
+    """A traced tensor's value is needed while tracing (an axis, a count, a flag).
+
+    ``source`` is the graph value the tensor stands for. When that is an input of the
+    function, ``tf.function`` traces again with that input's *value* fixed, as it does for
+    a Python number, instead of failing (see ``graph/function.py``).
+    """
+
+    def __init__(self, message: str, source=None):
+        super().__init__(message)
+        self.source = source
+
+
+def symbolic_value_error(what: str, source=None) -> SymbolicValueError:
+    """The error for reading a value (``what``: bool, int, float, numpy, array, ...);
+    ``source``: the traced value read, when known."""
     advice = _ADVICE.get(what, "Python needs a concrete value here; keep the computation "
                                "in neuroflow ops")
-    return SymbolicValueError(
-        f"At {user_location()}: a symbolic tf.Tensor was used as a Python/NumPy {what} "
-        f"inside tf.function, but its value is only known when the compiled graph runs. "
-        f"{advice}; or debug with tf.config.run_functions_eagerly(True).")
+    message = (f"At {user_location()}: a symbolic tf.Tensor was used as a Python/NumPy {what} "
+               f"inside tf.function, but its value is only known when the compiled graph "
+               f"runs. {advice}; or debug with tf.config.run_functions_eagerly(True).")
+    return SymbolicValueError(message) if source is None else ValueNeeded(message, source)
 
 
 class InconclusiveDimension(ValueError):

@@ -167,7 +167,7 @@ def host_array(value) -> np.ndarray:
     if type(value) is np.ndarray:
         return value
     if type(value) is AbstractArray:
-        raise symbolic_value_error("array")
+        raise symbolic_value_error("array", value.source)
     return np.asarray(value) if isinstance(value, np.generic) else value.get()
 
 
@@ -290,7 +290,7 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if type(self._value) is AbstractArray:
-            raise symbolic_value_error("bool")
+            raise symbolic_value_error("bool", self._value.source)
         value = self._value
         if value.size == 1:
             return bool(value.reshape(()))
@@ -302,17 +302,17 @@ class Tensor:
 
     def __float__(self) -> float:
         if type(self._value) is AbstractArray:
-            raise symbolic_value_error("float")
+            raise symbolic_value_error("float", self._value.source)
         return float(self._value)
 
     def __int__(self) -> int:
         if type(self._value) is AbstractArray:
-            raise symbolic_value_error("int")
+            raise symbolic_value_error("int", self._value.source)
         return int(self._value)
 
     def __index__(self) -> int:
         if type(self._value) is AbstractArray:
-            raise symbolic_value_error("index")
+            raise symbolic_value_error("index", self._value.source)
         value = self._value
         if value.dtype.kind not in "iu" or value.ndim:
             raise TypeError(f"Only scalar integer tensors can be used as an index, "

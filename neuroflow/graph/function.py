@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from neuroflow.abstract import Dim, public_shape
+from neuroflow.abstract import Dim, ValueNeeded, public_shape
 from neuroflow.config import settings
 from neuroflow.errors import InvalidArgumentError
 from neuroflow.graph import codegen, passes
@@ -47,7 +47,7 @@ from neuroflow.graph.passes.specialize import specialize
 from neuroflow.graph.trace import Tracer, symbolic_inputs, tracing
 from neuroflow.ops.elementwise import quiet
 from neuroflow.ops.registry import recording
-from neuroflow.tensor import Tensor, convert_to_tensor
+from neuroflow.tensor import Tensor, convert_to_tensor, host_array
 from neuroflow.util import nest
 
 
@@ -131,14 +131,26 @@ def _paths(structure: Any, prefix: str):
     return prefix
 
 
+# Integer or boolean arguments of at most this many elements may key traces by value.
+_MAX_VALUE_KEY = 64
+
+
+def _keys_by_value(array) -> bool:
+    return array.size <= _MAX_VALUE_KEY and array.dtype.kind in "biu"
+
+
 class _Call:
     """One call's arguments, flattened: the leaves, their arrays, and the signature key."""
 
-    __slots__ = ("args", "kwargs", "flat", "arrays", "key", "python_key", "on_host")
+    __slots__ = ("args", "kwargs", "flat", "arrays", "key", "python_key", "on_host", "by_value")
 
-    def __init__(self, args: tuple, kwargs: dict, fixed_key: tuple | None = None):
+    def __init__(self, args: tuple, kwargs: dict, fixed_key: tuple | None = None,
+                 by_value: frozenset = frozenset()):
         self.args, self.kwargs = args, kwargs
-        if not kwargs and all(type(a) is Tensor for a in args):
+        # Positions (among the tensor arguments) whose values, not just shapes, key the
+        # trace: tensors the function reads as Python values (an axis, a count).
+        self.by_value = by_value
+        if not kwargs and not by_value and all(type(a) is Tensor for a in args):
             # The common case, kept fast: tensors only, no nesting.
             self.flat = list(args)
             arrays = [a._value for a in args]
@@ -147,8 +159,20 @@ class _Call:
             self.flat = nest.flatten((args, kwargs))
             arrays = [_array_of(leaf) if _is_tensor_leaf(leaf) else None for leaf in self.flat]
             skeleton = _skeleton((args, kwargs))
-        self.arrays = [a for a in arrays if a is not None]
         leaf_keys = [_leaf_key(leaf, a) for leaf, a in zip(self.flat, arrays)]
+        if by_value:
+            tensor_positions = [i for i, a in enumerate(arrays) if a is not None]
+            kept = set()
+            for position in by_value:
+                index = tensor_positions[position] if position < len(tensor_positions) else None
+                if index is None or not _keys_by_value(arrays[index]):
+                    continue  # another structure of arguments: an input as usual
+                array = host_array(arrays[index])
+                leaf_keys[index] = ("value", array.shape, array.dtype.str, array.tobytes())
+                arrays[index] = None  # not an input of the graph: a constant of the trace
+                kept.add(position)
+            self.by_value = frozenset(kept)
+        self.arrays = [a for a in arrays if a is not None]
         # The signature without the tensors' shapes: what a trace with unknown sizes matches.
         self.python_key = (skeleton, *(k[:1] + k[2:] if k[0] == "tensor" else k
                                        for k in leaf_keys))
@@ -179,6 +203,7 @@ class Function:
         self._trace_count = 0
         self._warned = False
         self._lock = threading.RLock()  # one trace at a time; calls never wait on it
+        self._by_value: frozenset = frozenset()  # tensor arguments read as values
         self._bound: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     # Methods decorated with @tf.function get one Function (and cache) per instance. It holds
@@ -211,21 +236,49 @@ class Function:
         call = self._bind(args, kwargs)
         if not call.on_host:
             return self._run_python(args, kwargs)  # the generated code calls NumPy
-        return self._concrete_for(call)._run(call.arrays)
+        concrete, call = self._concrete_for(call)
+        return concrete._run(call.arrays)
 
-    def _concrete_for(self, call: _Call) -> ConcreteFunction:
-        """The trace that runs this call: cached, compatible with it, or traced now."""
+    def _concrete_for(self, call: _Call) -> tuple[ConcreteFunction, _Call]:
+        """The trace that runs this call (cached, compatible with it, or traced now), and
+        the call as that trace takes it."""
         concrete = self._concrete.get(call.key)
         if concrete is not None:
-            return concrete
+            return concrete, call
         with self._lock:
             concrete = self._concrete.get(call.key)
             if concrete is None:
                 concrete = next((c for c in self._relaxed if c.accepts(call)), None)
                 if concrete is None:
-                    concrete = self._trace(call)
+                    concrete, call = self._trace_reading_values(call)
                 self._remember(call.key, concrete)
-            return concrete
+            return concrete, call
+
+    def _trace_reading_values(self, call: _Call) -> tuple[ConcreteFunction, _Call]:
+        """Trace; if the function reads an argument tensor's value (an axis, a count, a
+        flag), trace again with that argument's value fixed, as for a Python number: the
+        trace then serves calls with that value, and another value traces anew."""
+        while True:
+            try:
+                return self._trace(call), call
+            except ValueNeeded as error:
+                position = self._argument_read(call, error.source)
+                if position is None:
+                    raise
+                self._by_value = self._by_value | {position}
+                call = self._bind(call.args, call.kwargs)
+
+    def _argument_read(self, call: _Call, source) -> int | None:
+        """The position (among tensor arguments) of the argument ``source`` stands for, if it
+        is an argument small enough to key traces by value."""
+        if source is None or getattr(source, "kind", None) != "input" or \
+                self.input_signature is not None:
+            return None
+        positions = [i for i in range(len(call.arrays) + len(call.by_value))
+                     if i not in call.by_value]
+        if source.index >= len(positions):
+            return None
+        return positions[source.index] if _keys_by_value(call.arrays[source.index]) else None
 
     def _remember(self, key: tuple, concrete: ConcreteFunction) -> None:
         self._concrete[key] = concrete
@@ -245,7 +298,7 @@ class Function:
         if self.input_signature is not None:
             args = self._apply_input_signature(args, kwargs)
             return _Call(tuple(args), kwargs, fixed_key=("input_signature",))
-        return _Call(tuple(args), kwargs)
+        return _Call(tuple(args), kwargs, by_value=self._by_value)
 
     def _argument_paths(self, call: _Call) -> list[str]:
         names = [] if self._signature is None else list(self._signature.parameters)
@@ -308,10 +361,15 @@ class Function:
         traced = []
         with tracing(tracer):
             arrays = iter(zip(call.arrays, symbolic_inputs(shapes)))
+            position = 0
             for leaf in call.flat:
                 if _is_tensor_leaf(leaf):
-                    array, shape = next(arrays)
-                    traced.append(tracer.add_input(shape, array.dtype))
+                    if position in call.by_value:
+                        traced.append(convert_to_tensor(leaf))
+                    else:
+                        array, shape = next(arrays)
+                        traced.append(tracer.add_input(shape, array.dtype))
+                    position += 1
                 else:
                     traced.append(leaf)
             args, kwargs = call.with_leaves(traced)
@@ -351,7 +409,7 @@ class Function:
     def get_concrete_function(self, *args, **kwargs) -> ConcreteFunction:
         """The concrete function for these arguments, tracing if needed (nothing runs)."""
         call = self._bind(args, kwargs)
-        return self._concrete_for(call)
+        return self._concrete_for(call)[0]
 
     def experimental_get_tracing_count(self) -> int:
         return self._trace_count

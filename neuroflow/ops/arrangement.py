@@ -18,7 +18,7 @@ import collections
 
 import numpy as np
 
-from neuroflow.abstract import AbstractArray, Dim, is_known
+from neuroflow.abstract import AbstractArray, Dim, ValueNeeded, is_known
 from neuroflow.dtypes import as_dtype
 from neuroflow.errors import InvalidArgumentError, NotFoundError
 from neuroflow.ops import elementwise as ew
@@ -40,6 +40,7 @@ from neuroflow.ops.shape_ops import (
     shape,
     stack,
     static_axis,
+    traced_source,
 )
 from neuroflow.tensor import Tensor, TensorShape, host_array
 
@@ -245,8 +246,9 @@ def _axis_list(axis, op: str) -> list[int]:
     if _is_symbolic(t):
         sizes = known_sizes(t)
         if sizes is None:
-            raise ValueError(f"{op}: the axis must be known when the function is traced; "
-                             f"received a tensor only known when the graph runs.")
+            raise ValueNeeded(f"{op}: the axis must be known when the function is traced; "
+                              f"received a tensor only known when the graph runs.",
+                              traced_source(t))
         return [sizes] if isinstance(sizes, int) else list(sizes)
     return [int(a) for a in host_array(t._value).reshape(-1).tolist()]
 

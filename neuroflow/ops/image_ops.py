@@ -16,7 +16,7 @@ import numbers
 
 import numpy as np
 
-from neuroflow.abstract import is_known
+from neuroflow.abstract import ValueNeeded, is_known
 from neuroflow.errors import InvalidArgumentError
 from neuroflow.ops import elementwise as ew
 from neuroflow.ops import linalg, reductions, shape_ops
@@ -43,9 +43,9 @@ def _unbatched(x: Tensor, single: bool) -> Tensor:
 def _known_size(value, op: str, what: str) -> tuple[int, int]:
     if isinstance(value, Tensor):
         if type(value._value) is not np.ndarray:
-            raise ValueError(f"{op}: {what} must be known when the function is traced (it "
-                             f"sets the output's shape); received a tensor computed inside "
-                             f"the function. Pass Python ints.")
+            raise ValueNeeded(f"{op}: {what} must be known when the function is traced (it "
+                              f"sets the output's shape); received a tensor computed inside "
+                              f"the function. Pass Python ints.", shape_ops.traced_source(value))
         value = value.numpy().tolist()
     values = list(value) if isinstance(value, (list, tuple, np.ndarray)) else [value]
     if len(values) != 2 or not all(isinstance(v, (numbers.Integral, np.integer))
@@ -135,8 +135,8 @@ def rot90(image, k=1, name=None) -> Tensor:
     _check_rank(x, "rot90")
     if isinstance(k, Tensor):
         if type(k._value) is not np.ndarray:
-            raise ValueError("rot90: k must be known when the function is traced; pass an "
-                             "int.")
+            raise ValueNeeded("rot90: k must be known when the function is traced; pass an "
+                              "int.", shape_ops.traced_source(k))
         k = int(k.numpy())
     if isinstance(k, bool) or not isinstance(k, (numbers.Integral, np.integer)):
         raise TypeError(f"rot90: k must be an int, received {k!r}.")

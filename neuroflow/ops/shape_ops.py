@@ -18,7 +18,14 @@ from collections.abc import Callable
 
 import numpy as np
 
-from neuroflow.abstract import AbstractArray, Dim, InconclusiveDimension, is_known, num_elements
+from neuroflow.abstract import (
+    AbstractArray,
+    Dim,
+    InconclusiveDimension,
+    ValueNeeded,
+    is_known,
+    num_elements,
+)
 from neuroflow.errors import InvalidArgumentError
 from neuroflow.ops.convert import DTypeMismatchError, as_tensor, check_same_dtype, normalize_axis
 from neuroflow.ops.registry import Lowering, primitive
@@ -29,6 +36,13 @@ _FRESH = Lowering(result="fresh")
 
 def _is_symbolic(t: Tensor) -> bool:
     return type(t._value) is AbstractArray
+
+
+def traced_source(value):
+    """The graph value a traced tensor stands for (None for anything else): what
+    ``ValueNeeded`` carries, so tf.function can trace again with that input's value."""
+    array = getattr(value, "_value", None)
+    return array.source if type(array) is AbstractArray else None
 
 
 def _is_tensor(value) -> bool:
@@ -218,8 +232,9 @@ def _static_ints(values, op: str, what: str) -> list[int]:
     """Integers an op needs while tracing (a permutation, multiples, split sizes)."""
     sizes, _ = shape_argument(values, op)
     if not all(type(d) is int for d in sizes):
-        raise ValueError(f"{op}: {what} must be known when the function is traced, received "
-                         f"{list(sizes)} (None: only known when the graph runs).")
+        raise ValueNeeded(f"{op}: {what} must be known when the function is traced, received "
+                          f"{list(sizes)} (None: only known when the graph runs).",
+                          traced_source(values))
     return list(sizes)
 
 
@@ -233,9 +248,9 @@ def _static_size(value, op: str, what: str):
                                        f"shape {tuple(t.shape)}; index it, e.g. t[0].", op)
         size = known_sizes(t)
         if size is None:
-            raise ValueError(f"{op}: {what} must be known when the function is traced (an "
-                             f"int, or a size from tf.shape); received a tensor only known "
-                             f"when the graph runs.")
+            raise ValueNeeded(f"{op}: {what} must be known when the function is traced (an "
+                              f"int, or a size from tf.shape); received a tensor only known "
+                              f"when the graph runs.", traced_source(t))
         return size
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer, Dim)):
         raise TypeError(f"{op}: {what} must be an integer, received {value!r}.")
@@ -270,9 +285,9 @@ def static_axis(axis, op: str):
     sizes = known_sizes(t)
     flat = sizes if isinstance(sizes, tuple) else (sizes,)
     if sizes is None or not all(type(d) is int for d in flat):
-        raise ValueError(f"{op}: the axis must be known when the function is traced; "
-                         f"received a tensor only known when the graph runs. Pass a Python "
-                         f"int.")
+        raise ValueNeeded(f"{op}: the axis must be known when the function is traced; "
+                          f"received a tensor only known when the graph runs. Pass a Python "
+                          f"int.", traced_source(t))
     return sizes
 
 
@@ -888,9 +903,9 @@ def _single_axis(axis, op: str) -> int:
             if _is_symbolic(t):
                 values = known_sizes(t) if t._value.ndim <= 1 else None
                 if values is None:
-                    raise ValueError(f"{op}: the axis must be known when the function is "
-                                     f"traced; received a tensor only known when the graph "
-                                     f"runs. Pass a Python int.")
+                    raise ValueNeeded(f"{op}: the axis must be known when the function is "
+                                      f"traced; received a tensor only known when the graph "
+                                      f"runs. Pass a Python int.", traced_source(t))
                 values = values if isinstance(values, tuple) else (values,)
             else:
                 values = tuple(host_array(t._value).reshape(-1).tolist())

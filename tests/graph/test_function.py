@@ -459,3 +459,58 @@ def test_traceback_shows_the_generated_line_and_its_op():
     assert generated.strip() in text
     assert f"# matmul @ {HERE}:{line}" in text
     assert f"op matmul, created at {HERE}:{line}" in message
+
+
+# --- tensor arguments read as values: the trace is keyed by their value ------------------
+
+_X = np.arange(12, dtype=np.float32).reshape(3, 4)
+
+VALUE_ARGUMENTS = {
+    "reduce_sum axis": (lambda x, a: tf.reduce_sum(x, a), [0, 1]),
+    "argmax axis": (lambda x, a: tf.argmax(x, a), [1, 0]),
+    "concat axis": (lambda x, a: tf.concat([x, x], a), [0, 1]),
+    "expand_dims axis": (lambda x, a: tf.expand_dims(x, a), [1, -1]),
+    "transpose perm": (lambda x, p: tf.transpose(x, p), [[1, 0], [0, 1]]),
+    "top_k k": (lambda x, k: tf.math.top_k(x, k).values, [2, 3]),
+    "eye size": (lambda x, n: tf.eye(n) + tf.reduce_sum(x), [3, 2]),
+    "split count": (lambda x, n: tf.split(x, n, axis=1), [2, 4]),
+    "cumsum axis": (lambda x, a: tf.cumsum(x, a), [1, 0]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(VALUE_ARGUMENTS))
+def test_a_tensor_argument_read_as_a_value_keys_the_trace(name):
+    fn, values = VALUE_ARGUMENTS[name]
+    compiled = tf.function(fn)
+    for value in values + values[:1]:
+        want = fn(tf.constant(_X), value)
+        got = compiled(tf.constant(_X), tf.constant(value))
+        for g, w in zip(tf.nest.flatten(got), tf.nest.flatten(want)):
+            np.testing.assert_array_equal(np.asarray(g), np.asarray(w))
+    # One trace per distinct value; the repeated first value reuses its trace.
+    assert compiled.experimental_get_tracing_count() == len(values)
+
+
+def test_values_that_cannot_key_a_trace_are_refused_clearly():
+    x = tf.constant(_X)
+    computed = tf.function(lambda t, a: tf.reduce_sum(t, a + 1))  # made inside: no key
+    with pytest.raises(tf.errors.OperatorNotAllowedInGraphError, match="only known when"):
+        computed(x, tf.constant(0))
+    floats = tf.function(lambda t, s: t * float(s))  # only integers and booleans key traces
+    with pytest.raises(TypeError, match="Python/NumPy float"):
+        floats(x, tf.constant(2.0))
+    large = tf.function(lambda t, i: t * float(len(i.numpy())))  # too many values to key
+    with pytest.raises(TypeError, match="only known when"):
+        large(x, tf.range(100))
+    signed = tf.function(lambda t, a: tf.reduce_sum(t, a),
+                         input_signature=[tf.TensorSpec([3, 4]), tf.TensorSpec([], tf.int32)])
+    with pytest.raises(TypeError, match="only known when"):
+        signed(x, tf.constant(1))
+
+
+def test_a_boolean_argument_chooses_a_branch_per_value():
+    f = tf.function(lambda t, training: t * 2.0 if training else t)
+    x = tf.constant(_X)
+    np.testing.assert_array_equal(f(x, tf.constant(True)).numpy(), _X * 2)
+    np.testing.assert_array_equal(f(x, tf.constant(False)).numpy(), _X)
+    assert f.experimental_get_tracing_count() == 2

@@ -121,14 +121,19 @@ def test_image_errors():
                         lambda: tf.image.adjust_brightness(x.astype(np.uint8), 1), "integer")
     raises_with_message(NotImplementedError,
                         lambda: tf.image.adjust_contrast(x.astype(np.uint8), 1.5), "integer")
-    f = tf.function(lambda v, s: tf.image.resize(v, s))
+    f = tf.function(lambda v, s: tf.image.resize(v, s * 1))
     raises_with_message(ValueError, lambda: f(x, tf.constant([3, 3])), "known when the "
                         "function is traced")
+    passed = tf.function(lambda v, s: tf.image.resize(v, s))  # the size keys the trace
+    assert passed(x, tf.constant([3, 3])).shape == (2, 3, 3, 3)
+    assert passed(x, tf.constant([2, 4])).shape == (2, 2, 4, 3)
     g = tf.function(lambda v: tf.image.resize(v, [3, 3]),
                     input_signature=[tf.TensorSpec([None, None, 5, 3], tf.float64)])
     raises_with_message(ValueError, lambda: g(x), "height and width must be known")
-    h = tf.function(lambda v, k: tf.image.rot90(v, k))
+    h = tf.function(lambda v, k: tf.image.rot90(v, k + 0))
     raises_with_message(ValueError, lambda: h(x, tf.constant(1)), "k must be known")
+    np.testing.assert_array_equal(tf.function(tf.image.rot90)(x, tf.constant(1)).numpy(),
+                                  np.rot90(x, 1, axes=(1, 2)))
     np.testing.assert_array_equal(tf.image.rot90(x, tf.constant(2)).numpy(),
                                   np.rot90(x, 2, axes=(1, 2)))
     np.testing.assert_array_equal(tf.image.resize(x, tf.constant([3, 2])).shape, (2, 3, 2, 3))

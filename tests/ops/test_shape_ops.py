@@ -379,9 +379,11 @@ def test_expand_dims_refuses_what_tensorflow_refuses(axis, error, fragment):
 
 
 def test_expand_dims_refuses_an_axis_only_known_when_the_graph_runs():
-    f = tf.function(lambda x, a: tf.expand_dims(x, a))
+    f = tf.function(lambda x, a: tf.expand_dims(x, a + 0))
     raises_with_message(ValueError, lambda: f(tf.zeros([2]), tf.constant(0)),
                         "the axis must be known when the function is traced")
+    passed = tf.function(lambda x, a: tf.expand_dims(x, a))
+    assert passed(tf.zeros([2]), tf.constant(1)).shape == (2, 1)
 
 
 def _np_batch_gather(params, indices, axis, batch_dims):
@@ -497,8 +499,8 @@ def test_pad_and_tile_by_amounts_only_known_when_the_graph_runs():
     lambda x, a: tf.repeat(x, 2, axis=a),
 ])
 def test_axes_as_tensors(fn):
-    """Eagerly (and from tf.shape in a trace) an axis tensor works; a traced one whose value
-    only the run knows is refused clearly."""
+    """An axis tensor works eagerly, from tf.shape in a trace, and passed to a function; one
+    the function computes from a value only the run knows is refused clearly."""
     x = uniform(3, 4)
     want = fn(tf.constant(x), 0)
     got = fn(tf.constant(x), tf.constant(0))
@@ -508,8 +510,16 @@ def test_axes_as_tensors(fn):
     from_rank = tf.function(lambda t: fn(t, tf.rank(t) - 2))
     for g, w in zip(tf.nest.flatten(from_rank(tf.constant(x))), tf.nest.flatten(want)):
         np.testing.assert_array_equal(np.asarray(g), np.asarray(w))
+    # An axis passed to the function keys its trace by value, as a Python int does.
     traced = tf.function(fn)
-    raises_with_message(ValueError, lambda: traced(tf.constant(x), tf.constant(0)),
+    for a in (0, -2, 0):  # equal axes, different values: each keys its own trace
+        expected = fn(tf.constant(x), a)
+        for g, w in zip(tf.nest.flatten(traced(tf.constant(x), tf.constant(a))),
+                        tf.nest.flatten(expected)):
+            np.testing.assert_array_equal(np.asarray(g), np.asarray(w))
+    # One computed inside from what only the run knows is refused clearly.
+    computed = tf.function(lambda t, a: fn(t, a * 1))
+    raises_with_message(ValueError, lambda: computed(tf.constant(x), tf.constant(0)),
                         "must be known when the function is traced")
 
 

@@ -112,13 +112,13 @@ KNOWN: list[Known] = [
           'dtype (its float32 cases match TensorFlow)'),
     Known('tf.cast[float*-to-uint8,vector,ordinary]', 'value',
           'negative floats cast to uint8: TensorFlow wraps (-2.5 -> 254), neuroflow gives 0',
-          'open: to fix in neuroflow/ops/elementwise.py (H1)'),
+          'open: to fix in neuroflow/ops/elementwise.py'),
     Known('tf.saturate_cast[float32-to-int8,extreme]', 'value',
           'saturate_cast of NaN to int8: TensorFlow 0, neuroflow -128',
-          'open: to fix in neuroflow/ops/elementwise.py (H1)'),
+          'open: to fix in neuroflow/ops/elementwise.py'),
     Known('tf.math.imag[float*,vector]', 'gradient',
           'imag of a real tensor: TensorFlow has no gradient (None), neuroflow gives zeros',
-          'open: to fix in neuroflow/ops/elementwise.py (H1)'),
+          'open: to fix in neuroflow/ops/elementwise.py'),
     Known('tf.fill[tensor-value*', '*',
           'fill with a tensor value: no gradient to the value eagerly (TensorFlow has one; '
           'neuroflow compiled has one); a vector value is broadcast where TensorFlow raises '
@@ -127,20 +127,20 @@ KNOWN: list[Known] = [
     Known('tf.nn.gelu[float16,*', 'value',
           'float16 gelu is off by up to 2% (gelu(-2.5): TensorFlow -0.01553, neuroflow '
           '-0.01526; exact -0.015524)',
-          'open: to fix in neuroflow/ops/nn_ops.py (H5)'),
+          'open: to fix in neuroflow/ops/nn_ops.py'),
     Known('tf.nn.bias_add[float32-float64,mismatch]', 'error-class',
           'bias of another dtype: TensorFlow InvalidArgumentError, neuroflow ValueError',
-          'open: to fix in neuroflow/ops/nn_ops.py (H5)'),
+          'open: to fix in neuroflow/ops/nn_ops.py'),
     Known('tf.nn.max_pool*[float32,extreme]', 'value',
           'max pooling a window holding NaN: TensorFlow skips the NaN, neuroflow gives NaN',
-          'open: to fix in neuroflow/ops/convolution.py (H5)'),
+          'open: to fix in neuroflow/ops/convolution.py'),
     Known('tf.nn.conv3d[*', 'outcome',
           'conv3d accepts int32 tensors and int strides, which TensorFlow refuses '
           '(InvalidArgumentError, TypeError)',
-          'open: to fix in neuroflow/ops/convolution.py (H5)'),
+          'open: to fix in neuroflow/ops/convolution.py'),
     Known('tf.nn.max_pool3d[int32,VALID]', 'outcome',
           'max_pool3d accepts int32, which TensorFlow refuses (InvalidArgumentError)',
-          'open: to fix in neuroflow/ops/convolution.py (H5)'),
+          'open: to fix in neuroflow/ops/convolution.py'),
 ]
 
 

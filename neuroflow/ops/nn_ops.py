@@ -17,6 +17,7 @@ from neuroflow.ops import elementwise as ew
 from neuroflow.ops import reductions as red
 from neuroflow.ops import shape_ops as so
 from neuroflow.ops import shape_rules as rules
+from neuroflow.ops import special
 from neuroflow.ops.convert import DTypeMismatchError, as_tensor, check_same_dtype
 from neuroflow.ops.random_ops import draw
 from neuroflow.ops.registry import Lowering, primitive
@@ -101,7 +102,9 @@ def gelu(features, approximate=False, name=None) -> Tensor:
     if approximate:
         inner = (x + ew.pow(x, 3) * 0.044715) * float(np.sqrt(2 / np.pi))
         return x * 0.5 * (ew.tanh(inner) + 1)
-    return x * 0.5 * (ew.erf(x * float(1 / np.sqrt(2))) + 1)
+    # erfc(-x / sqrt(2)), not 1 + erf(x / sqrt(2)): for negative x the sum cancels, which
+    # float16 cannot afford (gelu(-2.5) would be 2% off).
+    return x * 0.5 * special.erfc(x * float(-1 / np.sqrt(2)))
 
 
 def _stable_softplus_parts(x: Tensor) -> tuple[Tensor, Tensor]:

@@ -124,16 +124,15 @@ KNOWN: list[Known] = [
           'neuroflow compiled has one); a vector value is broadcast where TensorFlow raises '
           'InvalidArgumentError',
           'open: to fix in neuroflow/ops/creation.py'),
-    Known('tf.nn.gelu[float16,*', 'value',
-          'float16 gelu is off by up to 2% (gelu(-2.5): TensorFlow -0.01553, neuroflow '
-          '-0.01526; exact -0.015524)',
-          'open: to fix in neuroflow/ops/nn_ops.py'),
     Known('tf.nn.bias_add[float32-float64,mismatch]', 'error-class',
           'bias of another dtype: TensorFlow InvalidArgumentError, neuroflow ValueError',
           'open: to fix in neuroflow/ops/nn_ops.py'),
     Known('tf.nn.max_pool*[float32,extreme]', 'value',
-          'max pooling a window holding NaN: TensorFlow skips the NaN, neuroflow gives NaN',
-          'open: to fix in neuroflow/ops/convolution.py'),
+          'max pooling a window holding NaN: TensorFlow skips the NaN (and gives the lowest '
+          'finite float for an all-NaN or all -inf window), neuroflow gives NaN (and -inf)',
+          'deliberate: a NaN must not vanish in a max (as relu6 and argmax keep it); '
+          "TensorFlow's kernel compares with > from the lowest finite value, which both hides "
+          'NaN and turns -inf into -3.4e38'),
     Known('tf.nn.conv3d[*', 'outcome',
           'conv3d accepts int32 tensors and int strides, which TensorFlow refuses '
           '(InvalidArgumentError, TypeError)',

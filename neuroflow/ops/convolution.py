@@ -409,7 +409,9 @@ def convolution(input, filters, strides=None, padding="VALID", data_format=None,
                 _rank: int | None = None) -> Tensor:
     """N-D convolution (``tf.nn.convolution``); ``filters`` is ``(*kernel, in, out)``."""
     op = _op
-    x = _checked_input(input, op, _CONV_DTYPES)
+    # TensorFlow's CPU has an int32 kernel for 1-D and 2-D convolutions, not for 3-D ones.
+    x = _checked_input(input, op, _FLOATS if _rank == 3 or as_tensor(input).ndim == 5
+                       else _CONV_DTYPES)
     # A filter given as a list or array takes the input's dtype, as in TensorFlow.
     w = as_tensor(filters, None if isinstance(filters, Tensor) else x.dtype)
     n = _spatial_rank(x, op, _rank)

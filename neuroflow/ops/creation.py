@@ -36,11 +36,13 @@ def _dims(shape, op: str) -> tuple[tuple, Callable[[], Tensor] | None]:
     return dims, sizes
 
 
-def _full(dims: tuple, sizes: Callable[[], Tensor] | None, value: Tensor) -> Tensor:
+def _full(dims: tuple, sizes: Callable[[], Tensor] | None, value: Tensor,
+          differentiable: bool = False) -> Tensor:
     """``value`` (0-d) at every position of ``dims``: an array when all is known, else a
     graph op broadcasting the value (taking the shape as a tensor, ``sizes()``, where it
-    holds sizes only known when the graph runs)."""
-    if all(type(d) is int for d in dims) and not _is_symbolic(value):
+    holds sizes only known when the graph runs). ``differentiable``: always the op, so a
+    tape sees it (the value is the user's tensor)."""
+    if all(type(d) is int for d in dims) and not _is_symbolic(value) and not differentiable:
         return Tensor(np.full(dims, value._value, dtype=value._value.dtype))
     run_time = sizes is not None and any(d is None for d in dims)
     return _broadcast_to(value, *([sizes()] if run_time else []), shape=dims)
@@ -87,7 +89,8 @@ def fill(dims, value, name=None) -> Tensor:
                                    f"{list(v.shape)}. To repeat a vector, use tf.tile or "
                                    f"tf.broadcast_to.", "fill")
     shape, sizes = _dims(dims, "fill")
-    return _full(shape, sizes, v)
+    given_tensor = isinstance(value, Tensor) or hasattr(value, "_read_for_op")
+    return _full(shape, sizes, v, differentiable=given_tensor and v.dtype.is_floating)
 
 
 def _range_dtype(values: list) -> str:

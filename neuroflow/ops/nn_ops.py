@@ -380,6 +380,10 @@ def l2_loss(t, name=None) -> Tensor:
 
 def bias_add(value, bias, data_format=None, name=None) -> Tensor:
     x = as_tensor(value)
+    if isinstance(bias, Tensor) and bias._value.dtype != x._value.dtype:
+        raise DTypeMismatchError(f"bias_add: the bias has dtype {bias.dtype.name} but the value "
+                                 f"has {x.dtype.name}; cast one to the other's dtype.",
+                                 "BiasAdd")
     b = as_tensor(bias, dtype=x._value.dtype)  # TensorFlow converts bias to value's dtype
     if data_format is not None and not (data_format.startswith("NC") or (
             data_format.startswith("N") and data_format.endswith("C"))):

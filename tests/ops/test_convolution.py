@@ -384,3 +384,11 @@ def test_tiled_max_pool_gradient_equals_the_general_path(shape, window):
     tiled = conv_ops._tiled_max_pool_grad(np, covered, y, g, window, out)
     looped = conv_ops._looped_max_pool_grad(np, covered, y, g, window, window)
     np.testing.assert_array_equal(tiled, looped)
+
+
+def test_int32_convolutions_are_one_and_two_dimensional_only():
+    raises_with_message(tf.errors.InvalidArgumentError, lambda: tf.nn.conv3d(
+        np.ones((1, 3, 3, 3, 1), np.int32), np.ones((2, 2, 2, 1, 1), np.int32), 1, "VALID"),
+        "float16, float32, float64;", "received int32")
+    assert tf.nn.conv1d(np.ones((1, 4, 1), np.int32), np.ones((2, 1, 1), np.int32), 1,
+                        "VALID").dtype == tf.int32

@@ -243,3 +243,12 @@ def test_negative_sizes_and_vector_fill_values_are_invalid_arguments():
         tf.linspace(0.0, 1.0, -1)
     with pytest.raises(tf.errors.InvalidArgumentError, match="must represent a scalar"):
         tf.fill([2], [1.0, 2.0])
+
+
+def test_fill_passes_the_gradient_to_a_tensor_value_eagerly_and_compiled():
+    for make in (lambda v: tf.fill([2, 3], v), tf.function(lambda v: tf.fill([2, 3], v))):
+        value = tf.constant(1.5)
+        with tf.GradientTape() as tape:
+            tape.watch(value)
+            total = tf.reduce_sum(make(value) * 2.0)
+        assert float(tape.gradient(total, value)) == 12.0

@@ -742,3 +742,10 @@ def test_local_response_normalization():
                         "float16 or float32", "float64")
     raises_with_message(tf.errors.InvalidArgumentError, lambda: tf.nn.lrn(x, depth_radius=-1),
                         "depth_radius", "-1")
+
+
+def test_bias_add_refuses_a_bias_tensor_of_another_dtype():
+    with pytest.raises(tf.errors.InvalidArgumentError, match="bias has dtype float64"):
+        tf.nn.bias_add(tf.ones([2, 3]), tf.ones([3], tf.float64))
+    # A list or array bias takes the value's dtype, as in TensorFlow.
+    assert tf.nn.bias_add(tf.ones([2, 3]), [1.0, 2.0, 3.0]).dtype == tf.float32

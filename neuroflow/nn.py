@@ -6,13 +6,19 @@ from neuroflow.ops.convolution import (  # noqa: F401
     avg_pool2d,
     avg_pool3d,
     conv1d,
+    conv1d_transpose,
     conv2d,
+    conv2d_transpose,
     conv3d,
+    conv3d_transpose,
+    conv_transpose,
     convolution,
+    depthwise_conv2d,
     max_pool,
     max_pool1d,
     max_pool2d,
     max_pool3d,
+    separable_conv2d,
 )
 from neuroflow.ops.elementwise import sigmoid, tanh  # noqa: F401
 from neuroflow.ops.nn_ops import (  # noqa: F401

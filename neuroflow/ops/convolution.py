@@ -32,7 +32,7 @@ from neuroflow.ops import shape_ops as so
 from neuroflow.ops import shape_rules as rules
 from neuroflow.ops.convert import as_tensor
 from neuroflow.ops.registry import primitive
-from neuroflow.tensor import Tensor
+from neuroflow.tensor import Tensor, host_array
 
 # The dtypes TensorFlow's CPU kernels take, by op family.
 _FLOATS = (np.float16, np.float32, np.float64)
@@ -456,6 +456,113 @@ def conv3d(input, filters, strides=1, padding="VALID", data_format="NDHWC", dila
     """3-D convolution; ``filters`` is ``(kd, kh, kw, in, out)``."""
     return convolution(input, filters, strides, padding, data_format, dilations,
                        _op="conv3d", _rank=3)
+
+
+def _output_spatial(output_shape, n: int, first: bool, op: str) -> tuple[int, ...]:
+    """The spatial sizes of a transposed convolution's ``output_shape`` (batch and channels
+    included, as TensorFlow takes it; a tensor is read for its values)."""
+    if isinstance(output_shape, Tensor):
+        # A tensor made in a trace from tf.shape holds sizes the trace knows.
+        known = so.known_sizes(output_shape) if type(output_shape._value) is AbstractArray \
+            else None
+        output_shape = (list(known) if isinstance(known, tuple) else
+                        host_array(output_shape._value).tolist())
+    dims = list(output_shape)
+    if len(dims) != n + 2:
+        raise InvalidArgumentError(f"{op}: output_shape must have {n + 2} entries (batch, "
+                                   f"{n} spatial, channels), received {output_shape!r}.", op)
+    # Only the spatial sizes matter (the batch may be unknown while tracing).
+    return tuple(int(d) for d in (dims[2:] if first else dims[1:-1]))
+
+
+def conv_transpose(input, filters, output_shape, strides, padding="SAME", data_format=None,
+                   dilations=None, name=None, *, _op: str = "conv_transpose",
+                   _rank: int | None = None) -> Tensor:
+    """The transpose of a convolution (the gradient of ``conv`` with respect to its input):
+    ``filters`` is ``(*kernel, out_channels, in_channels)``, ``output_shape`` the shape of
+    the result, batch and channels included."""
+    op = _op
+    x = _checked_input(input, op, _FLOATS)
+    w = as_tensor(filters, None if isinstance(filters, Tensor) else x.dtype)
+    n = _spatial_rank(x, op, _rank)
+    if w._value.dtype != x._value.dtype or w._value.ndim != n + 2:
+        raise InvalidArgumentError(f"{op}: filters must be a rank {n + 2} tensor (*kernel, "
+                                   f"out_channels, in_channels) of the input's dtype "
+                                   f"{x.dtype.name}, received {w.dtype.name} of shape "
+                                   f"{rules.shape_text(w._value.shape)}.", op)
+    first = _channels_first(data_format, op, n)
+    strides = _per_axis(1 if strides is None else strides, n, op, "strides", first)
+    dilations = _per_axis(1 if dilations is None else dilations, n, op, "dilations", first)
+    x = _to_channels_last(x, first)
+    spatial = _known_spatial(x, op)
+    kernel = tuple(w._value.shape[:-2])
+    if rules.dims_differ(x._value.shape[-1], w._value.shape[-1]):
+        raise InvalidArgumentError(
+            f"{op}: the input has {x._value.shape[-1]} channels but the filters' last "
+            f"dimension (in_channels) is {w._value.shape[-1]}.", op)
+    out = _output_spatial(output_shape, n, first, op)
+    pads = _pads(padding, out, kernel, strides, dilations, op, first)
+    if _out_sizes(out, kernel, strides, dilations, pads) != spatial:
+        raise InvalidArgumentError(
+            f"{op}: output_shape's spatial sizes {out} do not convolve back to the input's "
+            f"{spatial} with kernel {kernel}, strides {strides} and padding {padding!r}.", op)
+    y = _conv_input_grad(x, w, spatial=out, strides=strides, dilations=dilations, pads=pads)
+    return _from_channels_last(y, first)
+
+
+def conv1d_transpose(input, filters, output_shape, strides, padding="SAME",
+                     data_format="NWC", dilations=None, name=None) -> Tensor:
+    return conv_transpose(input, filters, output_shape, strides, padding, data_format,
+                          dilations, _op="conv1d_transpose", _rank=1)
+
+
+def conv2d_transpose(input, filters, output_shape, strides, padding="SAME",
+                     data_format="NHWC", dilations=None, name=None) -> Tensor:
+    """The transpose of ``conv2d`` (sometimes called deconvolution)."""
+    return conv_transpose(input, filters, output_shape, strides, padding, data_format,
+                          dilations, _op="conv2d_transpose", _rank=2)
+
+
+def conv3d_transpose(input, filters, output_shape, strides, padding="SAME",
+                     data_format="NDHWC", dilations=None, name=None) -> Tensor:
+    return conv_transpose(input, filters, output_shape, strides, padding, data_format,
+                          dilations, _op="conv3d_transpose", _rank=3)
+
+
+def depthwise_conv2d(input, filter, strides, padding, data_format=None, dilations=None,
+                     name=None) -> Tensor:
+    """Each input channel convolved with its own ``channel_multiplier`` filters:
+    ``filter`` is ``(kh, kw, in_channels, multiplier)``; output channel ``c * M + m``."""
+    op = "depthwise_conv2d"
+    x = _checked_input(input, op, _FLOATS)
+    w = as_tensor(filter, None if isinstance(filter, Tensor) else x.dtype)
+    if w._value.ndim != 4:
+        raise InvalidArgumentError(f"{op}: filter must have rank 4 (kh, kw, in_channels, "
+                                   f"multiplier), received shape "
+                                   f"{rules.shape_text(w._value.shape)}.", op)
+    first = data_format is not None and data_format.startswith("NC")
+    axis = 1 if first else -1
+    channels, multiplier = w._value.shape[2], w._value.shape[3]
+    if rules.dims_differ(x._value.shape[axis], channels):
+        raise InvalidArgumentError(f"{op}: the input has {x._value.shape[axis]} channels but "
+                                   f"the filter expects {channels}.", op)
+    # One convolution per input channel (a grouped convolution with one channel per group).
+    parts = so.split(x, channels, axis=axis) if channels > 1 else [x]
+    kernels = so.split(so.reshape(w, (*w._value.shape[:2], 1, channels * multiplier)),
+                       channels, axis=-1) if channels > 1 else [
+        so.reshape(w, (*w._value.shape[:2], 1, multiplier))]
+    outputs = [convolution(part, kernel, strides, padding, data_format, dilations,
+                           _op=op, _rank=2) for part, kernel in zip(parts, kernels)]
+    return so.concat(outputs, axis=axis) if len(outputs) > 1 else outputs[0]
+
+
+def separable_conv2d(input, depthwise_filter, pointwise_filter, strides, padding,
+                     data_format=None, dilations=None, name=None) -> Tensor:
+    """A depthwise convolution, then a 1x1 convolution mixing its channels."""
+    depthwise = depthwise_conv2d(input, depthwise_filter, strides, padding, data_format,
+                                 dilations)
+    return convolution(depthwise, pointwise_filter, 1, "VALID", data_format,
+                       _op="separable_conv2d", _rank=2)
 
 
 def _pool(kind, input, ksize, strides, padding, data_format, op, rank) -> Tensor:

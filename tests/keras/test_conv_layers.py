@@ -183,3 +183,65 @@ def test_channel_errors_name_the_layer():
         layer(images(1, 5, 5, 2))
     with pytest.raises(ValueError, match="channel dimension of the inputs must be known"):
         layers.Conv2D(4, 3).build((None, 5, 5, None))
+
+
+# --- transposed, depthwise and separable convolution layers --------------------------------
+
+
+@pytest.mark.parametrize("layer, x_shape, out_shape", [
+    (lambda: layers.Conv2DTranspose(4, 3, strides=2, padding="same"), (2, 5, 5, 3),
+     (2, 10, 10, 4)),
+    (lambda: layers.Conv2DTranspose(4, 3, strides=2), (2, 5, 4, 3), (2, 11, 9, 4)),
+    (lambda: layers.Conv2DTranspose(2, 3, strides=2, output_padding=1), (1, 4, 4, 2),
+     (1, 10, 10, 2)),
+    (lambda: layers.Conv1DTranspose(3, 3, strides=2, padding="same"), (2, 6, 2), (2, 12, 3)),
+    (lambda: layers.Conv3DTranspose(2, 2, strides=2), (1, 3, 3, 3, 2), (1, 6, 6, 6, 2)),
+    (lambda: layers.Conv2DTranspose(4, 3, strides=2, padding="same",
+                                    data_format="channels_first"), (2, 3, 5, 5),
+     (2, 4, 10, 10)),
+    (lambda: layers.DepthwiseConv2D(3, depth_multiplier=2), (2, 6, 6, 3), (2, 4, 4, 6)),
+    (lambda: layers.DepthwiseConv2D(3, padding="same", data_format="channels_first"),
+     (2, 3, 6, 6), (2, 3, 6, 6)),
+    (lambda: layers.SeparableConv2D(5, 3, strides=2, padding="same"), (1, 7, 7, 2),
+     (1, 4, 4, 5)),
+])
+def test_transposed_depthwise_and_separable_shapes(layer, x_shape, out_shape):
+    made = layer()
+    assert tuple(made(images(*x_shape)).shape) == out_shape
+    assert made.compute_output_shape((None, *x_shape[1:])) == (None, *out_shape[1:])
+    again = type(made).from_config(made.get_config())
+    assert again.get_config() == made.get_config()
+
+
+def test_a_transposed_convolution_layer_undoes_a_strided_convolutions_shape():
+    keras.utils.set_random_seed(2)
+    inputs = keras.Input((8, 8, 1))
+    down = layers.Conv2D(4, 3, strides=2, padding="same", activation="relu")(inputs)
+    up = layers.Conv2DTranspose(1, 3, strides=2, padding="same")(down)
+    model = keras.Model(inputs, up)
+    x = images(16, 8, 8, 1)
+    model.compile(keras.optimizers.Adam(0.01), "mse")
+    history = model.fit(x, x, epochs=20, verbose=0)
+    assert model.output_shape == (None, 8, 8, 1)
+    # Noise through a 4-channel half-size bottleneck: it learns, but cannot copy it all.
+    assert history.history["loss"][-1] < 0.7 * history.history["loss"][0]
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: layers.Conv2DTranspose(2, 3, strides=2, output_padding=2), "smaller than its"),
+    (lambda: layers.Conv1DTranspose(2, 3, padding="causal"), "causal"),
+    (lambda: layers.DepthwiseConv2D(3, depth_multiplier=0), "depth_multiplier"),
+    (lambda: layers.SeparableConv2D(2, 3, depth_multiplier=-1), "depth_multiplier"),
+])
+def test_transposed_and_depthwise_layer_argument_errors(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_transposed_and_depthwise_layers_need_known_channels():
+    for layer in (layers.Conv2DTranspose(2, 3), layers.DepthwiseConv2D(3),
+                  layers.SeparableConv2D(2, 3)):
+        with pytest.raises(ValueError, match="channel dimension of the inputs must be known"):
+            layer.build((None, 5, 5, None))
+    with pytest.raises(NotImplementedError, match="pointwise_constraint"):
+        layers.SeparableConv2D(2, 3, pointwise_constraint=lambda w: w)

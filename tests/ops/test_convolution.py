@@ -392,3 +392,57 @@ def test_int32_convolutions_are_one_and_two_dimensional_only():
         "float16, float32, float64;", "received int32")
     assert tf.nn.conv1d(np.ones((1, 4, 1), np.int32), np.ones((2, 1, 1), np.int32), 1,
                         "VALID").dtype == tf.int32
+
+
+# --- transposed, depthwise and separable convolutions ------------------------------------
+
+
+@pytest.mark.parametrize("x_shape, w_shape, strides, padding", [
+    ((2, 7, 6, 3), (3, 3, 3, 4), 2, "SAME"),
+    ((1, 8, 8, 2), (2, 3, 2, 3), 2, "VALID"),
+    ((2, 9, 4), (3, 4, 2), 3, "SAME"),
+    ((1, 5, 4, 6, 2), (2, 2, 2, 2, 3), 1, "VALID"),
+])
+def test_transposed_convolution_is_the_adjoint_of_convolution(x_shape, w_shape, strides,
+                                                              padding):
+    """<conv(x, w), y> = <x, conv_transpose(y, w)> for every x and y: the definition."""
+    x, w = uniform(*x_shape), uniform(*w_shape)
+    y = tf.nn.convolution(x, w, strides=strides, padding=padding).numpy()
+    probe = uniform(*y.shape)
+    back = tf.nn.conv_transpose(probe, w, x_shape, strides, padding).numpy()
+    assert back.shape == x_shape
+    np.testing.assert_allclose((y * probe).sum(), (x * back).sum(), rtol=1e-10)
+
+
+def test_depthwise_and_separable_convolutions_are_their_definitions():
+    x, w = uniform(2, 6, 5, 3), uniform(3, 3, 3, 2)
+    got = tf.nn.depthwise_conv2d(x, w, [1, 1, 1, 1], "SAME").numpy()
+    for c in range(3):
+        for m in range(2):
+            expected = ref_conv(x[..., c:c + 1], w[:, :, c:c + 1, m:m + 1], (1, 1), (1, 1),
+                                same_pads((6, 5), (3, 3), (1, 1)))[..., 0]
+            np.testing.assert_allclose(got[..., c * 2 + m], expected, rtol=1e-10)
+    pointwise = uniform(1, 1, 6, 4)
+    separable = tf.nn.separable_conv2d(x, w, pointwise, [1, 1, 1, 1], "SAME").numpy()
+    np.testing.assert_allclose(separable, got @ pointwise[0, 0], rtol=1e-10)
+
+
+def test_transposed_and_depthwise_errors():
+    bad = tf.errors.InvalidArgumentError
+    x, w = uniform(1, 4, 4, 3), uniform(3, 3, 2, 3)
+    raises_with_message(bad, lambda: tf.nn.conv2d_transpose(x, w, [1, 5, 5, 2], 2, "SAME"),
+                        "do not convolve back", "(4, 4)")
+    raises_with_message(bad, lambda: tf.nn.conv2d_transpose(x, uniform(3, 3, 2, 2),
+                                                            [1, 8, 8, 2], 2, "SAME"),
+                        "3 channels", "in_channels) is 2")
+    raises_with_message(bad, lambda: tf.nn.conv2d_transpose(x, uniform(3, 3, 2), [1, 8, 8, 2],
+                                                            2, "SAME"), "rank 4")
+    raises_with_message(bad, lambda: tf.nn.conv2d_transpose(x, w, [8, 8, 2], 2, "SAME"),
+                        "4 entries")
+    raises_with_message(bad, lambda: tf.nn.depthwise_conv2d(x, uniform(3, 3, 2, 1),
+                                                            [1, 1, 1, 1], "SAME"),
+                        "3 channels", "expects 2")
+    raises_with_message(bad, lambda: tf.nn.depthwise_conv2d(x, uniform(3, 3, 3),
+                                                            [1, 1, 1, 1], "SAME"), "rank 4")
+    np.testing.assert_array_equal(
+        tf.nn.conv2d_transpose(x, w, tf.constant([1, 8, 8, 2]), 2, "SAME").shape, (1, 8, 8, 2))

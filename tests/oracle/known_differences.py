@@ -80,6 +80,16 @@ KNOWN: list[Known] = [
           'computes it',
           "TensorFlow's CPU kernels lack the dilated backward pass; neuroflow's gradient is "
           'checked against finite differences'),
+    Known('tf.nn.*_transpose[float16,*', 'value',
+          'float16 transposed convolutions differ from TensorFlow by a few float16 units in the '
+          'last place',
+          'TensorFlow sums float16 products in float16; neuroflow sums in float32 and rounds '
+          'once (closer to the exact result)'),
+    Known('tf.nn.depthwise_conv2d[float16,*', 'value',
+          'float16 depthwise convolutions differ from TensorFlow by a few float16 units in the '
+          'last place',
+          'TensorFlow sums float16 products in float16; neuroflow sums in float32 and rounds '
+          'once (closer to the exact result)'),
     Known('tf.nn.conv3d[float16,*', 'value',
           'float16 conv3d differs from TensorFlow by a few float16 units in the last place',
           'TensorFlow sums float16 products in float16; neuroflow sums in float32 and rounds '

@@ -863,3 +863,44 @@ def _imag(op):
     out = for_dtypes(op, "vector", lambda d: (m((6,), d),), dtypes=(*FLOATS, "int32"))
     return out + [case(op, "complex64,vector", np.array([1 + 2j, -3j, 0.5], np.complex64)),
                   case(op, "complex128,matrix", np.array([[1 + 2j, -3j]], np.complex128))]
+
+
+def _conv_transpose(op, rank):
+    x = _image((2, *([4] * rank), 3)) + 2.5
+    w = (_image((*([3] * rank), 2, 3)) + 2.5) * 0.1
+    same = [2, *([8] * rank), 2]
+    valid = [2, *([9] * rank), 2]
+    strides = [1, 2, 2, 2, 1] if rank == 3 else 2
+    out = [case(op, f"{d},SAME", x.astype(d), w.astype(d), same, strides, padding="SAME",
+                grad=d in GRAD_DTYPES) for d in FLOATS if not (rank == 3 and d != "float32")]
+    out += [case(op, "float32,VALID", x, w, valid, strides, padding="VALID", grad=True),
+            case(op, "float32,channel-mismatch", x, _image((*([3] * rank), 2, 2)), same,
+                 strides, padding="SAME"),
+            case(op, "float32,bad-output-shape", x, w, [2, *([5] * rank), 2], strides,
+                 padding="SAME")]
+    return out
+
+
+spec("tf.nn.conv1d_transpose")(lambda op: _conv_transpose(op, 1))
+spec("tf.nn.conv2d_transpose")(lambda op: _conv_transpose(op, 2))
+spec("tf.nn.conv3d_transpose")(lambda op: _conv_transpose(op, 3))
+spec("tf.nn.conv_transpose")(lambda op: _conv_transpose(op, 2))
+
+
+@spec("tf.nn.depthwise_conv2d")
+def _depthwise(op):
+    x = _image((2, 5, 5, 3)) + 2.5
+    w = (_image((3, 3, 3, 2)) + 2.5) * 0.1
+    return [case(op, f"{d},SAME", x.astype(d), w.astype(d), [1, 1, 1, 1], "SAME",
+                 grad=d in GRAD_DTYPES) for d in FLOATS] + [
+        case(op, "float32,VALID,stride=2", x, w, [1, 2, 2, 1], "VALID", grad=True),
+        case(op, "float32,channel-mismatch", x, _image((3, 3, 2, 2)), [1, 1, 1, 1], "SAME")]
+
+
+@spec("tf.nn.separable_conv2d")
+def _separable(op):
+    x = _image((2, 5, 5, 3)) + 2.5
+    depthwise = (_image((3, 3, 3, 2)) + 2.5) * 0.1
+    pointwise = (_image((1, 1, 6, 4)) + 2.5) * 0.1
+    return [case(op, f"{d},VALID", x.astype(d), depthwise.astype(d), pointwise.astype(d),
+                 [1, 1, 1, 1], "VALID", grad=d in GRAD_DTYPES) for d in ("float32", "float64")]

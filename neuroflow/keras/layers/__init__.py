@@ -15,7 +15,16 @@ from neuroflow.keras.layers.augmentation import (
     Resizing,
 )
 from neuroflow.keras.layers.base import Layer
-from neuroflow.keras.layers.convolutional import Conv1D, Conv2D, Conv3D
+from neuroflow.keras.layers.convolutional import (
+    Conv1D,
+    Conv1DTranspose,
+    Conv2D,
+    Conv2DTranspose,
+    Conv3D,
+    Conv3DTranspose,
+    DepthwiseConv2D,
+    SeparableConv2D,
+)
 from neuroflow.keras.layers.core import Activation, Dense, Input, InputLayer
 from neuroflow.keras.layers.merging import (
     Add,
@@ -88,6 +97,7 @@ from neuroflow.keras.layers.serialization import deserialize, serialize
 
 # Keras's short aliases.
 Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D
+Convolution2DTranspose, SeparableConvolution2D = Conv2DTranspose, SeparableConv2D
 MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D
 AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePooling3D
 GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D = (

@@ -220,3 +220,239 @@ class Conv3D(_Conv):
     """3-D convolution over volumes ``(batch, depth, height, width, channels)``."""
 
     rank = 3
+
+
+def deconv_output_length(size, kernel: int, padding: str, output_padding, stride: int,
+                         dilation: int = 1):
+    """One spatial size after a transposed convolution, by Keras's rule (None stays None)."""
+    if size is None:
+        return None
+    span = (kernel - 1) * dilation + 1
+    if output_padding is None:
+        return size * stride + (max(span - stride, 0) if padding == "valid" else 0)
+    pad = span // 2 if padding == "same" else 0
+    return (size - 1) * stride + span - 2 * pad + output_padding
+
+
+class _ConvTranspose(_Conv):
+    """The transpose of a convolution: each input position spreads over a kernel-sized
+    window of the (larger) output. The kernel is ``(*kernel_size, filters, in_channels)``."""
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None,
+                 data_format=None, dilation_rate=1, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, 1,
+                         activation, use_bias, kernel_initializer, bias_initializer,
+                         kernel_regularizer, bias_regularizer, activity_regularizer,
+                         kernel_constraint, bias_constraint, **kwargs)
+        if self.padding == "causal":
+            raise ValueError(f"{type(self).__name__}: padding='causal' is not supported for "
+                             f"transposed convolutions; use 'valid' or 'same'.")
+        self.output_padding = (None if output_padding is None else normalize_tuple(
+            output_padding, self.rank, "output_padding", type(self).__name__, allow_zero=True))
+        if self.output_padding is not None and any(
+                p >= s for p, s in zip(self.output_padding, self.strides)):
+            raise ValueError(f"{type(self).__name__}: each output_padding must be smaller than "
+                             f"its stride; received output_padding={self.output_padding}, "
+                             f"strides={self.strides}.")
+
+    def build(self, input_shape) -> None:
+        self._check_rank(input_shape)
+        channels = input_shape[self._channel_axis]
+        if channels is None:
+            raise ValueError(f"{type(self).__name__} {self.name!r}: the channel dimension of "
+                             f"the inputs must be known, received {tuple(input_shape)}.")
+        self.kernel = self.add_weight("kernel", (*self.kernel_size, self.filters, channels),
+                                      self.kernel_initializer, self.kernel_regularizer)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer,
+                                        self.bias_regularizer)
+
+    def _out_spatial(self, spatial):
+        paddings = self.output_padding or (None,) * self.rank
+        return [deconv_output_length(size, k, self.padding, p, s, d) for size, k, p, s, d in
+                zip(spatial, self.kernel_size, paddings, self.strides, self.dilation_rate)]
+
+    def call(self, inputs: Tensor) -> Tensor:
+        self._check_rank(inputs.shape)
+        first = self.data_format == "channels_first"
+        spatial = tuple(inputs.shape)[2:] if first else tuple(inputs.shape)[1:-1]
+        out = self._out_spatial(spatial)
+        batch = shape_ops.shape(inputs)[0]
+        output_shape = ([batch, self.filters, *out] if first else [batch, *out, self.filters])
+        fmt = {1: "NCW", 2: "NCHW", 3: "NCDHW"}[self.rank] if first else None
+        # The output size (output_padding included) picks the padding, as for the forward
+        # convolution of the output: positions no input reaches stay zero before the bias.
+        outputs = conv_ops.conv_transpose(inputs, self.kernel, output_shape, self.strides,
+                                          self.padding.upper(), fmt, self.dilation_rate,
+                                          _op=type(self).__name__, _rank=self.rank)
+        if self.bias is not None:
+            outputs = outputs + (shape_ops.reshape(self.bias, (-1,) + (1,) * self.rank)
+                                 if first else self.bias)
+        return self.activation(outputs) if self.activation is not None else outputs
+
+    def compute_output_shape(self, input_shape):
+        self._check_rank(input_shape)
+        first = self.data_format == "channels_first"
+        out = self._out_spatial(input_shape[2:] if first else input_shape[1:-1])
+        if first:
+            return (input_shape[0], self.filters, *out)
+        return (input_shape[0], *out, self.filters)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.pop("groups")
+        return {**config, "output_padding": self.output_padding}
+
+
+class Conv1DTranspose(_ConvTranspose):
+    rank = 1
+
+
+class Conv2DTranspose(_ConvTranspose):
+    """Upsampling by a learned kernel: ``(batch, h, w, c) -> (batch, h*s, w*s, filters)``
+    with ``padding="same"``."""
+
+    rank = 2
+
+
+class Conv3DTranspose(_ConvTranspose):
+    rank = 3
+
+
+class DepthwiseConv2D(_Conv):
+    """Each input channel convolved with its own ``depth_multiplier`` filters."""
+
+    def __init__(self, kernel_size, strides=1, padding="valid", depth_multiplier=1,
+                 data_format=None, dilation_rate=1, activation=None, use_bias=True,
+                 depthwise_initializer="glorot_uniform", bias_initializer="zeros",
+                 depthwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 depthwise_constraint=None, bias_constraint=None, **kwargs):
+        if isinstance(depth_multiplier, bool) or not isinstance(
+                depth_multiplier, numbers.Integral) or depth_multiplier <= 0:
+            raise ValueError(f"Invalid value for argument `depth_multiplier`. Expected a "
+                             f"strictly positive value. Received "
+                             f"depth_multiplier={depth_multiplier!r}.")
+        super().__init__(1, kernel_size, strides, padding, data_format, dilation_rate, 1,
+                         activation, use_bias, depthwise_initializer, bias_initializer,
+                         depthwise_regularizer, bias_regularizer, activity_regularizer,
+                         depthwise_constraint, bias_constraint, **kwargs)
+        self.depth_multiplier = int(depth_multiplier)
+
+    def build(self, input_shape) -> None:
+        self._check_rank(input_shape)
+        channels = input_shape[self._channel_axis]
+        if channels is None:
+            raise ValueError(f"DepthwiseConv2D {self.name!r}: the channel dimension of the "
+                             f"inputs must be known, received {tuple(input_shape)}.")
+        self.filters = channels * self.depth_multiplier
+        self.kernel = self.add_weight("kernel", (*self.kernel_size, channels,
+                                                 self.depth_multiplier),
+                                      self.kernel_initializer, self.kernel_regularizer)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer,
+                                        self.bias_regularizer)
+
+    def _depthwise(self, inputs):
+        first = self.data_format == "channels_first"
+        return conv_ops.depthwise_conv2d(inputs, self.kernel, self.strides,
+                                         self.padding.upper(), "NCHW" if first else None,
+                                         self.dilation_rate)
+
+    def call(self, inputs: Tensor) -> Tensor:
+        self._check_rank(inputs.shape)
+        outputs = self._depthwise(inputs)
+        if self.bias is not None:
+            outputs = outputs + (shape_ops.reshape(self.bias, (-1, 1, 1))
+                                 if self.data_format == "channels_first" else self.bias)
+        return self.activation(outputs) if self.activation is not None else outputs
+
+    def compute_output_shape(self, input_shape):
+        self._check_rank(input_shape)
+        first = self.data_format == "channels_first"
+        channels = input_shape[1 if first else -1]
+        self.filters = None if channels is None else channels * self.depth_multiplier
+        return super().compute_output_shape(input_shape)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        for key in ("filters", "groups"):
+            config.pop(key)
+        for old, new in (("kernel_initializer", "depthwise_initializer"),
+                         ("kernel_regularizer", "depthwise_regularizer"),
+                         ("kernel_constraint", "depthwise_constraint")):
+            config[new] = config.pop(old)
+        return {**config, "depth_multiplier": self.depth_multiplier}
+
+
+class SeparableConv2D(_Conv):
+    """A depthwise convolution, then a 1x1 convolution to ``filters`` channels."""
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
+                 dilation_rate=1, depth_multiplier=1, activation=None, use_bias=True,
+                 depthwise_initializer="glorot_uniform", pointwise_initializer="glorot_uniform",
+                 bias_initializer="zeros", depthwise_regularizer=None,
+                 pointwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None,
+                 **kwargs):
+        refuse_unsupported("SeparableConv2D", depthwise_constraint=depthwise_constraint,
+                           pointwise_constraint=pointwise_constraint)
+        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, 1,
+                         activation, use_bias, depthwise_initializer, bias_initializer,
+                         depthwise_regularizer, bias_regularizer, activity_regularizer,
+                         None, bias_constraint, **kwargs)
+        if isinstance(depth_multiplier, bool) or not isinstance(
+                depth_multiplier, numbers.Integral) or depth_multiplier <= 0:
+            raise ValueError(f"Invalid value for argument `depth_multiplier`. Expected a "
+                             f"strictly positive value. Received "
+                             f"depth_multiplier={depth_multiplier!r}.")
+        self.depth_multiplier = int(depth_multiplier)
+        self.pointwise_initializer = pointwise_initializer
+        self.pointwise_regularizer = pointwise_regularizer
+
+    def build(self, input_shape) -> None:
+        self._check_rank(input_shape)
+        channels = input_shape[self._channel_axis]
+        if channels is None:
+            raise ValueError(f"SeparableConv2D {self.name!r}: the channel dimension of the "
+                             f"inputs must be known, received {tuple(input_shape)}.")
+        self.depthwise_kernel = self.add_weight(
+            "depthwise_kernel", (*self.kernel_size, channels, self.depth_multiplier),
+            self.kernel_initializer, self.kernel_regularizer)
+        self.pointwise_kernel = self.add_weight(
+            "pointwise_kernel", (1, 1, channels * self.depth_multiplier, self.filters),
+            self.pointwise_initializer, self.pointwise_regularizer)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer,
+                                        self.bias_regularizer)
+
+    def call(self, inputs: Tensor) -> Tensor:
+        self._check_rank(inputs.shape)
+        first = self.data_format == "channels_first"
+        outputs = conv_ops.separable_conv2d(inputs, self.depthwise_kernel,
+                                            self.pointwise_kernel, self.strides,
+                                            self.padding.upper(), "NCHW" if first else None,
+                                            self.dilation_rate)
+        if self.bias is not None:
+            outputs = outputs + (shape_ops.reshape(self.bias, (-1, 1, 1)) if first
+                                 else self.bias)
+        return self.activation(outputs) if self.activation is not None else outputs
+
+    def get_config(self) -> dict:
+        from neuroflow.keras import initializers, regularizers
+
+        def ser(module, value):
+            return None if value is None else module.serialize(module.get(value))
+
+        config = super().get_config()
+        config.pop("groups")
+        for old, new in (("kernel_initializer", "depthwise_initializer"),
+                         ("kernel_regularizer", "depthwise_regularizer"),
+                         ("kernel_constraint", "depthwise_constraint")):
+            config[new] = config.pop(old)
+        return {**config, "depth_multiplier": self.depth_multiplier,
+                "pointwise_initializer": ser(initializers, self.pointwise_initializer),
+                "pointwise_regularizer": ser(regularizers, self.pointwise_regularizer),
+                "pointwise_constraint": None}

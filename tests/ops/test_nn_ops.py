@@ -307,7 +307,8 @@ def test_l2_loss_and_bias_add():
     with pytest.raises(tf.errors.InvalidArgumentError, match="channel"):
         tf.nn.bias_add(x, c)
     # TensorFlow converts a bias that is not a tensor to the value's dtype.
-    np.testing.assert_allclose(tf.nn.bias_add(x.astype(np.float32), b).numpy(), x + b, rtol=1e-6)
+    np.testing.assert_array_equal(tf.nn.bias_add(x.astype(np.float32), b).numpy(),
+                                  x.astype(np.float32) + b.astype(np.float32))
     raises_with_message(ValueError, lambda: tf.nn.bias_add(x, b, data_format="XX"),
                         "N...C", "data_format=XX")
 

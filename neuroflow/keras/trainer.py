@@ -500,8 +500,7 @@ def _single(value, what: str):
             raise ValueError(f"The model has one output, but `{what}` is a dict of "
                              f"{len(value)} entries: {value!r}.")
         return next(iter(value.values()))
-    if isinstance(value, (list, tuple)) and what == "loss_weights" or (
-            isinstance(value, (list, tuple)) and len(value) == 1):
+    if isinstance(value, (list, tuple)):
         if len(value) != 1:
             raise ValueError(f"The model has one output, but `{what}` has {len(value)} "
                              f"entries: {value!r}.")

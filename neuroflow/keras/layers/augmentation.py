@@ -22,6 +22,7 @@ import numpy as np
 from neuroflow.keras.layers.base import Layer
 from neuroflow.ops import elementwise as ew
 from neuroflow.ops import image_ops, random_ops, reductions, shape_ops
+from neuroflow.ops.creation import range_
 from neuroflow.tensor import Tensor
 
 _FILL_MODES = ("reflect", "wrap", "constant", "nearest")
@@ -130,13 +131,7 @@ def _affine(images: Tensor, matrices: Tensor, interpolation: str, fill_mode: str
 def _batch_index(images: Tensor) -> Tensor:
     """``[[0], [1], ...]``: each image's position in the batch, shaped ``(batch, 1)``."""
     count = shape_ops.shape(images)[0]
-    return shape_ops.expand_dims(_range(count), -1)
-
-
-def _range(count):
-    from neuroflow.ops.creation import range_
-
-    return range_(count)
+    return shape_ops.expand_dims(range_(count), -1)
 
 
 class _Augmentation(Layer):
@@ -194,6 +189,7 @@ class RandomRotation(_Geometric):
         super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
         self.factor = factor
         self.lower, self.upper = _factor_range(factor, "RandomRotation")
+        # Kept for Keras's configs: a rotation samples the image, it adds no values to clip.
         self.value_range = tuple(value_range)
 
     def _matrices(self, images):

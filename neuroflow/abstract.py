@@ -52,6 +52,7 @@ class SymbolicValueError(OperatorNotAllowedInGraphError):
 
 _ADVICE = {
     "bool": "Python `if`/`while` on a tensor would freeze one branch into the graph. Use "
+            "tf.cond(pred, true_fn, false_fn) or tf.while_loop(cond, body, loop_vars), "
             "tf.where(condition, x, y) to choose values, or compute the condition outside "
             "the tf.function",
     "numpy": "`.numpy()` needs a concrete value. Return the tensor from the function and "

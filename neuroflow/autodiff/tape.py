@@ -238,11 +238,9 @@ class GradientTape:
         self.recording = self.recording and self.persistent
         try:
             for entry in reversed(list(self.entries)):
-                g = grads.get(entry.output_id)
+                g = _output_gradient(grads, entry.output_id, source_ids)
                 if g is None:
                     continue
-                if entry.output_id not in source_ids:
-                    del grads[entry.output_id]
                 input_grads = entry.primitive.vjp(entry, g)
                 for input_id, shape, grad in zip(entry.input_ids, entry.input_shapes,
                                                  input_grads):
@@ -254,6 +252,20 @@ class GradientTape:
         finally:
             self.recording = previous
         return [grads.get(id(s)) for s in sources]
+
+
+def _output_gradient(grads: dict, output_id, source_ids: set):
+    """The gradient reaching an entry's result, taken out of ``grads`` (kept for sources);
+    for a primitive with several results, a tuple (None for results nothing reached), or
+    None when none was reached."""
+    ids = output_id if type(output_id) is tuple else (output_id,)
+    found = tuple(grads.get(i) for i in ids)
+    if all(g is None for g in found):
+        return None
+    for i in ids:
+        if i not in source_ids:
+            grads.pop(i, None)
+    return found if type(output_id) is tuple else found[0]
 
 
 def unbroadcast(grad: Tensor, shape: tuple) -> Tensor:

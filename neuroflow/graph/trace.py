@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from neuroflow.abstract import AbstractArray, Dim, SymbolicValueError, user_location
+from neuroflow.errors import UnimplementedError
 from neuroflow.graph.ir import ASSIGN, ASSIGN_ADD, ASSIGN_SUB, Graph, Node, Value
 from neuroflow.ops.registry import READ_VARIABLE, record_variable_read, recording
 from neuroflow.tensor import Tensor, convert_to_tensor
@@ -81,6 +82,15 @@ class Tracer:
                                      location=user_location()))
         return self._symbolic(out)
 
+    def record_several(self, prim, inputs, attrs, avals: tuple) -> tuple[Tensor, ...]:
+        """A node applying ``prim``, which makes several (at least one) results."""
+        in_values = [self.value_of(t) for t in inputs]
+        outs = [Value(self._new_name("v"), aval.shape, aval.dtype, "node",
+                      graph_id=id(self.graph)) for aval in avals]
+        self.graph.nodes.append(Node(prim.name, in_values, dict(attrs), outs[0], primitive=prim,
+                                     location=user_location(), extra_outputs=tuple(outs[1:])))
+        return tuple(self._symbolic(v) for v in outs)
+
     def _variable_index(self, variable) -> int:
         index = self._variables.get(id(variable))
         if index is None:
@@ -137,6 +147,87 @@ class Tracer:
         return kept
 
 
+class CapturingTracer(Tracer):
+    """Traces a function called inside another trace: a ``tf.cond`` branch, a loop body.
+
+    Its graph is separate (it runs only when the enclosing graph decides to), so the
+    symbolic tensors of the enclosing traces that it uses become inputs of its graph,
+    after the explicit ones: ``captured`` lists those tensors, in that order, for the
+    enclosing trace to pass in. A variable is read once by the enclosing trace (where
+    the tapes see the read) and captured. Variables cannot be assigned here: the
+    assignment would run whether or not the branch is taken.
+    """
+
+    def __init__(self, name: str, parent: Tracer, outer_tapes: tuple):
+        super().__init__(name)
+        self.parent = parent
+        self.outer_tapes = outer_tapes
+        self.captured: list[Tensor] = []
+        self._captures: dict[int, Value] = {}  # id of the enclosing trace's Value -> input
+        self._reads: dict[int, Tensor] = {}  # id of a variable -> its captured read
+
+    def _encloses(self, graph_id: int) -> bool:
+        tracer = self.parent
+        while tracer is not None:
+            if id(tracer.graph) == graph_id:
+                return True
+            tracer = getattr(tracer, "parent", None)
+        return False
+
+    def value_of(self, tensor: Tensor) -> Value:
+        array = tensor._value
+        if type(array) is AbstractArray and array.source is not None and \
+                array.source.graph_id != id(self.graph) and self._encloses(array.source.graph_id):
+            return self._capture(tensor)
+        return super().value_of(tensor)
+
+    def _capture(self, tensor: Tensor) -> Value:
+        source = tensor._value.source
+        value = self._captures.get(id(source))
+        if value is None:
+            value = Value(self._new_name("v"), source.shape, source.dtype, "input",
+                          index=len(self.graph.inputs), graph_id=id(self.graph))
+            self.graph.inputs.append(value)
+            self.captured.append(tensor)
+            self._captures[id(source)] = value
+        return value
+
+    def read_variable(self, variable) -> Tensor:
+        read = self._reads.get(id(variable))
+        if read is None:
+            tokens = (recording.set_tracer(self.parent), recording._tapes.set(self.outer_tapes))
+            try:
+                read = self.parent.read_variable(variable)
+            finally:
+                recording._tapes.reset(tokens[1])
+                recording.reset_tracer(tokens[0])
+            self._reads[id(variable)] = read
+        return self._symbolic(self._capture(read))
+
+    def assign_variable(self, variable, value, kind: str):
+        raise UnimplementedError(
+            f"At {user_location()}: {kind} of the variable {variable.name!r} inside a tf.cond "
+            f"branch or a tf.while_loop body is not supported. Compute the new value with "
+            f"tf.cond or tf.while_loop and assign it after, outside the branch or loop.",
+            kind)
+
+
+class nested_tracing:
+    """Context manager tracing ``tracer`` inside the current trace (or anywhere): the
+    enclosing trace and the tapes are set aside until it ends."""
+
+    def __init__(self, tracer: Tracer):
+        self.tracer = tracer
+
+    def __enter__(self) -> Tracer:
+        self._tokens = (recording.set_tracer(self.tracer), recording._tapes.set(()))
+        return self.tracer
+
+    def __exit__(self, *exc) -> None:
+        recording.reset_tracer(self._tokens[0])
+        recording._tapes.reset(self._tokens[1])
+
+
 class tracing:
     """Context manager installing a tracer in this thread (nested traces are inlined)."""
 
@@ -161,4 +252,5 @@ def symbolic_inputs(shapes: list[tuple]) -> list[tuple]:
     return [tuple(Dim.fresh("d") if d is None else d for d in shape) for shape in shapes]
 
 
-__all__ = ["SymbolicValueError", "Tracer", "symbolic_inputs", "tracing", "user_location"]
+__all__ = ["CapturingTracer", "SymbolicValueError", "Tracer", "nested_tracing",
+           "symbolic_inputs", "tracing", "user_location"]

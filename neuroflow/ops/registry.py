@@ -88,15 +88,22 @@ class Primitive:
     ``forward(xp, *arrays, **attrs) -> array``;
     ``vjp(ctx, grad) -> tuple`` of one gradient (Tensor or None) per input;
     ``shape(*abstract_arrays, **attrs) -> AbstractArray`` (a tuple for several results).
+
+    A primitive with ``multiple_results`` (graph control flow: ``tf.cond`` returns what
+    its branches return) makes a tuple of results: its forward returns a tuple (one
+    array alone when there is one), applying it returns a tuple of tensors, and its
+    gradient rule receives a tuple of gradients, None for results nothing depends on.
     """
 
     __slots__ = ("name", "forward", "vjp", "shape_rule", "lowering", "save_inputs",
-                 "save_output", "differentiable", "smooth", "stateful", "effect", "shape_only")
+                 "save_output", "differentiable", "smooth", "stateful", "effect", "shape_only",
+                 "multiple_results")
 
     def __init__(self, name: str, forward: Callable, *, shape: Callable | None = None,
                  lowering: Lowering = DEFAULT_LOWERING, save_inputs: bool = False,
                  save_output: bool = False, differentiable: bool = True, smooth: bool = True,
-                 stateful: bool = False, effect: bool | None = None, shape_only: bool = False):
+                 stateful: bool = False, effect: bool | None = None, shape_only: bool = False,
+                 multiple_results: bool = False):
         if name in REGISTRY:
             raise ValueError(f"A primitive named {name!r} is already registered.")
         if not name.isidentifier():
@@ -121,6 +128,7 @@ class Primitive:
         # The result depends only on the inputs' shapes (tf.shape, tf.size): graph passes
         # fold it once the shapes are known.
         self.shape_only = shape_only
+        self.multiple_results = multiple_results
         REGISTRY[name] = self
 
     def defvjp(self, rule: Callable) -> Callable:
@@ -164,7 +172,8 @@ class TapeEntry:
 
     It is also the ``ctx`` a gradient rule receives: ``ctx.inputs`` (saved inputs),
     ``ctx.output``, ``ctx.attrs``, ``ctx.input_shapes`` and ``ctx.needs(i)``, which
-    lets a rule skip the gradient of an input nothing asked for.
+    lets a rule skip the gradient of an input nothing asked for. For a primitive with
+    several results, ``output_id`` (and ``output``, if saved) is a tuple, one per result.
     """
 
     __slots__ = ("primitive", "input_ids", "input_shapes", "input_dtypes", "inputs", "output",
@@ -252,6 +261,8 @@ def apply(prim: Primitive, inputs: tuple[Tensor, ...], attrs: dict) -> Tensor:
         out = prim.forward(xp, *arrays, **attrs)
     except (ValueError, IndexError) as error:
         raise _explain(prim, arrays, error) from None
+    if prim.multiple_results:
+        return _several_results(prim, inputs, attrs, out)
     if type(out) is not np.ndarray and isinstance(out, np.generic):
         out = np.asarray(out)  # NumPy returns scalars, not arrays, for 0-d results
     result = Tensor(out)
@@ -271,6 +282,11 @@ def _apply_symbolic(prim: Primitive, inputs: tuple, arrays: list, attrs: dict) -
         avals = prim.abstract_eval(arrays, attrs)
     except (ValueError, IndexError) as error:
         raise _explain(prim, arrays, error) from None
+    if prim.multiple_results:
+        results = tracer.record_several(prim, inputs, attrs, avals)
+        if prim.differentiable and recording.tapes:
+            _record(prim, inputs, attrs, results)
+        return results
     if len(avals) != 1:
         raise ValueError(f"{prim.name}: a primitive makes one result; its shape rule gave "
                          f"{len(avals)}.")
@@ -278,6 +294,15 @@ def _apply_symbolic(prim: Primitive, inputs: tuple, arrays: list, attrs: dict) -
     if prim.differentiable and recording.tapes:
         _record(prim, inputs, attrs, result)
     return result
+
+
+def _several_results(prim: Primitive, inputs: tuple, attrs: dict, out) -> tuple:
+    """The tensors of a primitive with several results (its forward gave one or a tuple)."""
+    arrays = out if isinstance(out, tuple) else (out,)
+    results = tuple(Tensor(a if type(a) is np.ndarray else np.asarray(a)) for a in arrays)
+    if prim.differentiable and recording.tapes:
+        _record(prim, inputs, attrs, results)
+    return results
 
 
 def executing_eagerly() -> bool:
@@ -324,9 +349,12 @@ def _explain(prim: Primitive, arrays: list, error: Exception) -> Exception:
         f"{prim.name} received incompatible inputs with shapes {shapes}: {error}", prim.name)
 
 
-def _record(prim: Primitive, inputs: tuple, attrs: dict, result: Tensor) -> None:
-    if result._value.dtype.kind not in "fc":
+def _record(prim: Primitive, inputs: tuple, attrs: dict, result: Tensor | tuple) -> None:
+    several = type(result) is tuple
+    results = result if several else (result,)
+    if not any(r._value.dtype.kind in "fc" for r in results):
         return  # integer and boolean results carry no gradient
+    output_id = tuple(id(r) for r in results) if several else id(result)
     entry = None
     for tape in recording.tapes:
         if not tape.recording:
@@ -340,9 +368,10 @@ def _record(prim: Primitive, inputs: tuple, attrs: dict, result: Tensor) -> None
                 prim, ids, tuple(t._value.shape for t in inputs),
                 tuple(t._value.dtype for t in inputs),
                 inputs if prim.save_inputs else None,
-                result if prim.save_output else None, id(result), attrs)
+                result if prim.save_output else None, output_id, attrs)
         tape.entries.append(entry)
-        watched[id(result)] = result
+        for r in results:
+            watched[id(r)] = r
 
 
 def record_variable_read(variable, snapshot: Tensor) -> None:

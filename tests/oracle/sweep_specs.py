@@ -1032,6 +1032,9 @@ NOT_SWEPT = {
     "tf.executing_eagerly": "reports the mode, not a tensor",
     "tf.inside_function": "reports the mode, not a tensor",
     "tf.print": "an effect: prints, returns nothing to compare",
+    "tf.cond": "takes functions, not tensors: tests/ops/test_control_flow.py compares values "
+               "and gradients with TensorFlow",
+    "tf.while_loop": "takes functions, as tf.cond (tests/ops/test_control_flow.py)",
     "tf.random.set_seed": "sets the global seed: a random stream is not TensorFlow's",
     "tf.random.normal": "random: neuroflow's generator draws other numbers than TensorFlow's",
     "tf.random.uniform": "random, as tf.random.normal",

@@ -90,7 +90,7 @@ from neuroflow.keras.layers.spatial import (
     ZeroPadding3D,
 )
 # isort: on
-from neuroflow.keras.layers.preprocessing import Rescaling
+from neuroflow.keras.layers.preprocessing import Normalization, Rescaling
 from neuroflow.keras.layers.regularization import Dropout
 from neuroflow.keras.layers.reshaping import Flatten, Reshape
 from neuroflow.keras.layers.serialization import deserialize, serialize

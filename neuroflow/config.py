@@ -34,6 +34,16 @@ def _datasets_dir() -> Path:
     return Path(explicit).expanduser() if explicit else _home() / "datasets"
 
 
+def _keras_datasets_dir() -> Path:
+    """Keras's download cache, resolved as Keras resolves it: ``$KERAS_HOME/datasets``,
+    else ``~/.keras/datasets`` (``/tmp/.keras`` when the home folder is not writable)."""
+    home = os.environ.get("KERAS_HOME")
+    if home is None:
+        base = os.path.expanduser("~")
+        home = os.path.join(base if os.access(base, os.W_OK) else "/tmp", ".keras")
+    return Path(home).expanduser() / "datasets"
+
+
 def _int_or_none(text: str) -> int | None:
     return None if text.strip().lower() in ("", "none", "0") else int(text)
 
@@ -48,6 +58,8 @@ class Settings:
 
     home: Path = field(default_factory=_home)
     datasets_dir: Path = field(default_factory=_datasets_dir)
+    # Keras's own cache, searched after neuroflow's so a TensorFlow user's downloads serve.
+    keras_datasets_dir: Path = field(default_factory=_keras_datasets_dir)
     # Folders searched, in order, after the cache and before a download.
     system_dataset_dirs: tuple[Path, ...] = (Path("/usr/share/datasets"),)
     run_functions_eagerly: bool = field(default_factory=lambda: _flag("NEUROFLOW_RUN_EAGERLY"))

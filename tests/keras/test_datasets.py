@@ -56,6 +56,7 @@ def isolated(tmp_path, monkeypatch):
     """Cache and system folder in tmp_path; any network access fails the test."""
     monkeypatch.setattr(config.settings, "datasets_dir", tmp_path / "cache")
     monkeypatch.setattr(config.settings, "system_dataset_dirs", (tmp_path / "system",))
+    monkeypatch.setattr(config.settings, "keras_datasets_dir", tmp_path / "keras" / "datasets")
 
     def no_network(url):
         raise AssertionError(f"the test tried to download {url}")

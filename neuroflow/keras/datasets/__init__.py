@@ -1,13 +1,14 @@
 """Small standard datasets, with the interface of ``keras.datasets``.
 
-``fashion_mnist.load_data()`` and ``mnist.load_data()`` return
-``((x_train, y_train), (x_test, y_test))`` like Keras. Files are looked for
-in the cache (``NEUROFLOW_DATASETS``, default ``~/.neuroflow/datasets``) and
-in ``/usr/share/datasets`` before being downloaded; importing this package
+``cifar10.load_data()``, ``cifar100.load_data()``, ``fashion_mnist.load_data()``
+and ``mnist.load_data()`` return ``((x_train, y_train), (x_test, y_test))``
+like Keras. Files are looked for in the cache (``NEUROFLOW_DATASETS``, default
+``~/.neuroflow/datasets``), in Keras's cache (``~/.keras/datasets``) and in
+``/usr/share/datasets`` before being downloaded; importing this package
 is cheap (NumPy and the standard library only, no network code).
 """
 
-from neuroflow.keras.datasets import fashion_mnist, mnist
+from neuroflow.keras.datasets import cifar10, cifar100, fashion_mnist, mnist
 from neuroflow.keras.datasets._idx import (
     CorruptDatasetError,
     DatasetError,
@@ -20,6 +21,8 @@ __all__ = [
     "DatasetError",
     "DatasetNotFoundError",
     "DownloadError",
+    "cifar10",
+    "cifar100",
     "fashion_mnist",
     "mnist",
 ]

@@ -7,9 +7,12 @@ them, in this order:
 1. ``path``, when given: a folder (or, for MNIST, an ``.npz`` file). Nothing
    else is tried; a missing or damaged file there is an error.
 2. The cache, ``settings.datasets_dir / <name>``.
-3. Each of ``settings.system_dataset_dirs / <name>`` (Debian's
+3. Keras's cache (see ``keras_datasets_dir``), so a TensorFlow user's
+   downloads are reused: Keras keeps ``mnist.npz`` in that folder itself and
+   Fashion-MNIST's files in its ``fashion-mnist/`` sub-folder.
+4. Each of ``settings.system_dataset_dirs / <name>`` (Debian's
    ``dataset-fashion-mnist`` package installs into ``/usr/share/datasets``).
-4. A download from the Keras mirror into the cache.
+5. A download from the Keras mirror into the cache.
 
 Every file is checked before use, so a damaged copy is reported, never
 silently loaded. Local copies are checked for their content rather than by
@@ -171,6 +174,14 @@ def load_dataset(dataset: Dataset, path: str | os.PathLike[str] | None = None) -
         return cached.arrays
     looked = [cached.describe(dataset, " (the cache)")]
 
+    keras = _Scan(_keras_cache_folder(dataset))
+    if keras.folder.is_dir():  # most users have none; its absence is then just reported
+        keras = _scan(dataset, keras.folder)
+        _warn_problems(keras, "ignoring it")
+        if keras.arrays is not None:
+            return keras.arrays
+    looked.append(keras.describe(dataset, " (Keras's cache)"))
+
     for root in config.settings.system_dataset_dirs:
         scan = _scan(dataset, Path(root) / dataset.folder)
         _warn_problems(scan, "ignoring it")
@@ -195,6 +206,19 @@ def load_dataset(dataset: Dataset, path: str | os.PathLike[str] | None = None) -
 def _cache_folder(dataset: Dataset) -> Path:
     # Read the setting at call time so that tests (and users) can change it.
     return Path(config.settings.datasets_dir).expanduser() / dataset.folder
+
+
+def keras_datasets_dir() -> Path:
+    """Keras's download cache (``settings.keras_datasets_dir``: ``$KERAS_HOME/datasets``,
+    else ``~/.keras/datasets``), read at call time so tests can change the setting."""
+    return Path(config.settings.keras_datasets_dir).expanduser()
+
+
+def _keras_cache_folder(dataset: Dataset) -> Path:
+    # Keras downloads a single-file dataset (mnist.npz) into its datasets folder itself,
+    # and multi-file ones (Fashion-MNIST's four .gz files) into a sub-folder of our name.
+    base = keras_datasets_dir()
+    return base if dataset.npz_name else base / dataset.folder
 
 
 def _is_keras_cache_name(dataset: Dataset, path: str | os.PathLike[str]) -> bool:

@@ -1,4 +1,4 @@
-"""Keras utilities: progress bar, summaries, seeds, label encoding."""
+"""Keras utilities: progress bar, summaries, seeds, label encoding, image folders."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from neuroflow.keras.data_adapter import (  # noqa: F401 - keras.utils names
     pack_x_y_sample_weight,
     unpack_x_y_sample_weight,
 )
+from neuroflow.keras.utils.image_dataset import image_dataset_from_directory
 from neuroflow.keras.utils.progbar import Progbar
 
 
@@ -39,4 +40,4 @@ def to_categorical(y, num_classes=None, dtype="float32") -> np.ndarray:
     return np.eye(classes, dtype=dtype)[labels]
 
 
-__all__ = ["Progbar", "set_random_seed", "to_categorical"]
+__all__ = ["Progbar", "image_dataset_from_directory", "set_random_seed", "to_categorical"]

@@ -11,6 +11,7 @@ from neuroflow.keras.data_adapter import (  # noqa: F401 - keras.utils names
     unpack_x_y_sample_weight,
 )
 from neuroflow.keras.utils.image_dataset import image_dataset_from_directory
+from neuroflow.keras.utils.plot_model import plot_model
 from neuroflow.keras.utils.progbar import Progbar
 
 
@@ -40,4 +41,5 @@ def to_categorical(y, num_classes=None, dtype="float32") -> np.ndarray:
     return np.eye(classes, dtype=dtype)[labels]
 
 
-__all__ = ["Progbar", "image_dataset_from_directory", "set_random_seed", "to_categorical"]
+__all__ = ["Progbar", "image_dataset_from_directory", "plot_model", "set_random_seed",
+           "to_categorical"]

@@ -29,7 +29,7 @@ from neuroflow.dtypes import (
     bool_ as bool,
 )
 from neuroflow.graph import TensorSpec, function
-from neuroflow.graph.control_flow import cond, while_loop
+from neuroflow.graph.control_flow import cond, switch_case, while_loop
 from neuroflow.ops.arrangement import (
     broadcast_dynamic_shape,
     broadcast_static_shape,

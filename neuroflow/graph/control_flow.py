@@ -36,6 +36,7 @@ from neuroflow.graph.ir import Graph
 from neuroflow.graph.passes.specialize import specialize
 from neuroflow.graph.trace import CapturingTracer, Tracer, nested_tracing
 from neuroflow.ops.convert import as_tensor
+from neuroflow.ops.elementwise import equal
 from neuroflow.ops.registry import apply, primitive, recording
 from neuroflow.ops.shape_ops import reshape, stop_gradient
 from neuroflow.tensor import Tensor, convert_to_tensor
@@ -275,6 +276,67 @@ def _cond_vjp(ctx, grads):
     found = iter(cond(pred, gradient_of(0), gradient_of(1)))
     found_by_index = {i: next(found) for i in wanted}
     return (None, *(found_by_index.get(i) for i in range(len(captured))))
+
+
+def switch_case(branch_index, branch_fns, default=None, name=None):
+    """Call ``branch_fns[branch_index]()``, as ``tf.switch_case``.
+
+    ``branch_fns`` is a list of callables, of ``(index, callable)`` pairs, or a dict
+    from index to callable, the indices ``0 .. n-1``. An index out of range calls
+    ``default``, or the last branch when there is none, as TensorFlow does. In a
+    ``tf.function`` it is a chain of ``tf.cond``, so it follows the index of each call.
+
+    >>> import neuroflow as tf
+    >>> branches = [lambda: tf.constant(10), lambda: tf.constant(20)]
+    >>> int(tf.switch_case(tf.constant(1), branches)), int(tf.switch_case(tf.constant(5), branches))
+    (20, 20)
+    """
+    if not isinstance(branch_index, Tensor) and not hasattr(branch_index, "_read_for_op"):
+        raise TypeError(f"'branch_index' must be a Tensor, got {type(branch_index)}")
+    if hasattr(branch_index, "_read_for_op"):
+        branch_index = branch_index._read_for_op()
+    if branch_index._value.dtype.kind not in "iu":
+        raise TypeError(f"'branch_index' must be an integer Tensor, got "
+                        f"{branch_index._value.dtype.name}")
+    fns = _indexed_branches(branch_fns)
+    if default is None:
+        default = fns[-1]
+    elif not callable(default):
+        raise TypeError(f"default must be callable; received {type(default).__name__}.")
+    if not is_abstract(branch_index._value):
+        index = int(branch_index)
+        return fns[index]() if 0 <= index < len(fns) else default()
+
+    def from_branch(k):
+        if k == len(fns):
+            return default
+        return lambda: cond(equal(branch_index, k), fns[k], from_branch(k + 1))
+
+    return from_branch(0)()
+
+
+def _indexed_branches(branch_fns) -> list:
+    if isinstance(branch_fns, dict):
+        pairs = list(branch_fns.items())
+    elif isinstance(branch_fns, (list, tuple)) and branch_fns and all(
+            isinstance(p, tuple) and len(p) == 2 for p in branch_fns):
+        pairs = list(branch_fns)
+    elif isinstance(branch_fns, (list, tuple)):
+        pairs = list(enumerate(branch_fns))
+    else:
+        raise TypeError(f"branch_fns must be a list, tuple or dict of callables; received "
+                        f"{type(branch_fns).__name__}.")
+    if not pairs:
+        raise ValueError("branch_fns must not be empty.")
+    keys = sorted(k for k, _ in pairs)
+    if keys != list(range(len(pairs))):
+        raise ValueError(f"branch indices (keys) must form contiguous range of [0 to "
+                         f"{len(pairs)}) but found {{{','.join(map(str, keys))}}}")
+    fns = [fn for _, fn in sorted(pairs, key=lambda p: p[0])]
+    for fn in fns:
+        if not callable(fn):
+            raise TypeError(f"branch_fns must hold callables; received {type(fn).__name__}.")
+    return fns
 
 
 # --- tf.while_loop ------------------------------------------------------------------------
@@ -613,4 +675,4 @@ def _differentiate(graph: Graph, inputs: list, seeds: list) -> list:
     return [next(found) if _differentiable(t) else None for t in inputs]
 
 
-__all__ = ["Subgraph", "cond", "replay", "while_loop"]
+__all__ = ["Subgraph", "cond", "replay", "switch_case", "while_loop"]

@@ -44,7 +44,17 @@ def _limited_loop(x, k, limit):
                          (tf.constant(0), x), maximum_iterations=limit)
 
 
+def _x_index(r, n):
+    return (floats(r, n, 4), scalar(r.integers(-1, 4)))
+
+
+def _switch(x, k):
+    return tf.switch_case(k, [lambda: x + 1.0, lambda: tf.exp(x), lambda: x * x],
+                          default=lambda: -x)
+
+
 CASES = {
+    "tf.switch_case": [Case(_switch, _x_index, "branches")],
     "tf.cond": [Case(_branches, _x_threshold, "elementwise"),
              Case(_branches_of_other_shapes, _x_threshold, "other-shapes")],
     "tf.while_loop": [Case(_loop, _x_count, "count"),

@@ -144,6 +144,52 @@ def test_nested_control_flow():
         _close(compiled(x, k), f(x, k))
 
 
+# --- tf.switch_case --------------------------------------------------------------------
+
+_BRANCHES = [lambda: tf.constant(10), lambda: tf.constant(20), lambda: tf.constant(30)]
+
+
+@pytest.mark.parametrize("index", [-1, 0, 1, 2, 3, 7])
+def test_switch_case_eager_and_compiled(index):
+    expected = 10 * (index + 1) if 0 <= index < 3 else 30  # the last branch by default
+    with_default = expected if 0 <= index < 3 else -1
+    f = tf.function(lambda k: tf.switch_case(k, _BRANCHES))
+    g = tf.function(lambda k: tf.switch_case(k, _BRANCHES, default=lambda: tf.constant(-1)))
+    assert int(tf.switch_case(tf.constant(index), _BRANCHES)) == expected
+    assert int(f(tf.constant(index))) == expected
+    assert int(g(tf.constant(index, tf.int64))) == with_default
+
+
+def test_switch_case_branch_forms_and_gradient():
+    pairs = [(1, lambda: tf.constant(2)), (0, lambda: tf.constant(1))]
+    assert int(tf.switch_case(tf.constant(0), pairs)) == 1
+    assert int(tf.switch_case(tf.constant(1), dict(pairs))) == 2
+
+    def grad(x, k):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = tf.switch_case(k, [lambda: x * x, lambda: tf.sin(x), lambda: 3.0 * x])
+        return tape.gradient(y, x)
+
+    for k in range(4):
+        _close(tf.function(grad)(tf.constant(0.5), tf.constant(k)),
+               grad(tf.constant(0.5), tf.constant(k)))
+
+
+@pytest.mark.parametrize("args, error, match", [
+    ((1, _BRANCHES), TypeError, "must be a Tensor"),
+    ((tf.constant(1.0), _BRANCHES), TypeError, "integer"),
+    ((tf.constant(1), {0: _BRANCHES[0], 2: _BRANCHES[1]}), ValueError, "contiguous"),
+    ((tf.constant(1), []), ValueError, "empty"),
+    ((tf.constant(1), "branches"), TypeError, "list"),
+    ((tf.constant(1), [1, 2]), TypeError, "callables"),
+    ((tf.constant(1), _BRANCHES, 5), TypeError, "default"),
+])
+def test_switch_case_errors(args, error, match):
+    with pytest.raises(error, match=match):
+        tf.switch_case(*args)
+
+
 # --- tf.while_loop ----------------------------------------------------------------------
 
 
@@ -347,6 +393,27 @@ COVERED_ELSEWHERE = {
 
 
 # --- TensorFlow as the oracle -----------------------------------------------------------
+
+
+@pytest.mark.tensorflow
+def test_switch_case_matches_tensorflow():
+    real = pytest.importorskip("tensorflow")
+
+    def program(lib):
+        def f(x, k):
+            with lib.GradientTape() as tape:
+                tape.watch(x)
+                y = lib.switch_case(k, [lambda: x * x, lambda: lib.exp(x)],
+                                    default=lambda: -x)
+            return y, tape.gradient(y, x)
+        return lib.function(f)
+
+    ours, theirs = program(tf), program(real)
+    for k in (-2, 0, 1, 2):
+        got = ours(tf.constant(0.7), tf.constant(k))
+        want = theirs(real.constant(0.7), real.constant(k))
+        for g, w in zip(got, want):
+            _close(g, w.numpy())
 
 
 @pytest.mark.tensorflow

@@ -1035,6 +1035,7 @@ NOT_SWEPT = {
     "tf.cond": "takes functions, not tensors: tests/ops/test_control_flow.py compares values "
                "and gradients with TensorFlow",
     "tf.while_loop": "takes functions, as tf.cond (tests/ops/test_control_flow.py)",
+    "tf.switch_case": "takes functions, as tf.cond (tests/ops/test_control_flow.py)",
     "tf.random.set_seed": "sets the global seed: a random stream is not TensorFlow's",
     "tf.random.normal": "random: neuroflow's generator draws other numbers than TensorFlow's",
     "tf.random.uniform": "random, as tf.random.normal",

@@ -23,6 +23,7 @@ batches) takes about 30-50 ms on one CPU core; the per-element path (e.g. ``map`
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -206,6 +207,27 @@ class Dataset:
         return transforms.BatchDataset(self, int64_argument(batch_size, "batch_size"),
                                        drop_remainder)
 
+    def padded_batch(self, batch_size: int, padded_shapes: Any = None, padding_values: Any = None,
+                     drop_remainder: bool = False, name: str | None = None) -> Dataset:
+        """Batch ``batch_size`` elements of different shapes, padding each component.
+
+        ``padded_shapes`` has the elements' structure (tuples and dicts; a list is
+        one shape) with a shape per component: a size pads that dimension to it
+        (an element larger raises ``DataLossError`` as in TF), ``None`` or -1 to
+        the largest in the batch. Left None, every dimension the element spec
+        leaves unknown is padded to the batch's largest. ``padding_values`` gives
+        one scalar per component, of the component's dtype, or one scalar for all;
+        the default is 0 (False for bool).
+
+        >>> import neuroflow as tf
+        >>> ds = tf.data.Dataset.range(1, 4).map(lambda n: tf.fill([n], n))
+        >>> [b.numpy().tolist() for b in ds.padded_batch(2, padded_shapes=[4],
+        ...                                              padding_values=tf.constant(-1, tf.int64))]
+        [[[1, -1, -1, -1], [2, 2, -1, -1]], [[3, 3, 3, -1]]]
+        """
+        return padded_batch.PaddedBatchDataset(self, int64_argument(batch_size, "batch_size"),
+                                               padded_shapes, padding_values, drop_remainder)
+
     def unbatch(self, name: str | None = None) -> Dataset:
         """Split each element along its first axis into separate elements."""
         return transforms.UnbatchDataset(self)
@@ -226,6 +248,40 @@ class Dataset:
     def flat_map(self, map_func: Callable, name: str | None = None) -> Dataset:
         """Map each element to a dataset and chain those datasets."""
         return transforms.FlatMapDataset(self, map_func)
+
+    def interleave(self, map_func: Callable, cycle_length: int | None = None,
+                   block_length: int | None = None, num_parallel_calls: int | None = None,
+                   deterministic: bool | None = None, name: str | None = None) -> Dataset:
+        """Map each element to a dataset and take ``block_length`` elements from each in turn.
+
+        ``cycle_length`` datasets are open at once; one that runs out is replaced by
+        the next element's when the cycle comes back to it, so ``cycle_length=1``
+        is ``flat_map``. The order is TensorFlow's. Left None (or AUTOTUNE),
+        ``cycle_length`` is TF's default, which depends on the machine: the number
+        of CPU cores this process may use (``os.sched_getaffinity``); with
+        ``num_parallel_calls`` set, that many at most, or a third of the cores,
+        rounded up, for AUTOTUNE. ``block_length`` defaults to 1.
+
+        ``num_parallel_calls`` (a count or AUTOTUNE) is checked as TF checks it and
+        changes the default cycle length as it does, but the datasets are read in
+        turn on the calling thread, so the order is the deterministic one even with
+        ``deterministic=False`` (which lets TF return elements out of order).
+
+        >>> import neuroflow as tf
+        >>> ds = tf.data.Dataset.range(1, 4).interleave(
+        ...     lambda x: tf.data.Dataset.from_tensors(x).repeat(2), cycle_length=2)
+        >>> [int(v) for v in ds]
+        [1, 2, 1, 2, 3, 3]
+        """
+        if num_parallel_calls is None and deterministic is not None:
+            warnings.warn("The `deterministic` argument has no effect unless the "
+                          "`num_parallel_calls` argument is specified.", stacklevel=2)
+        return interleave.InterleaveDataset(
+            self, map_func,
+            AUTOTUNE if cycle_length is None else int64_argument(cycle_length, "cycle_length"),
+            1 if block_length is None else int64_argument(block_length, "block_length"),
+            None if num_parallel_calls is None
+            else int64_argument(num_parallel_calls, "num_parallel_calls"))
 
     def take(self, count: int, name: str | None = None) -> Dataset:
         """The first ``count`` elements (all of them when ``count`` is -1)."""
@@ -305,4 +361,12 @@ def slices_dataset(tensors: Any, copy: bool = True) -> Dataset:
 
 
 # The dataset kinds subclass Dataset, so they are imported after it is defined.
-from neuroflow.data import caching, combining, shuffling, sources, transforms  # noqa: E402
+from neuroflow.data import (  # noqa: E402
+    caching,
+    combining,
+    interleave,
+    padded_batch,
+    shuffling,
+    sources,
+    transforms,
+)

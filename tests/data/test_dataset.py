@@ -278,6 +278,7 @@ _COUNTED = {
     "skip": lambda n: Dataset.range(6).skip(n),
     "repeat": lambda n: Dataset.range(2).repeat(n),
     "batch": lambda n: Dataset.range(6).batch(n),
+    "padded_batch": lambda n: Dataset.range(6).padded_batch(n),
     "shuffle": lambda n: Dataset.range(6).shuffle(n, seed=1),
     "enumerate": lambda n: Dataset.range(2).enumerate(n),
     "range": lambda n: Dataset.range(n),

@@ -80,6 +80,7 @@ METHODS = {
     "repeat": lambda lib, n: lib.data.Dataset.range(2).repeat(n),
     "batch": lambda lib, n: lib.data.Dataset.range(6).batch(n),
     "batch_drop": lambda lib, n: lib.data.Dataset.range(7).batch(n, drop_remainder=True),
+    "padded_batch": lambda lib, n: lib.data.Dataset.range(6).padded_batch(n),
     "shuffle": lambda lib, n: lib.data.Dataset.range(6).shuffle(n).map(lambda v: v * 0),
     "enumerate": lambda lib, n: lib.data.Dataset.range(3).enumerate(n),
     "range": lambda lib, n: lib.data.Dataset.range(n),

@@ -14,12 +14,13 @@ from typing import Any
 import numpy as np
 
 from neuroflow import dtypes
+from neuroflow.abstract import Dim, InconclusiveDimension, SymbolicValueError
 from neuroflow.data import plan as plans
 from neuroflow.data import structure
 from neuroflow.data.dataset import INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Dataset
 from neuroflow.data.structure import TensorSpec
 from neuroflow.errors import InvalidArgumentError
-from neuroflow.tensor import TensorShape
+from neuroflow.tensor import Tensor, TensorShape, convert_to_tensor
 
 
 class _Unary(Dataset):
@@ -149,11 +150,19 @@ class MapDataset(_Unary):
             yield structure.call(fn, element)
 
     def _compute_spec(self) -> Any:
-        """Run the function on the first element (TF traces it symbolically instead).
+        """Trace the function on symbolic elements of the input's spec, as TF does: a size
+        that depends on the values (``tf.range(n)``) is unknown. A function that reads
+        values (``.numpy()``, which TF refuses in ``map``) gets its spec from a run on the
+        first element instead."""
+        try:
+            return _traced_spec(self._fn, self._inner.element_spec)
+        except (SymbolicValueError, NotImplementedError, InconclusiveDimension):
+            return self._sampled_spec()
 
-        A leading output dimension equal to an input dimension TF would not know
-        (the batch size, after ``batch``) is reported as ``None``, as TF would.
-        """
+    def _sampled_spec(self) -> Any:
+        """The spec of the function's result on the first element. A leading output
+        dimension equal to an input dimension TF would not know (the batch size, after
+        ``batch``) is reported as ``None``, as TF would."""
         inner_spec = self._inner.element_spec
         sample = next(iter(self._inner._epoch()), None)
         if sample is None:  # an empty input: a stand-in element of the declared shapes
@@ -170,6 +179,40 @@ class MapDataset(_Unary):
             return TensorSpec(dims, dtypes.from_numpy(array.dtype))
 
         return structure.map_leaves(relaxed, output)
+
+
+def _traced_spec(fn: Callable, inner_spec: Any) -> Any:
+    """The spec of ``fn``'s result, from a trace on symbolic tensors of ``inner_spec``."""
+    from neuroflow.graph.trace import Tracer, nested_tracing
+
+    tracer = Tracer("map_spec")
+    with nested_tracing(tracer):
+        def symbolic(spec: TensorSpec):
+            if spec.shape.rank is None:
+                raise NotImplementedError("an input of unknown rank cannot be traced")
+            return tracer.add_input(tuple(Dim.fresh("d") if d is None else d
+                                          for d in spec.shape), spec.dtype.np)
+
+        args = structure.map_leaves(symbolic, inner_spec)
+        result = fn(*args) if type(args) is tuple else fn(args)
+        result = tuple(result) if isinstance(result, list) else result
+        return structure.map_leaves(_spec_of, _leaves_as_tensors(result))
+
+
+def _leaves_as_tensors(value: Any) -> Any:
+    if type(value) is tuple:
+        return tuple(_leaves_as_tensors(v) for v in value)
+    if isinstance(value, dict):
+        return type(value)((k, _leaves_as_tensors(v)) for k, v in value.items())
+    if isinstance(value, tuple):  # a namedtuple
+        return type(value)(*(_leaves_as_tensors(v) for v in value))
+    return value if isinstance(value, Tensor) else convert_to_tensor(value)
+
+
+def _spec_of(tensor: Tensor) -> TensorSpec:
+    array = tensor._value
+    dims = [d if isinstance(d, int) else None for d in array.shape]
+    return TensorSpec(dims, dtypes.from_numpy(array.dtype))
 
 
 def _stand_in(spec: TensorSpec) -> np.ndarray:

@@ -604,3 +604,12 @@ def test_deterministic_pipelines_match_tensorflow():
     for (a, b), (c, d) in zip(ours, theirs):
         np.testing.assert_array_equal(a, c)
         np.testing.assert_array_equal(b, d)
+
+
+def test_map_spec_comes_from_a_trace_so_value_sizes_are_unknown():
+    ragged = Dataset.range(1, 5).map(lambda n: tf.range(n))
+    assert ragged.element_spec.shape.as_list() == [None]
+    assert [len(v) for v in ragged.as_numpy_iterator()] == [1, 2, 3, 4]
+    # A function that reads values (TF refuses it) gets the first element's spec.
+    read = Dataset.range(2, 4).map(lambda n: tf.zeros([int(n.numpy())]))
+    assert read.element_spec.shape.as_list() == [2]

@@ -640,9 +640,6 @@ def test_padded_batch_matches_tensorflow(case):
 
 
 @pytest.mark.tensorflow
-@pytest.mark.xfail(reason="Dataset.map infers its element spec from the first element, so a "
-                          "size computed from the element's values is known where TF's "
-                          "trace leaves it None", strict=False)
 def test_padded_batch_spec_after_a_ragged_map_matches_tensorflow():
     real = _tensorflow()
     assert _plain(_ragged(tf).padded_batch(2).element_spec) \

@@ -2,6 +2,8 @@
 
     python bench/cnn.py                        # 3 seeds x 3 epochs each, both frameworks
     python bench/cnn.py --seeds 0 --epochs 1   # a quick look
+    python bench/cnn.py --neuroflow-only       # leave TensorFlow out
+    python bench/cnn.py --profile 20           # where neuroflow's training step spends time
 
 The network: Conv2D(32, 3, relu), MaxPooling2D(2), Conv2D(64, 3, relu), MaxPooling2D(2),
 Flatten, Dropout(0.5), Dense(10, softmax); Adam, batch 128; trained on the first 55,000
@@ -9,7 +11,9 @@ training images, validated on the last 5,000, tested on the 10,000 test images. 
 its own process (one after the other, so they do not compete for the cores); TensorFlow runs
 under the Python named by NEUROFLOW_PEER_PYTHON (skipped when it has no TensorFlow). Prints
 seconds per epoch (first epoch, which includes compiling, and the rest), the accuracies, their
-means over the seeds and the ratios.
+means over the seeds and the ratios. ``--profile STEPS`` trains neuroflow in this process for
+that many batches of 128 under cProfile and prints the CPU time per step and the functions
+taking the most (the compiled step's primitives appear as their forward functions).
 """
 
 from __future__ import annotations
@@ -28,18 +32,7 @@ HERE = Path(__file__).resolve().parent
 DATA = HERE.parent.parent / "shared" / "data" / "fashion-mnist"
 
 
-def worker(framework: str, seed: int, epochs: int, data: str) -> dict:
-    if framework == "tensorflow":
-        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-        import keras
-    else:
-        from neuroflow import keras
-
-    (x_full, y_full), (x_test, y_test) = _read_idx(data)
-    x_full = (x_full[..., None] / 255.0).astype("float32")
-    x_test = (x_test[..., None] / 255.0).astype("float32")
-    x_train, y_train = x_full[:55000], y_full[:55000]
-    x_valid, y_valid = x_full[55000:], y_full[55000:]
+def _model(keras, seed: int):
     keras.utils.set_random_seed(seed)
     layers = keras.layers
     model = keras.Sequential([
@@ -49,6 +42,25 @@ def worker(framework: str, seed: int, epochs: int, data: str) -> dict:
         layers.Flatten(), layers.Dropout(0.5), layers.Dense(10, activation="softmax")])
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
+    return model
+
+
+def _scaled(images):
+    return (images[..., None] / 255.0).astype("float32")
+
+
+def worker(framework: str, seed: int, epochs: int, data: str) -> dict:
+    if framework == "tensorflow":
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+        import keras
+    else:
+        from neuroflow import keras
+
+    (x_full, y_full), (x_test, y_test) = _read_idx(data)
+    x_full, x_test = _scaled(x_full), _scaled(x_test)
+    x_train, y_train = x_full[:55000], y_full[:55000]
+    x_valid, y_valid = x_full[55000:], y_full[55000:]
+    model = _model(keras, seed)
     times = []
 
     class Timer(keras.callbacks.Callback):
@@ -64,6 +76,26 @@ def worker(framework: str, seed: int, epochs: int, data: str) -> dict:
     return {"epoch_seconds": times, "val_accuracy": history.history["val_accuracy"][-1],
             "test_accuracy": float(test_accuracy),
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def profile(steps: int) -> None:
+    """neuroflow's training steps under cProfile, in this process (after one compiling fit)."""
+    import cProfile
+    import pstats
+
+    from neuroflow import keras
+
+    (x_full, y_full), _ = _read_idx(_load_data_path())
+    x, y = _scaled(x_full[:128 * steps]), y_full[:128 * steps]
+    model = _model(keras, 0)
+    model.fit(x[:256], y[:256], batch_size=128, epochs=1, verbose=0)  # traces and compiles
+    start = time.process_time()
+    model.fit(x, y, batch_size=128, epochs=1, verbose=0, shuffle=False)
+    print(f"{(time.process_time() - start) / steps * 1e3:.1f} ms CPU per step of 128 "
+          f"(one fit of {steps} steps, without profiling)")
+    profiler = cProfile.Profile()
+    profiler.runcall(model.fit, x, y, batch_size=128, epochs=1, verbose=0, shuffle=False)
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
 
 
 def _read_idx(folder: str):
@@ -107,11 +139,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--neuroflow-only", action="store_true",
+                        help="run neuroflow alone, even if NEUROFLOW_PEER_PYTHON is set")
+    parser.add_argument("--profile", type=int, metavar="STEPS",
+                        help="profile this many training steps of neuroflow instead")
     args = parser.parse_args()
+    if args.profile:
+        profile(args.profile)
+        return
     peer = os.environ.get("NEUROFLOW_PEER_PYTHON")
     pythons = {"neuroflow": sys.executable}
-    if peer and subprocess.run([peer, "-c", "import tensorflow"],
-                               capture_output=True).returncode == 0:
+    if args.neuroflow_only:
+        pass
+    elif peer and subprocess.run([peer, "-c", "import tensorflow"],
+                                 capture_output=True).returncode == 0:
         pythons["tensorflow"] = peer
     else:
         print("TensorFlow skipped: set NEUROFLOW_PEER_PYTHON to a Python that has it.")

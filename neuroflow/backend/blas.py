@@ -6,6 +6,13 @@ is slower, and much slower when the other core is busy. neuroflow therefore
 runs training and inference steps with one BLAS thread (``settings.step_blas_threads``)
 and restores the previous count afterwards.
 
+Large products do not change that choice. The convolutions of the Keras MNIST convnet
+multiply 1,936x288 by 288x64 patch blocks (``ops/convolution.py``); on this project's
+2-core machine two threads took 2.4x as long for those blocks and 1.35x for one
+whole-batch product (15,488 rows), against one thread. Two threads also change the last
+bits of a product (the BLAS splits the work by thread count), so one count for every
+product keeps a step's results bitwise reproducible for a given setting.
+
 OpenBLAS (the BLAS NumPy's wheels ship) exposes ``*_set_num_threads`` and
 ``*_get_num_threads``; they are found in the loaded libraries through ctypes.
 With another BLAS, the functions here do nothing.

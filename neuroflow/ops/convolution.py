@@ -6,17 +6,23 @@ wrappers turn ``data_format="NCHW"`` into transposes around them. Padding is res
 by the wrappers into explicit ``(before, after)`` pairs per spatial axis, so a primitive
 never needs to know whether the user said ``"SAME"``.
 
-A convolution is computed as one matrix product over extracted patches (im2col): the
-patches of every output position are a strided *view* of the padded input, copied once
-into a ``(positions, kernel * in_channels)`` matrix that BLAS multiplies by the filter.
-The two gradients are primitives of their own, and each is the adjoint of the others
-(``conv_input_grad`` is the transpose of ``conv`` in its input, ``conv_filter_grad`` in
-its filter), so their own gradients close the family and second derivatives work.
+A convolution is a matrix product over extracted patches (im2col): the patches of every
+output position are a strided *view* of the padded input, copied into a ``(positions,
+kernel * in_channels)`` matrix that BLAS multiplies by the filter, a block of the batch
+at a time so that the copy is still in cache when BLAS reads it. The two gradients are
+primitives of their own, and each is the adjoint of the others (``conv_input_grad`` is
+the transpose of ``conv`` in its input, ``conv_filter_grad`` in its filter), so their own
+gradients close the family and second derivatives work. The input gradient is one
+product per block followed by one strided add per kernel position (col2im).
 
-Pooling takes windows the same way. Max pooling's gradient sends each output's gradient
-to the first maximum of its window (the position TensorFlow's CPU kernel picks); average
-pooling divides by the number of input elements under the window, padding not counted,
-as TensorFlow does for ``"SAME"``.
+Pooling takes windows the same way; windows that tile the input (strides = window, as
+in Keras's default) are a reshaped view, one ``maximum`` per window position. Max
+pooling's gradient sends each output's gradient to the first maximum of its window (the
+position TensorFlow's CPU kernel picks); average pooling divides by the number of input
+elements under the window, padding not counted, as TensorFlow does for ``"SAME"``.
+
+Where these results are large, generated code passes the memory plan's buffer as
+``out`` (``_emit_into_buffer``) and every forward here fills it completely.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from neuroflow.errors import InvalidArgumentError, UnimplementedError
 from neuroflow.ops import shape_ops as so
 from neuroflow.ops import shape_rules as rules
 from neuroflow.ops.convert import as_tensor
-from neuroflow.ops.registry import primitive
+from neuroflow.ops.registry import Lowering, primitive
 from neuroflow.tensor import Tensor, host_array
 
 # The dtypes TensorFlow's CPU kernels take, by op family.
@@ -75,6 +81,73 @@ def _offset_slices(offset, strides, dilations, out):
                  for i, s, d, o in zip(offset, strides, dilations, out))
 
 
+def _offset_regions(kernel, strides, dilations, out):
+    """Per kernel position, in the filter's order: the region of a padded input it reads."""
+    return [(slice(None), *_offset_slices(offset, strides, dilations, out), slice(None))
+            for offset in itertools.product(*map(range, kernel))]
+
+
+# --- patch matrices (im2col), a block of the batch at a time ------------------------------
+
+# The patch matrix of a block of the batch is about this many bytes, so that it is still
+# in the processor's cache when BLAS reads it (or, for the input gradient, when its rows
+# are added back). On the Keras MNIST convnet's second layer (batch 128, 13x13x32 inputs,
+# 3x3x32x64 filter) 1-2 MiB blocks ran its forward pass and filter gradient 10-25%
+# faster than one matrix for the whole batch (smaller blocks lose it again).
+_BLOCK_BYTES = 2 ** 21
+
+# With fewer input channels than this, the patch matrix is built transposed: a row per
+# kernel position and channel, each a copy of one slice of the input, in runs along an
+# output row. From it on, a row per output position, copied from the windows view in runs
+# of kernel width x channels. Measured on 3x3 kernels over 28x28 images: with 1 channel
+# transposed builds 3.5x faster, with 3 as fast, from 4 on rows are faster (16: 3.6x).
+_TRANSPOSED_PATCHES_BELOW = 4
+
+# The same choice for the input gradient's adjoint (col2im), whose adds run along output
+# rows a channel at a time when transposed, and along the channels otherwise: transposed
+# was 3x faster with 3 channels, 1.3x with 8, even with 10, slower from 12 on.
+_TRANSPOSED_COL2IM_BELOW = 10
+
+
+def _batch_blocks(batch, bytes_per_sample):
+    step = max(1, _BLOCK_BYTES // max(1, bytes_per_sample))
+    return [slice(start, min(start + step, batch)) for start in range(0, batch, step)]
+
+
+def _patches(xp, padded, kernel, strides, dilations, out):
+    """The patch matrix ``(positions, kernel positions * channels)`` of a padded input, its
+    columns in the order of the filter's rows; a transposed view when channels are few."""
+    batch, channels = padded.shape[0], padded.shape[-1]
+    positions, size = batch * math.prod(out), math.prod(kernel) * channels
+    if channels < _TRANSPOSED_PATCHES_BELOW:
+        columns = xp.empty((math.prod(kernel), channels, batch, *out), padded.dtype)
+        for index, region in enumerate(_offset_regions(kernel, strides, dilations, out)):
+            columns[index] = xp.moveaxis(padded[region], -1, 0)
+        return columns.reshape(size, positions).T
+    return _windows(xp, padded, kernel, strides, dilations, out).reshape(positions, size)
+
+
+# --- lowering: results written into planned buffers -------------------------------------
+
+
+def _emit_into_buffer(node, args, buffer, bind) -> str:
+    """Generated code calls the forward with the buffer memory planning gave the result.
+
+    The results here are large (a layer's activations or their gradient) and a new array
+    of that size is new pages for the operating system to map on each step: on the Keras
+    MNIST convnet, about 6,500 page faults a step, and the step took 1.35x as long as
+    with buffers. A planned buffer is the same warm memory on every call. (The attributes are plain
+    ints: the public ops require spatial sizes known when tracing.)
+    """
+    forward = bind(f"P_{node.op}_", node.primitive.forward)
+    out = f", out={buffer}" if buffer else ""
+    return (f"{node.output.name} = {forward}(np, {', '.join(args)}{out}, "
+            f"**{bind('A', node.attrs)})")
+
+
+_INTO_BUFFER = Lowering(emit=_emit_into_buffer, out=True, result="fresh")
+
+
 # --- conv and its two gradients -----------------------------------------------------------
 
 
@@ -83,14 +156,19 @@ def _conv_shape(x, w, *, strides, dilations, pads):
     return AbstractArray((x.shape[0], *out, w.shape[-1]), x.dtype)
 
 
-@primitive("conv", save_inputs=True, shape=_conv_shape)
-def _conv(xp, x, w, *, strides, dilations, pads):
-    kernel = w.shape[:-2]
-    out = _out_sizes(x.shape[1:-1], kernel, strides, dilations, pads)
-    patches = _windows(xp, _pad(xp, x, pads), kernel, strides, dilations, out)
-    rows = patches.reshape(-1, math.prod(kernel) * x.shape[-1])  # copies: the im2col matrix
-    y = rows @ w.reshape(-1, w.shape[-1])
-    return y.reshape(x.shape[0], *out, w.shape[-1])
+@primitive("conv", save_inputs=True, shape=_conv_shape, lowering=_INTO_BUFFER)
+def _conv(xp, x, w, out=None, *, strides, dilations, pads):
+    kernel, filters = w.shape[:-2], w.shape[-1]
+    sizes = _out_sizes(x.shape[1:-1], kernel, strides, dilations, pads)
+    padded = _pad(xp, x, pads)
+    size = math.prod(kernel) * x.shape[-1]
+    flat_w = w.reshape(size, filters)
+    y = xp.empty((x.shape[0], *sizes, filters), x.dtype) if out is None else out
+    positions = math.prod(sizes)
+    for block in _batch_blocks(x.shape[0], positions * size * x.itemsize):
+        patches = _patches(xp, padded[block], kernel, strides, dilations, sizes)
+        xp.matmul(patches, flat_w, out=y[block].reshape(patches.shape[0], filters))
+    return y
 
 
 @_conv.defvjp
@@ -107,20 +185,47 @@ def _conv_input_grad_shape(g, w, *, spatial, strides, dilations, pads):
     return AbstractArray((g.shape[0], *spatial, w.shape[-2]), g.dtype)
 
 
-@primitive("conv_input_grad", save_inputs=True, shape=_conv_input_grad_shape)
-def _conv_input_grad(xp, g, w, *, spatial, strides, dilations, pads):
-    kernel, channels = w.shape[:-2], w.shape[-2]
-    out = g.shape[1:-1]
+@primitive("conv_input_grad", save_inputs=True, shape=_conv_input_grad_shape,
+           lowering=_INTO_BUFFER)
+def _conv_input_grad(xp, g, w, out=None, *, spatial, strides, dilations, pads):
+    kernel, channels, filters = w.shape[:-2], w.shape[-2], w.shape[-1]
+    sizes = g.shape[1:-1]
     padded_shape = tuple(n + lo + hi for n, (lo, hi) in zip(spatial, pads))
-    dx = xp.zeros((g.shape[0], *padded_shape, channels), g.dtype)
-    # One product for all kernel positions, then each position adds its share back.
-    cols = (g.reshape(-1, g.shape[-1]) @ w.reshape(-1, w.shape[-1]).T).reshape(
-        *g.shape[:-1], math.prod(kernel), channels)
-    for index, offset in enumerate(itertools.product(*map(range, kernel))):
-        region = (slice(None), *_offset_slices(offset, strides, dilations, out), slice(None))
-        dx[region] += cols[..., index, :]
-    crop = tuple(slice(lo, lo + n) for n, (lo, _) in zip(spatial, pads))
-    return dx[(slice(None), *crop, slice(None))]
+    unpadded = padded_shape == tuple(spatial)
+    dx = (out if out is not None and unpadded
+          else xp.empty((g.shape[0], *padded_shape, channels), g.dtype))
+    size = math.prod(kernel) * channels
+    flat_w = w.reshape(size, filters)
+    regions = _offset_regions(kernel, strides, dilations, sizes)
+    positions = math.prod(sizes)
+    # With unit strides the first kernel position reads the corner [0, out) of every axis:
+    # its share is copied there and only the rest is zero-filled (one pass fewer).
+    copy_first = all(s == 1 for s in strides)
+    # Per block: one product for all kernel positions (the patch matrix's adjoint), then
+    # each position adds its share back while the block is in cache (col2im).
+    for block in _batch_blocks(g.shape[0], positions * size * g.itemsize):
+        part = dx[block]
+        count = part.shape[0]
+        flat_g = g[block].reshape(count * positions, filters)
+        if channels < _TRANSPOSED_COL2IM_BELOW:  # a channel at a time: runs along rows
+            columns = (flat_w @ flat_g.T).reshape(len(regions) * channels, count, *sizes)
+            targets = [(*region[:-1], c) for region in regions for c in range(channels)]
+        else:
+            columns = (flat_g @ flat_w.T).reshape(count, *sizes, len(regions), channels)
+            columns = [columns[..., index, :] for index in range(len(regions))]
+            targets = regions
+        if copy_first:
+            for axis, size in enumerate(sizes):
+                part[(slice(None),) * (1 + axis) + (slice(size, None),)] = 0
+            first = len(targets) // len(regions)  # the first kernel position's targets
+            for target, share in zip(targets[:first], columns[:first]):
+                part[target] = share
+        else:
+            part[...] = 0
+            first = 0
+        for target, share in zip(targets[first:], columns[first:]):
+            part[target] += share
+    return _cropped(xp, dx, spatial, pads, out)
 
 
 @_conv_input_grad.defvjp
@@ -136,13 +241,22 @@ def _conv_filter_grad_shape(x, g, *, kernel, strides, dilations, pads):
     return AbstractArray((*kernel, x.shape[-1], g.shape[-1]), x.dtype)
 
 
-@primitive("conv_filter_grad", save_inputs=True, shape=_conv_filter_grad_shape)
-def _conv_filter_grad(xp, x, g, *, kernel, strides, dilations, pads):
-    out = g.shape[1:-1]
-    patches = _windows(xp, _pad(xp, x, pads), kernel, strides, dilations, out)
-    rows = patches.reshape(-1, math.prod(kernel) * x.shape[-1])
-    dw = rows.T @ g.reshape(-1, g.shape[-1])
-    return dw.reshape(*kernel, x.shape[-1], g.shape[-1])
+@primitive("conv_filter_grad", save_inputs=True, shape=_conv_filter_grad_shape,
+           lowering=_INTO_BUFFER)
+def _conv_filter_grad(xp, x, g, out=None, *, kernel, strides, dilations, pads):
+    sizes, filters = g.shape[1:-1], g.shape[-1]
+    padded = _pad(xp, x, pads)
+    size = math.prod(kernel) * x.shape[-1]
+    positions = math.prod(sizes)
+    dw = xp.empty((*kernel, x.shape[-1], filters), x.dtype) if out is None else out
+    flat_dw = dw.reshape(size, filters)
+    flat_dw[...] = 0
+    # The patch matrix is rebuilt here, block by block, rather than kept from the forward
+    # pass: rebuilding a block in cache costs less than reading a whole saved one back.
+    for block in _batch_blocks(x.shape[0], positions * size * x.itemsize):
+        patches = _patches(xp, padded[block], kernel, strides, dilations, sizes)
+        flat_dw += patches.T @ g[block].reshape(patches.shape[0], filters)
+    return dw
 
 
 @_conv_filter_grad.defvjp
@@ -167,12 +281,70 @@ def _pool_shape(x, *, kernel, strides, pads):
     return AbstractArray((x.shape[0], *out, x.shape[-1]), x.dtype)
 
 
-@primitive("max_pool", save_inputs=True, save_output=True, smooth=False, shape=_pool_shape)
-def _max_pool(xp, x, *, kernel, strides, pads):
+def _tiles(a, kernel, out):
+    """``(batch, out_1, kernel_1, ..., out_n, kernel_n, channels)``: the part of ``a`` that
+    windows tiling it cover (strides = window), as a view (splitting axes never copies)."""
+    covered = a[(slice(None), *(slice(0, o * k) for o, k in zip(out, kernel)), slice(None))]
+    return covered.reshape(a.shape[0], *itertools.chain(*zip(out, kernel)), a.shape[-1])
+
+
+def _window_positions(kernel):
+    """Index tuples picking each window position (in row-major order) out of ``_tiles``."""
+    return [(slice(None), *itertools.chain(*((slice(None), i) for i in offset)), slice(None))
+            for offset in itertools.product(*map(range, kernel))]
+
+
+def _maximum_of(xp, arrays, out):
+    """The elementwise maximum of ``arrays`` (NaN wins, as in ``max``), written into ``out``."""
+    if len(arrays) == 1:
+        xp.copyto(out, arrays[0])
+        return
+    xp.maximum(arrays[0], arrays[1], out=out)
+    for array in arrays[2:]:
+        xp.maximum(out, array, out=out)
+
+
+def _tiled_max(xp, tiles, kernel, out=None):
+    """The maximum over the windows of ``_tiles``, one ``maximum`` per window position.
+
+    Not ``max(axis=...)``: a reduction over the window axes loops over one window's
+    channels at a time, 2.5x slower on 2x2 windows of 32 channels. With two or more
+    spatial axes, the rows of each window are first reduced (their slices are whole rows
+    of tiles: long runs), a block of the batch at a time so that the partial maximum is
+    still in cache for the rest of the window (25% faster again).
+    """
+    positions = _window_positions(kernel)
+    if out is None:
+        out = xp.empty(tiles[positions[0]].shape, tiles.dtype)
+    if len(kernel) < 2 or kernel[0] == 1:
+        _maximum_of(xp, [tiles[at] for at in positions], out)
+        return out
+    rest = _window_positions(kernel[1:])
+    rows = out.shape[1]
+    partial = None
+    for block in _batch_blocks(tiles.shape[0], tiles[:1, :, 0].nbytes):
+        count = block.stop - block.start
+        firsts = [tiles[block, :, i] for i in range(kernel[0])]
+        if partial is None:
+            partial = xp.empty(firsts[0].shape, tiles.dtype)
+        part = partial[:count]
+        _maximum_of(xp, firsts, part)
+        part = part.reshape(count * rows, *part.shape[2:])
+        _maximum_of(xp, [part[at] for at in rest],
+                    out[block].reshape(count * rows, *out.shape[2:]))
+    return out
+
+
+@primitive("max_pool", save_inputs=True, save_output=True, smooth=False, shape=_pool_shape,
+           lowering=_INTO_BUFFER)
+def _max_pool(xp, x, out=None, *, kernel, strides, pads):
     ones = (1,) * len(kernel)
-    out = _out_sizes(x.shape[1:-1], kernel, strides, ones, pads)
-    windows = _windows(xp, _pad(xp, x, pads, _lowest(x.dtype)), kernel, strides, ones, out)
-    return windows.max(axis=tuple(range(1 + len(kernel), 1 + 2 * len(kernel))))
+    sizes = _out_sizes(x.shape[1:-1], kernel, strides, ones, pads)
+    padded = _pad(xp, x, pads, _lowest(x.dtype))
+    if tuple(strides) == tuple(kernel):
+        return _tiled_max(xp, _tiles(padded, kernel, sizes), kernel, out)
+    windows = _windows(xp, padded, kernel, strides, ones, sizes)
+    return windows.max(axis=tuple(range(1 + len(kernel), 1 + 2 * len(kernel))), out=out)
 
 
 @_max_pool.defvjp
@@ -184,15 +356,16 @@ def _max_pool_grad_shape(x, y, g, **attrs):
     return AbstractArray(x.shape, x.dtype)
 
 
-@primitive("max_pool_grad", differentiable=False, shape=_max_pool_grad_shape)
-def _max_pool_grad(xp, x, y, g, *, kernel, strides, pads):
+@primitive("max_pool_grad", differentiable=False, shape=_max_pool_grad_shape,
+           lowering=_INTO_BUFFER)
+def _max_pool_grad(xp, x, y, g, out=None, *, kernel, strides, pads):
     padded = _pad(xp, x, pads, _lowest(x.dtype))
     if tuple(strides) == tuple(kernel):
-        dx = _tiled_max_pool_grad(xp, padded, y, g, kernel, y.shape[1:-1])
+        dx = _tiled_max_pool_grad(xp, padded, y, g, kernel, y.shape[1:-1],
+                                  out if padded is x else None)
     else:
         dx = _looped_max_pool_grad(xp, padded, y, g, kernel, strides)
-    crop = tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape[1:-1], pads))
-    return dx[(slice(None), *crop, slice(None))]
+    return _cropped(xp, dx, x.shape[1:-1], pads, out)
 
 
 def _looped_max_pool_grad(xp, padded, y, g, kernel, strides):
@@ -212,34 +385,52 @@ def _looped_max_pool_grad(xp, padded, y, g, kernel, strides):
     return dx
 
 
-def _tiled_max_pool_grad(xp, padded, y, g, kernel, out):
+def _bits(a):
+    """Floats as unsigned integers of their size (a view), other numbers as they are:
+    multiplying those by a boolean mask keeps or zeroes each value exactly, where a float
+    product would turn an infinite or NaN gradient times False into NaN."""
+    return a.view(f"u{a.itemsize}") if a.dtype.kind == "f" else a
+
+
+def _tiled_max_pool_grad(xp, padded, y, g, kernel, out_sizes, out=None):
     """The gradient when windows tile the input (strides = window, the common case).
 
-    Each window position is then a strided view of the input split into tiles, written
-    once (tiles do not overlap), with no padding or accumulation; NaN is looked for only
-    when an output is NaN.
+    Each window position is then a strided view of the input split into tiles: the
+    gradient is written once per position, with no accumulation and no zero fill except
+    where no window reaches. Outputs holding NaN take the general path.
     """
-    batch, channels = padded.shape[0], padded.shape[-1]
-    covered = tuple(slice(0, o * k) for o, k in zip(out, kernel))
-    split_shape = (batch, *itertools.chain(*zip(out, kernel)), channels)
-    tiles = padded[(slice(None), *covered, slice(None))].reshape(split_shape)
-    dx = xp.zeros(padded.shape, g.dtype)
-    dx_tiles = dx[(slice(None), *covered, slice(None))].reshape(split_shape)
-    nan_outputs = xp.isnan(y) if y.dtype.kind == "f" and xp.isnan(y).any() else None
-    unclaimed = xp.ones(y.shape, bool)
-    for offset in itertools.product(*map(range, kernel)):
-        at = (slice(None), *itertools.chain(*((slice(None), i) for i in offset)), slice(None))
-        values = tiles[at]
-        hit = values == y
-        if nan_outputs is not None:
-            hit |= nan_outputs & xp.isnan(values)
-        hit &= unclaimed
-        dx_tiles[at] = xp.where(hit, g, 0)
-        unclaimed &= ~hit
-    if not xp.shares_memory(dx_tiles, dx):  # reshape copied: write the tiles back
-        dx[(slice(None), *covered, slice(None))] = dx_tiles.reshape(
-            dx[(slice(None), *covered, slice(None))].shape)
+    if y.dtype.kind == "f" and xp.isnan(y).any():
+        return _looped_max_pool_grad(xp, padded, y, g, kernel, kernel)
+    dx = xp.empty(padded.shape, g.dtype) if out is None else out
+    for axis, (o, k) in enumerate(zip(out_sizes, kernel)):
+        dx[(slice(None),) * (1 + axis) + (slice(o * k, None),)] = 0
+    tiles, dx_bits, g_bits = (_tiles(padded, kernel, out_sizes),
+                              _bits(_tiles(dx, kernel, out_sizes)), _bits(g))
+    *positions, last = _window_positions(kernel)
+    claimed = None
+    for at in positions:
+        hit = tiles[at] == y
+        if claimed is not None:
+            xp.greater(hit, claimed, out=hit)  # a maximum no earlier position claimed
+        xp.multiply(g_bits, hit, out=dx_bits[at])
+        claimed = hit if claimed is None else xp.logical_or(claimed, hit, out=claimed)
+    # y is the windows' maximum and holds no NaN: a window that no earlier position
+    # claimed has its (first) maximum at the last position.
+    xp.multiply(g_bits, True if claimed is None else xp.logical_not(claimed, out=claimed),
+                out=dx_bits[last])
     return dx
+
+
+def _cropped(xp, padded, spatial, pads, out):
+    """``padded`` without its padding, written into ``out`` when given."""
+    if padded is out:
+        return out
+    crop = tuple(slice(lo, lo + n) for n, (lo, _) in zip(spatial, pads))
+    result = padded[(slice(None), *crop, slice(None))]
+    if out is None:
+        return result
+    xp.copyto(out, result)
+    return out
 
 
 def _window_counts(xp, spatial, kernel, strides, pads, dtype):

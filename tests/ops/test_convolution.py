@@ -370,20 +370,106 @@ def test_a_filter_given_as_an_array_takes_the_inputs_dtype():
     assert tf.nn.conv2d(x, uniform(2, 2, 2, 1), 1, "VALID").dtype == tf.float32
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16", "int32"])
+@pytest.mark.parametrize("nan", [False, True], ids=["finite", "nan"])
 @pytest.mark.parametrize("shape, window", [((3, 6, 8, 4), (2, 2)), ((2, 9, 5), (3,)),
                                            ((1, 4, 6, 4, 2), (2, 3, 2))])
-def test_tiled_max_pool_gradient_equals_the_general_path(shape, window):
-    # ReLU-like data: many windows are all zeros (ties), and a NaN.
-    x = np.maximum(np.random.default_rng(5).normal(size=shape), 0)
-    x.reshape(-1)[7] = np.nan
+def test_tiled_max_pool_gradient_equals_the_general_path(shape, window, dtype, nan):
+    if nan and dtype == "int32":
+        pytest.skip("integers have no NaN")
+    # ReLU-like data: many windows are all zeros (ties), rounded so that ties between
+    # positive values happen too; a NaN in the input takes the general path.
+    x = (np.round(np.maximum(np.random.default_rng(5).normal(size=shape), 0) * 2) / 2
+         ).astype(dtype)
+    if nan:
+        x.reshape(-1)[7] = np.nan
     y = np.asarray(conv_ops._max_pool(tf.constant(x), kernel=window, strides=window,
                                       pads=((0, 0),) * len(window)))
-    g = np.random.default_rng(6).normal(size=y.shape)
+    g = np.random.default_rng(6).normal(size=y.shape).astype(dtype)
+    if dtype != "int32":  # an infinite or NaN gradient reaches only its window's maximum
+        g.reshape(-1)[[2, 3]] = [np.inf, np.nan]
     out = y.shape[1:-1]
     covered = x[(slice(None), *(slice(0, o * k) for o, k in zip(out, window)), slice(None))]
     tiled = conv_ops._tiled_max_pool_grad(np, covered, y, g, window, out)
     looped = conv_ops._looped_max_pool_grad(np, covered, y, g, window, window)
+    assert tiled.dtype == looped.dtype == np.dtype(dtype)
     np.testing.assert_array_equal(tiled, looped)
+
+
+@pytest.mark.parametrize("channels", [1, 3, 5, 12])
+def test_batch_blocks_and_both_patch_layouts_match_the_references(monkeypatch, channels):
+    # One sample per block; 1 and 3 channels build transposed patch matrices, 5 and 12 by
+    # rows; col2im adds a channel at a time below 10 channels.
+    monkeypatch.setattr(conv_ops, "_BLOCK_BYTES", 1)
+    x, w = uniform(3, 7, 6, channels), uniform(3, 2, channels, 4)
+    for strides, dilations, padding in [((1, 1), (1, 1), "VALID"), ((1, 1), (1, 1), "SAME"),
+                                        ((2, 1), (1, 2), "SAME")]:
+        attrs = _resolved(x.shape, w.shape, strides, dilations, padding)
+        y = ref_conv(x, w, **attrs)
+        g = uniform(*y.shape)
+        for got, expected in [
+                (conv_ops._conv.forward(np, x, w, **attrs), y),
+                (conv_ops._conv_input_grad.forward(np, g, w, spatial=(7, 6), **attrs),
+                 ref_conv_input_grad(g, w, (7, 6), **attrs)),
+                (conv_ops._conv_filter_grad.forward(np, x, g, kernel=(3, 2), **attrs),
+                 ref_conv_filter_grad(x, g, (3, 2), **attrs))]:
+            np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    pooled = conv_ops._max_pool.forward(np, x, kernel=(2, 2), strides=(2, 2),
+                                        pads=((0, 0), (0, 0)))
+    np.testing.assert_array_equal(pooled, ref_pool(x, (2, 2), (2, 2), ((0, 0),) * 2, "max"))
+
+
+def _buffer_cases():
+    """(primitive, inputs, attrs) for every primitive whose generated code passes ``out``."""
+    x, w = uniform(2, 7, 5, 3), uniform(3, 2, 3, 4)
+    relu = np.maximum(np.round(uniform(2, 7, 5, 3)), 0)  # ties in the windows
+    cases = []
+    for strides, dilations, padding in [((1, 1), (1, 1), "VALID"), ((1, 1), (1, 1), "SAME"),
+                                        ((2, 1), (1, 2), "SAME")]:
+        attrs = _resolved(x.shape, w.shape, strides, dilations, padding)
+        g = uniform(2, *out_sizes((7, 5), (3, 2), strides, dilations, attrs["pads"]), 4)
+        cases += [(conv_ops._conv, (x, w), attrs),
+                  (conv_ops._conv_input_grad, (g, w), {**attrs, "spatial": (7, 5)}),
+                  (conv_ops._conv_filter_grad, (x, g), {**attrs, "kernel": (3, 2)})]
+    nan = relu.copy()
+    nan[0, 0, 0, 0] = np.nan
+    for data, window, strides, padding in [(relu, (2, 2), (2, 2), "VALID"),
+                                           (relu, (2, 2), (2, 2), "SAME"),
+                                           (relu, (3, 2), (2, 1), "SAME"),
+                                           (nan, (2, 2), (2, 2), "VALID"),
+                                           (relu.astype(np.int32), (2, 2), (2, 2), "VALID")]:
+        attrs = dict(kernel=window, strides=strides,
+                     pads=_pool_pads(data.shape, window, strides, padding))
+        y = conv_ops._max_pool.forward(np, data, **attrs)
+        cases += [(conv_ops._max_pool, (data,), attrs),
+                  (conv_ops._max_pool_grad, (data, y, np.ones_like(y)), attrs)]
+    return [pytest.param(*case, id=f"{case[0].name}-{i}") for i, case in enumerate(cases)]
+
+
+@pytest.mark.parametrize("prim, inputs, attrs", _buffer_cases())
+def test_a_given_buffer_is_filled_completely(prim, inputs, attrs):
+    """Generated code passes planned buffers, which hold earlier values, as ``out``."""
+    expected = prim.forward(np, *inputs, **attrs)
+    stale = np.full(expected.shape, -7, expected.dtype)
+    got = prim.forward(np, *inputs, out=stale, **attrs)
+    assert got is stale
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_compiled_steps_write_convolutions_and_poolings_into_planned_buffers():
+    w = tf.constant(uniform(3, 3, 2, 4).astype(np.float32))
+
+    def loss(x):
+        with tf.GradientTape() as tape:
+            tape.watch(w)
+            y = tf.reduce_sum(tf.nn.max_pool2d(tf.nn.conv2d(x, w, 1, "SAME"), 2, 2, "VALID"))
+        return tape.gradient(y, w)
+
+    f = tf.function(loss)
+    x = uniform(3, 6, 6, 2).astype(np.float32)
+    for _ in range(2):  # the second call finds the buffers holding the first call's values
+        np.testing.assert_allclose(f(x).numpy(), loss(tf.constant(x)).numpy(), rtol=1e-5)
+    assert "out=B" in f.source.split("P_conv_0(")[1].split("\n")[0]
 
 
 def test_int32_convolutions_are_one_and_two_dimensional_only():

@@ -23,6 +23,7 @@ LAYERS = [
     ("autodiff", ["autodiff"]),
     ("graph", ["graph"]),
     ("data", ["data"]),
+    ("train", ["train"]),
     ("keras", ["keras"]),
     ("public", ["__init__", "__main__", "math", "nn", "random", "linalg", "image", "cli",
                 "lab"]),

@@ -16,6 +16,7 @@ from neuroflow.keras import (
     models,
     optimizers,
     regularizers,
+    saving,
     utils,
 )
 from neuroflow.keras.layers import Input, Layer
@@ -23,4 +24,4 @@ from neuroflow.keras.models import Model, Sequential
 
 __all__ = ["Input", "Layer", "Model", "Sequential", "activations", "backend", "callbacks",
            "datasets", "initializers", "layers", "losses", "metrics", "models", "optimizers",
-           "regularizers", "utils"]
+           "regularizers", "saving", "utils"]

@@ -43,6 +43,8 @@ class Trainer:
     stop_training = False
     optimizer = None
     loss = None
+    # Set by a callback's on_train_begin (BackupAndRestore) to resume at a later epoch.
+    _initial_epoch = None
 
     # --- compile ------------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
@@ -274,6 +276,8 @@ class Trainer:
                     steps_per_epoch, validation_steps, validation_batch_size, validation_freq,
                     callback_list):
         callback_list.on_train_begin()
+        # Taken once: a later fit starts where its own arguments say.
+        initial_epoch, self._initial_epoch = self._initial_epoch or initial_epoch, None
         logs: dict = {}
         for epoch in range(initial_epoch, epochs):
             logs = self._run_epoch(train, batch_size, shuffle, steps_per_epoch, epoch,

@@ -215,7 +215,7 @@ def test_model_checkpoint_save_best_only(tmp_path, capsys):
     scripted = Scripted([2.0, 1.0, 1.5, 0.5])
     path = tmp_path / "best.weights.npz"
     checkpoint = callbacks.ModelCheckpoint(path, monitor="score", save_best_only=True,
-                                           verbose=1)
+                                           save_weights_only=True, verbose=1)
     writes = []
     real_save = Sequential.save_weights
 
@@ -246,7 +246,8 @@ def test_model_checkpoint_write_is_atomic(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "replace", crash)
     with pytest.raises(OSError, match="disk full"):
-        net.fit(X, Y, verbose=0, callbacks=[callbacks.ModelCheckpoint(path)])
+        net.fit(X, Y, verbose=0,
+                callbacks=[callbacks.ModelCheckpoint(path, save_weights_only=True)])
     monkeypatch.undo()
     assert [p.name for p in tmp_path.iterdir()] == ["w.weights.npz"]  # no temp file left
     net.load_weights(path)  # the old file is whole

@@ -14,6 +14,7 @@ from neuroflow import config, keras
 from neuroflow.keras import layers
 from neuroflow.keras.callbacks import logging as callback_logging
 from neuroflow.keras.datasets import CorruptDatasetError, _idx, fashion_mnist, mnist
+from neuroflow.util import files
 
 X = np.ones((4, 2), np.float32)
 Y = np.ones((4, 1), np.float32)
@@ -51,6 +52,12 @@ def _built_sgd(count: int = 1) -> keras.optimizers.SGD:
 
 def _fit_with(callback) -> None:
     _model().fit(X, Y, epochs=1, verbose=0, callbacks=[callback])
+
+
+def _folder(path):
+    """``path`` created as a folder (a name a file was expected at)."""
+    path.mkdir()
+    return path
 
 
 CASES = [
@@ -135,10 +142,11 @@ CASES = [
      ["needs input data `x`; received None", "model.predict(x_train"]),
     # callbacks
     ("checkpoint-save-freq",
-     lambda: keras.callbacks.ModelCheckpoint("w.npz", save_freq="batch"), ValueError,
-     ["Unrecognized save_freq: 'batch'", "supports save_freq='epoch'"]),
+     lambda: keras.callbacks.ModelCheckpoint("m.keras", save_freq="batch"), ValueError,
+     ["Unrecognized save_freq: 'batch'", "'epoch' or integer values"]),
     ("checkpoint-unknown-field",
-     lambda: _fit_with(keras.callbacks.ModelCheckpoint("w_{acc}.npz")), KeyError,
+     lambda: _fit_with(keras.callbacks.ModelCheckpoint("w_{acc}.npz", save_weights_only=True)),
+     KeyError,
      ["Failed to format this callback filepath", "Reason: 'acc'", "epoch and the logged",
       "loss"]),
     ("lambda-callback-hook", lambda: keras.callbacks.LambdaCallback(at_end=print), TypeError,
@@ -224,8 +232,8 @@ FILE_CASES = [
                         "2:bias.npy": _npy(np.zeros(1))})),
      ValueError, ["not numbered 0 to 1", "model.save_weights(path)"]),
     ("checkpoint-into-a-folder", lambda tmp: _fit_with(keras.callbacks.ModelCheckpoint(
-        str(tmp))), OSError, ["non-directory filepath", "existing directory",
-                              "checkpoint.npz"]),
+        str(_folder(tmp / "w.npz")), save_weights_only=True)), OSError,
+     ["non-directory filepath", "existing directory", "checkpoint.npz"]),
 ]
 
 
@@ -242,7 +250,7 @@ def test_atomic_write_draws_another_name_when_one_is_taken(tmp_path, monkeypatch
     taken = tmp_path / ".w.npz.taken.tmp"
     taken.write_bytes(b"someone else's")
     names = iter([str(taken), str(tmp_path / ".w.npz.free.tmp")])
-    monkeypatch.setattr(callback_logging, "_temporary_name", lambda path: next(names))
+    monkeypatch.setattr(files, "_temporary_name", lambda path: next(names))
     callback_logging.write_atomically(tmp_path / "w.npz", b"data")
     assert (tmp_path / "w.npz").read_bytes() == b"data"
     assert taken.read_bytes() == b"someone else's"

@@ -160,7 +160,7 @@ def keras_archive(path):
 @pytest.mark.parametrize(
     "name, make, pattern",
     [
-        ("model.weights.h5", hdf5_file, r"is an HDF5 file .* which neuroflow cannot read yet"),
+        ("model.weights.h5", hdf5_file, r"not a readable HDF5 file .*damaged or truncated"),
         ("weights.npy", npy_file, r"is a single NumPy array \(\.npy\)"),
         ("cut.npz", truncated_archive, r"cannot be read .*damaged or truncated"),
         ("empty.npz", lambda path: path.write_bytes(b""), "it is empty"),
@@ -189,18 +189,30 @@ def test_missing_file_is_named_with_a_hint(tmp_path):
     assert str(path) in str(caught.value)
 
 
-# --- Keras formats are refused on saving ------------------------------------------------------
+# --- which names save_weights takes -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["model.weights.h5", "model.h5", "MODEL.HDF5", "model.keras"])
-def test_saving_to_a_keras_format_name_is_refused(tmp_path, name):
+@pytest.mark.parametrize("name, error, pattern", [
+    ("model.h5", NotImplementedError, "legacy Keras 2 HDF5 format"),
+    ("MODEL.HDF5", NotImplementedError, "legacy Keras 2 HDF5 format"),
+    ("model.keras", ValueError, r"must end in `\.weights\.h5`.*model\.save"),
+])
+def test_saving_weights_to_another_format_name_is_refused(tmp_path, name, error, pattern):
     path = tmp_path / name
-    with pytest.raises(NotImplementedError, match="not supported yet") as caught:
+    with pytest.raises(error, match=pattern) as caught:
         dense_model(3).save_weights(path)
-    assert str(path) in str(caught.value) and ".npz" in str(caught.value)
+    assert str(path) in str(caught.value)
     assert list(tmp_path.iterdir()) == []  # nothing misleading was written
 
 
-def test_model_checkpoint_refuses_a_keras_format_name_before_training(tmp_path):
-    with pytest.raises(NotImplementedError, match=r"ckpt-\{epoch:02d\}\.weights\.h5"):
-        callbacks.ModelCheckpoint(tmp_path / "ckpt-{epoch:02d}.weights.h5")
+def test_weights_h5_round_trip(tmp_path):
+    pytest.importorskip("h5py")
+    model, other = dense_model(3), dense_model(3)
+    model.save_weights(tmp_path / "model.weights.h5")
+    other.load_weights(tmp_path / "model.weights.h5")
+    assert_weights(other, model.get_weights())
+
+
+def test_model_checkpoint_refuses_a_legacy_h5_name_before_training(tmp_path):
+    with pytest.raises(NotImplementedError, match=r"ckpt-\{epoch:02d\}\.h5"):
+        callbacks.ModelCheckpoint(tmp_path / "ckpt-{epoch:02d}.h5")

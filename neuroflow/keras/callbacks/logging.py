@@ -4,94 +4,42 @@ from __future__ import annotations
 
 import csv
 import os
-import secrets
 import warnings
 
 import numpy as np
 
 from neuroflow.keras.callbacks.callback import Callback
 from neuroflow.keras.callbacks.monitoring import _improvement_direction
-
-
-def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half.
-
-    The bytes go to a hidden temporary file in the same folder (so the same file
-    system), which ``os.replace`` then renames over ``path``. On any failure,
-    KeyboardInterrupt included, the temporary file is removed and ``path`` is
-    untouched. The file gets the mode ``open`` would give it (0o666 less the umask),
-    not the owner-only mode of ``tempfile.mkstemp``.
-    """
-    path = os.fspath(path)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    temp = None
-    try:
-        while temp is None:
-            # The name is set before the file exists, so that an interrupt right after
-            # creating it still finds it to remove.
-            temp = _temporary_name(path)
-            try:
-                fd = _create(temp, path)
-            except FileExistsError:  # another writer drew the same name: not ours to remove
-                temp = None
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-        temp = None
-    finally:
-        if temp is not None:
-            _remove_quietly(temp)
-
-
-def _temporary_name(path: str) -> str:
-    """A fresh hidden name in the folder of ``path`` (same file system, so renames are atomic)."""
-    folder, name = os.path.split(os.path.abspath(path))
-    return os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
-
-
-def _create(temp: str, path: str) -> int:
-    """Create the new file ``temp`` for writing; errors name ``path``, the file asked for."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    try:
-        # 0o666: the umask then decides the mode, as for any file a program creates.
-        return os.open(temp, flags, 0o666)
-    except FileExistsError:
-        raise
-    except OSError as error:
-        raise OSError(error.errno, error.strerror, path) from error
-
-
-def _remove_quietly(temp: str) -> None:
-    # The original error matters more than a failure to clean up after it.
-    try:
-        os.unlink(temp)
-    except OSError:
-        pass
+from neuroflow.util.files import write_atomically  # noqa: F401 (imported from here elsewhere)
 
 
 class ModelCheckpoint(Callback):
-    """Save the model's weights after each epoch (or only when ``monitor`` improves).
+    """Save the model after each epoch or every ``save_freq`` batches, as Keras 3 does.
 
-    ``filepath`` may hold format fields such as ``{epoch:02d}`` or ``{val_loss:.2f}``.
-    Weights are stored as a NumPy ``.npz`` archive, atomically: a reader sees the
-    previous file or the new one, never half of one. ``Model.load_weights`` reads them
-    back. Keras's ``.weights.h5`` format is not written yet: such a name is refused here,
-    before training starts, rather than at the end of the first epoch.
+    By default the whole model is saved with ``model.save(path)``, so ``filepath`` must
+    end in ``.keras`` (Keras 3 also writes legacy ``.h5`` models; neuroflow does not). With
+    ``save_weights_only=True`` the
+    weights are saved with ``model.save_weights(path)``: the name must end in
+    ``.weights.h5`` (Keras's format) or ``.npz`` (neuroflow's weights archive). Both
+    write atomically: a reader sees the previous file or the new one, never half.
+
+    ``filepath`` may hold format fields: ``{epoch:02d}``, ``{batch}`` (with an integer
+    ``save_freq``) and any logged value such as ``{val_loss:.2f}``. With
+    ``save_best_only`` a file is written only when ``monitor`` improves on the best
+    value so far (``mode`` "min", "max", or "auto" from the metric's name).
     """
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
-                 save_weights_only=True, mode="auto", save_freq="epoch",
+                 save_weights_only=False, mode="auto", save_freq="epoch",
                  initial_value_threshold=None):
         super().__init__()
-        if save_freq != "epoch":
-            raise ValueError(f"Unrecognized save_freq: {save_freq!r}. ModelCheckpoint supports "
-                             f"save_freq='epoch'.")
-        from neuroflow.keras.models.model import check_weights_filename
-
+        if save_freq != "epoch" and (isinstance(save_freq, bool) or
+                                     not isinstance(save_freq, (int, np.integer))
+                                     or save_freq <= 0):
+            raise ValueError(f"Unrecognized save_freq: {save_freq!r}. Expected save_freq are "
+                             f"'epoch' or integer values (a positive number of batches).")
         self.filepath = os.fspath(filepath)
-        check_weights_filename(self.filepath)
+        _check_filename(self.filepath, save_weights_only)
         self.monitor = monitor
         self.verbose = verbose
         self.save_best_only = save_best_only
@@ -99,23 +47,68 @@ class ModelCheckpoint(Callback):
         self.save_freq = save_freq
         self.direction = _improvement_direction(monitor, mode)
         self.best = initial_value_threshold
+        self._current_epoch = 0
+        self._batches_seen_since_last_saving = 0
+        self._last_batch_seen: int | None = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._current_epoch = epoch
 
     def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
+        if self.save_freq == "epoch":
+            self._save_model(epoch, None, logs or {})
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._should_save_on_batch(batch):
+            self._save_model(self._current_epoch, batch, logs or {})
+
+    def _should_save_on_batch(self, batch: int) -> bool:
+        if self.save_freq == "epoch":
+            return False
+        # Batches are numbered from 0 in each epoch: a number not above the last means a
+        # new epoch began.
+        if self._last_batch_seen is None or batch <= self._last_batch_seen:
+            added = batch + 1
+        else:
+            added = batch - self._last_batch_seen
+        self._batches_seen_since_last_saving += added
+        self._last_batch_seen = batch
+        if self._batches_seen_since_last_saving >= self.save_freq:
+            self._batches_seen_since_last_saving = 0
+            return True
+        return False
+
+    def _save_model(self, epoch: int, batch: int | None, logs: dict) -> None:
+        path = self._file_path(epoch, batch, logs)
+        if not self._should_save(epoch, logs, path):
+            return
+        if os.path.isdir(path):
+            suffix = ".npz" if self.save_weights_only else ".keras"
+            raise OSError(f"Please specify a non-directory filepath for ModelCheckpoint. "
+                          f"Filepath used is an existing directory: {path}. Name a file "
+                          f"in it, e.g. {os.path.join(path, 'checkpoint' + suffix)!r}.")
+        folder = os.path.dirname(path)
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+        if self.save_weights_only:
+            self.model.save_weights(path, overwrite=True)
+        else:
+            self.model.save(path, overwrite=True)
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: finished saving model to {path}")
+
+    def _file_path(self, epoch: int, batch: int | None, logs: dict) -> str:
+        fields = dict(logs)
+        fields["epoch"] = epoch + 1
+        if batch is not None and "batch" not in logs:
+            fields["batch"] = batch + 1
         try:
-            path = self.filepath.format(epoch=epoch + 1, **logs)
+            return self.filepath.format(**fields)
         except KeyError as error:
             raise KeyError(f'Failed to format this callback filepath: "{self.filepath}". '
-                           f"Reason: {error}. The fields it can use are epoch and the logged "
-                           f"values: {', '.join(sorted(logs))}.") from None
-        if self._should_save(epoch, logs, path):
-            if os.path.isdir(path):
-                raise OSError(f"Please specify a non-directory filepath for ModelCheckpoint. "
-                              f"Filepath used is an existing directory: {path}. Name a file "
-                              f"in it, e.g. {os.path.join(path, 'checkpoint.npz')!r}.")
-            self.model.save_weights(path)
-            if self.verbose > 0:
-                print(f"\nEpoch {epoch + 1}: finished saving model to {path}")
+                           f"Reason: {error}. The fields it can use are epoch"
+                           f"{', batch' if batch is not None else ''} and the logged values: "
+                           f"{', '.join(sorted(logs))}.") from None
 
     def _should_save(self, epoch: int, logs: dict, path: str) -> bool:
         if not self.save_best_only:
@@ -125,6 +118,11 @@ class ModelCheckpoint(Callback):
         value = logs.get(self.monitor)
         if value is None:
             warnings.warn(f"Can save best model only with {self.monitor} available.",
+                          stacklevel=2)
+            return True
+        if np.ndim(value) > 0:
+            warnings.warn(f"Can save best model only when `monitor` is a scalar value. "
+                          f"Received: {value}. Falling back to `save_best_only=False`.",
                           stacklevel=2)
             return True
         best = "None" if self.best is None else f"{self.best:.5f}"
@@ -137,6 +135,27 @@ class ModelCheckpoint(Callback):
                   f"saving model to {path}")
         self.best = value
         return True
+
+
+def _check_filename(path: str, save_weights_only: bool) -> None:
+    """Keras 3's rules for the file name, checked before training starts."""
+    if save_weights_only:
+        if not path.endswith((".weights.h5", ".npz")):
+            raise ValueError(f"When using `save_weights_only=True` in `ModelCheckpoint`, the "
+                             f"filepath provided must end in `.weights.h5` (Keras weights "
+                             f"format) or `.npz` (neuroflow's weights archive). Received: "
+                             f"filepath={path}")
+    elif path.endswith(".h5"):
+        # Keras 3 still writes its legacy HDF5 models here; model.save cannot, so the name
+        # is refused now rather than at the end of the first epoch.
+        raise NotImplementedError(f"Cannot save models to {path}: the legacy Keras 2 HDF5 "
+                                  f"model format (.h5) is not supported. Use a name ending in "
+                                  f"`.keras`, such as {path[:-3] + '.keras'!r}.")
+    elif not path.endswith(".keras"):
+        raise ValueError(f"The filepath provided must end in `.keras` (Keras model format). "
+                         f"Received: filepath={path}. To save only the weights, pass "
+                         f"save_weights_only=True with a name ending in `.weights.h5` or "
+                         f"`.npz`.")
 
 
 class CSVLogger(Callback):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import inspect
 import io
 import os
 import sys
@@ -114,17 +115,44 @@ class Model(Trainer, Layer):
                              f"the model isn't built. Call it on data or build it first.")
         return int(sum(np.prod(w.shape.as_list(), dtype=np.int64) for w in self.weights))
 
-    # --- saving weights -----------------------------------------------------------------
-    def save_weights(self, filepath, overwrite=True) -> None:
-        """Write all weights to ``filepath`` atomically, as a NumPy ``.npz`` archive.
+    def compile(self, *args, **kwargs):
+        """As :meth:`Trainer.compile`; the arguments are kept for ``save`` (compile_config)."""
+        super().compile(*args, **kwargs)
+        bound = inspect.signature(Trainer.compile).bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        self._compile_arguments = {k: v for k, v in bound.arguments.items() if k != "self"}
 
-        Each weight is stored under ``INDEX:PATH`` (``"0003:dense_1/bias"``): the
-        index gives its place, the path is kept for messages. Keras's own formats
-        are not written yet, so ``.h5``, ``.hdf5`` and ``.keras`` names are refused.
+    # --- saving ---------------------------------------------------------------------------
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs) -> None:
+        """Save the model (config, weights, optimizer state) as a Keras 3 ``.keras`` file,
+        atomically; ``keras.models.load_model`` (neuroflow's or Keras's) reads it back."""
+        from neuroflow.keras.saving.keras_file import save_model
+
+        save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+    def to_json(self, **kwargs) -> str:
+        """The model's config as JSON, as Keras writes it; ``model_from_json`` reads it."""
+        from neuroflow.keras.saving.model_config import to_json
+
+        return to_json(self, **kwargs)
+
+    def save_weights(self, filepath, overwrite=True) -> None:
+        """Write all weights to ``filepath`` atomically.
+
+        A name ending in ``.weights.h5`` gives Keras 3's HDF5 layout (optimizer state
+        included), which Keras reads too. Other names give a NumPy ``.npz`` archive: each
+        weight stored under ``INDEX:PATH`` (``"0003:dense_1/bias"``), the index giving its
+        place, the path kept for messages. ``.keras`` names are refused (``save`` writes
+        those), as are the legacy ``.h5`` and ``.hdf5``.
         """
-        from neuroflow.keras.callbacks.logging import write_atomically
+        from neuroflow.util.files import write_atomically
 
         path = os.fspath(filepath)
+        if path.lower().endswith(".weights.h5"):
+            from neuroflow.keras.saving.keras_file import save_weights
+
+            save_weights(self, path, overwrite=overwrite)
+            return
         check_weights_filename(path)
         if not overwrite and os.path.exists(path):
             raise FileExistsError(f"{path} exists and overwrite=False.")
@@ -135,12 +163,19 @@ class Model(Trainer, Layer):
     def load_weights(self, filepath) -> None:
         """Read weights written by ``save_weights``; everything is checked before any change.
 
-        Weights are matched by position: the file must hold as many layers, with as
-        many weights of the same shapes, in the same order. Names may differ, since
-        layer names are numbered per process (``dense_3`` here may have been
-        ``dense`` in the run that saved the file).
+        Keras's files (``.weights.h5``, or the weights of a ``.keras`` file) are matched by
+        the layout Keras 3 writes, optimizer state included. In a ``.npz`` archive weights
+        are matched by position: the file must hold as many layers, with as many weights
+        of the same shapes, in the same order. Names may differ, since layer names are
+        numbered per process (``dense_3`` here may have been ``dense`` in the run that
+        saved the file).
         """
+        from neuroflow.keras.saving import keras_file
+
         path = os.fspath(filepath)
+        if keras_file.is_keras_weights_file(path):
+            keras_file.load_weights(self, path)
+            return
         saved = _read_weights_file(path)
         _check_saved_weights(self, saved, path)
         self.set_weights([array for _, array in saved])
@@ -202,14 +237,8 @@ def _nbytes(weights) -> int:
 
 # --- weights files -------------------------------------------------------------------------
 
-# Names of Keras's own formats: writing a .npz archive under them would mislead Keras,
-# h5py, and whoever reads the name.
-_KERAS_SUFFIXES = {".h5": "HDF5", ".hdf5": "HDF5", ".keras": ".keras"}
-
 # How files that are not weights archives begin, and what to call them.
 _FOREIGN_SIGNATURES = (
-    (b"\x89HDF\r\n\x1a\n", "an HDF5 file (Keras's .h5 / .weights.h5 format), which "
-                             "neuroflow cannot read yet"),
     (b"\x93NUMPY", "a single NumPy array (.npy), not an archive of weights"),
 )
 
@@ -220,15 +249,22 @@ _ARCHIVE_ERRORS = (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error
 
 
 def check_weights_filename(path: str) -> None:
-    """Refuse a file name of a Keras format, which ``save_weights`` cannot write yet."""
+    """Refuse a name ``save_weights`` cannot write: a ``.keras`` model, or the legacy HDF5
+    ``.h5``/``.hdf5`` (writing a ``.npz`` archive under them would mislead Keras, h5py, and
+    whoever reads the name). ``.weights.h5`` is Keras 3's weights format, and fine."""
     lowered = path.lower()
-    for suffix, kind in _KERAS_SUFFIXES.items():
+    if lowered.endswith(".weights.h5"):
+        return
+    if lowered.endswith(".keras"):
+        raise ValueError(f"The filename must end in `.weights.h5` (or `.npz`). Received: "
+                         f"filepath={path}. A .keras file holds a whole model: write it with "
+                         f"model.save(path).")
+    for suffix in (".h5", ".hdf5"):
         if lowered.endswith(suffix):
             raise NotImplementedError(
-                f"Cannot save weights to {path}: Keras's {kind} format is not supported yet. "
-                f"neuroflow saves weights as a NumPy .npz archive; use a name ending in .npz, "
-                f"such as {path[: -len(suffix)] + '.npz'!r}."
-            )
+                f"Cannot save weights to {path}: the legacy Keras 2 HDF5 format is not "
+                f"supported yet. Use Keras 3's format, a name ending in .weights.h5 such as "
+                f"{path[: -len(suffix)] + '.weights.h5'!r}, or neuroflow's .npz archive.")
 
 
 def _read_weights_file(path: str) -> list[tuple[str, np.ndarray]]:
@@ -288,7 +324,8 @@ def _saved_order(keys: list[str], path: str) -> list[tuple[str, str]]:
     for key in keys:
         index, colon, name = key.partition(":")
         if not (colon and index.isascii() and index.isdigit()):
-            what = ("a Keras .keras model archive, which neuroflow cannot read yet"
+            what = ("a Keras .keras model archive, whose weights load_weights reads from a "
+                    "name ending in .keras"
                     if key in ("config.json", "metadata.json")
                     else f"not a file save_weights wrote (it holds an array named {key!r}, "
                          f"not INDEX:WEIGHT_PATH)")

@@ -101,6 +101,9 @@ class Optimizer:
         self._variables: list[Variable] = []
         self._trainable_variables: list[Variable] = []
         self._index: dict[int, int] = {}
+        # Each add_optimizer_variables call's slots, by name, in the order of
+        # `_trainable_variables`: saving reorders them into Keras 3's file layout.
+        self._slots_by_name: dict[str, list[Variable]] = {}
         self._constants: dict[tuple, Tensor] = {}
         self._exclude_ids: set[int] = set()
         self._exclude_pattern: re.Pattern | None = None
@@ -148,8 +151,10 @@ class Optimizer:
 
     def add_optimizer_variables(self, variables: Sequence[Variable], name: str,
                                 initializer: Any = "zeros") -> list[Variable]:
-        """One slot per variable, in the order of ``variables``."""
-        return [self.add_variable_from_reference(v, name, initializer) for v in variables]
+        """One slot per variable, in the order of ``variables``; kept in ``_slots_by_name``."""
+        slots = [self.add_variable_from_reference(v, name, initializer) for v in variables]
+        self._slots_by_name[name] = slots
+        return slots
 
     def _slot(self, slots: list[Variable], variable: Variable) -> Variable:
         return slots[self._index[id(variable)]]

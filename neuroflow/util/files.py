@@ -1,0 +1,64 @@
+"""Files written whole or not at all: the one atomic-write routine every layer shares."""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+
+def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half.
+
+    The bytes go to a hidden temporary file in the same folder (so the same file
+    system), which ``os.replace`` then renames over ``path``. On any failure,
+    KeyboardInterrupt included, the temporary file is removed and ``path`` is
+    untouched. The file gets the mode ``open`` would give it (0o666 less the umask),
+    not the owner-only mode of ``tempfile.mkstemp``.
+    """
+    path = os.fspath(path)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    temp = None
+    try:
+        while temp is None:
+            # The name is set before the file exists, so that an interrupt right after
+            # creating it still finds it to remove.
+            temp = _temporary_name(path)
+            try:
+                fd = _create(temp, path)
+            except FileExistsError:  # another writer drew the same name: not ours to remove
+                temp = None
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+        temp = None
+    finally:
+        if temp is not None:
+            _remove_quietly(temp)
+
+
+def _temporary_name(path: str) -> str:
+    """A fresh hidden name in the folder of ``path`` (same file system, so renames are atomic)."""
+    folder, name = os.path.split(os.path.abspath(path))
+    return os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
+
+
+def _create(temp: str, path: str) -> int:
+    """Create the new file ``temp`` for writing; errors name ``path``, the file asked for."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    try:
+        # 0o666: the umask then decides the mode, as for any file a program creates.
+        return os.open(temp, flags, 0o666)
+    except FileExistsError:
+        raise
+    except OSError as error:
+        raise OSError(error.errno, error.strerror, path) from error
+
+
+def _remove_quietly(temp: str) -> None:
+    # The original error matters more than a failure to clean up after it.
+    try:
+        os.unlink(temp)
+    except OSError:
+        pass

@@ -8,8 +8,9 @@
 The network: Conv2D(32, 3, relu), MaxPooling2D(2), Conv2D(64, 3, relu), MaxPooling2D(2),
 Flatten, Dropout(0.5), Dense(10, softmax); Adam, batch 128; trained on the first 55,000
 training images, validated on the last 5,000, tested on the 10,000 test images. Each run is
-its own process (one after the other, so they do not compete for the cores); TensorFlow runs
-under the Python named by NEUROFLOW_PEER_PYTHON (skipped when it has no TensorFlow). Prints
+its own process (one after the other, so they do not compete for the cores); TensorFlow and
+PyTorch (an eager loop of the same network) run under the Python named by
+NEUROFLOW_PEER_PYTHON (each skipped when it is not installed there). Prints
 seconds per epoch (first epoch, which includes compiling, and the rest), the accuracies, their
 means over the seeds and the ratios. ``--profile STEPS`` trains neuroflow in this process for
 that many batches of 128 under cProfile and prints the CPU time per step and the functions
@@ -51,6 +52,8 @@ def _scaled(images):
 
 
 def worker(framework: str, seed: int, epochs: int, data: str) -> dict:
+    if framework == "pytorch":
+        return torch_worker(seed, epochs, data)
     if framework == "tensorflow":
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
         import keras
@@ -77,6 +80,52 @@ def worker(framework: str, seed: int, epochs: int, data: str) -> dict:
     _, test_accuracy = model.evaluate(x_test, y_test, verbose=0)
     return {"epoch_seconds": times, "val_accuracy": history.history["val_accuracy"][-1],
             "test_accuracy": float(test_accuracy),
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "data_peak_rss_mb": data_peak}
+
+
+def torch_worker(seed: int, epochs: int, data: str) -> dict:
+    """The same network as a PyTorch eager loop: Keras's initializers are not copied (each
+    framework its own defaults), Adam with Keras's defaults, batches of 128 reshuffled
+    every epoch, channels first as PyTorch wants."""
+    import numpy as np
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+    (x_full, y_full), (x_test, y_test) = _read_idx(data)
+    x_full = torch.from_numpy(_scaled(x_full).transpose(0, 3, 1, 2).copy())
+    x_test = torch.from_numpy(_scaled(x_test).transpose(0, 3, 1, 2).copy())
+    y_full, y_test = torch.from_numpy(y_full.astype(np.int64)), torch.from_numpy(
+        y_test.astype(np.int64))
+    x_train, y_train, x_valid, y_valid = x_full[:55000], y_full[:55000], x_full[55000:], \
+        y_full[55000:]
+    data_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    model = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                          nn.Dropout(0.5), nn.Linear(1600, 10))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def accuracy(x, y):
+        model.eval()
+        with torch.no_grad():
+            return float((model(x).argmax(1) == y).float().mean())
+
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        model.train()
+        order = torch.randperm(len(x_train))
+        for i in range(0, len(order), 128):
+            index = order[i:i + 128]
+            optimizer.zero_grad()
+            loss_fn(model(x_train[index]), y_train[index]).backward()
+            optimizer.step()
+        accuracy(x_valid, y_valid)  # Keras's fit validates inside the epoch too
+        times.append(time.perf_counter() - start)
+    return {"epoch_seconds": times, "val_accuracy": accuracy(x_valid, y_valid),
+            "test_accuracy": accuracy(x_test, y_test),
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "data_peak_rss_mb": data_peak}
 
@@ -152,13 +201,14 @@ def main() -> None:
         return
     peer = os.environ.get("NEUROFLOW_PEER_PYTHON")
     pythons = {"neuroflow": sys.executable}
-    if args.neuroflow_only:
-        pass
-    elif peer and subprocess.run([peer, "-c", "import tensorflow"],
-                                 capture_output=True).returncode == 0:
-        pythons["tensorflow"] = peer
-    else:
-        print("TensorFlow skipped: set NEUROFLOW_PEER_PYTHON to a Python that has it.")
+    for name, module in (("tensorflow", "tensorflow"), ("pytorch", "torch")):
+        if args.neuroflow_only:
+            continue
+        if peer and subprocess.run([peer, "-c", f"import {module}"],
+                                   capture_output=True).returncode == 0:
+            pythons[name] = peer
+        else:
+            print(f"{name} skipped: set NEUROFLOW_PEER_PYTHON to a Python that has it.")
     results: dict[str, list[dict]] = {name: [] for name in pythons}
     for seed in args.seeds:  # round robin: both frameworks see the same machine load
         for name, python in pythons.items():
@@ -181,11 +231,12 @@ def main() -> None:
                              statistics.mean(r["test_accuracy"] for r in runs))
             print(f"{name:10s} mean: {summary[name][0]:.2f} s/epoch, val {summary[name][1]:.4f},"
                   f" test {summary[name][2]:.4f}")
-    if len(summary) == 2:
-        ours, theirs = summary["neuroflow"], summary["tensorflow"]
-        print(f"neuroflow / tensorflow: {ours[0] / theirs[0]:.2f}x time per epoch; accuracy "
-              f"difference val {ours[1] - theirs[1]:+.4f}, test {ours[2] - theirs[2]:+.4f}")
-
+    for peer_name in ("tensorflow", "pytorch"):
+        if "neuroflow" in summary and peer_name in summary:
+            ours, theirs = summary["neuroflow"], summary[peer_name]
+            print(f"neuroflow / {peer_name}: {ours[0] / theirs[0]:.2f}x time per epoch; "
+                  f"accuracy difference val {ours[1] - theirs[1]:+.4f}, "
+                  f"test {ours[2] - theirs[2]:+.4f}")
 
 if __name__ == "__main__":
     main()

@@ -172,3 +172,31 @@ def test_a_model_without_a_train_step_still_needs_a_loss():
     model.compile(optimizer="adam")
     with pytest.raises(ValueError, match="needs a loss"):
         model.fit(X, Y, verbose=0)
+
+
+def test_a_layer_holding_layers_trains_them_and_counts_their_weights():
+    """Keras 3: a Layer's weights are its own, then those of layers in its attributes."""
+
+    class Block(keras.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.scale = None
+            self.inner = [keras.layers.Dense(4, activation="relu"), keras.layers.Dense(4)]
+
+        def build(self, input_shape):
+            self.scale = self.add_weight("scale", (4,), initializer="ones")
+
+        def call(self, x):
+            return x * self.scale + self.inner[1](self.inner[0](x))
+
+    block = Block()
+    model = keras.Sequential([keras.Input((4,)), block, keras.layers.Dense(1)])
+    assert [w.name for w in block.weights] == ["scale", "kernel", "bias", "kernel", "bias"]
+    assert len(model.trainable_weights) == 7
+    model.compile("adam", "mse")
+    x = np.random.default_rng(0).random((64, 4)).astype("float32")
+    before = [w.numpy().copy() for w in block.weights]
+    model.fit(x, x.sum(axis=1, keepdims=True), epochs=2, verbose=0)
+    assert all(np.abs(b - w.numpy()).max() > 0 for b, w in zip(before, block.weights))
+    block.trainable = False
+    assert len(model.trainable_weights) == 2 and not block.inner[0].trainable

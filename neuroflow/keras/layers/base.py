@@ -241,11 +241,14 @@ class Layer:
 
     @trainable.setter
     def trainable(self, value: bool) -> None:
-        """Freeze (``False``) or unfreeze the layer: its weights move between the lists."""
+        """Freeze (``False``) or unfreeze the layer and the layers it holds, as Keras 3: their
+        weights move between the lists."""
         value = bool(value)
         self._trainable = value
         for weight in self._trainable_weights:
             weight.trainable = value
+        for layer in self._sublayers():
+            layer.trainable = value
 
     @property
     def trainable_weights(self) -> list[KerasVariable]:
@@ -261,7 +264,19 @@ class Layer:
 
     @property
     def weights(self) -> list[KerasVariable]:
-        return self._trainable_weights + self._non_trainable_weights
+        """The layer's own weights, then those of the layers it holds in attributes (each
+        once), as Keras 3 orders them."""
+        own = self._trainable_weights + self._non_trainable_weights
+        sublayers = self._sublayers()
+        if not sublayers:
+            return own
+        seen = {id(w) for w in own}
+        for layer in sublayers:
+            for weight in layer.weights:
+                if id(weight) not in seen:
+                    seen.add(id(weight))
+                    own.append(weight)
+        return own
 
     @property
     def trainable_variables(self) -> list[KerasVariable]:

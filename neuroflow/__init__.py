@@ -30,6 +30,7 @@ from neuroflow.dtypes import (
 )
 from neuroflow.graph import TensorSpec, function
 from neuroflow.graph.control_flow import cond, switch_case, while_loop
+from neuroflow.module import Module
 from neuroflow.ops.arrangement import (
     broadcast_dynamic_shape,
     broadcast_static_shape,

@@ -19,7 +19,7 @@ LAYERS = [
     ("backend", ["backend"]),
     ("tensors", ["abstract", "dtypes", "tensor"]),
     ("ops", ["ops"]),
-    ("variables", ["variables"]),
+    ("variables", ["variables", "module"]),
     ("autodiff", ["autodiff"]),
     ("graph", ["graph"]),
     ("data", ["data"]),

@@ -169,12 +169,12 @@ double = float64
 half = float16
 __version__ = "0.1.0"
 
-_LAZY_SUBMODULES = ("keras", "data", "train")
+_LAZY_SUBMODULES = ("keras", "data", "train", "summary")
 
 
 def __getattr__(name: str):
-    # Keras, tf.data and tf.train are imported on first use so that `import neuroflow`
-    # stays fast.
+    # Keras, tf.data, tf.train and tf.summary are imported on first use so that
+    # `import neuroflow` stays fast.
     if name in _LAZY_SUBMODULES:
         import importlib
 

@@ -1,9 +1,9 @@
 """The ``neuroflow`` command: ``neuroflow lab`` runs the reference lab.
 
 Expected failures, the ones that come from the machine rather than from a bug
-(no dataset, a damaged file, a folder that cannot be written: all ``OSError``),
-are reported in one line on stderr with exit status 1; Ctrl-C exits with 130.
-Anything else is a bug and keeps its traceback.
+(no dataset, a damaged file, a folder that cannot be written: all ``OSError``; an
+optional package that is missing or broken), are reported in one line on stderr with
+exit status 1; Ctrl-C exits with 130. Anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ COMMANDS = {
 EXIT_FAILURE = 1
 EXIT_USAGE = 2  # as argparse
 EXIT_INTERRUPTED = 130  # as shells report a command ended by SIGINT
+# Optional extras whose import error (raised with the pip command that installs them) is a
+# setup problem to report in one line, not a bug.
+OPTIONAL_PACKAGES = ("tensorboard",)
 
 
 def main(argv=None) -> int:
@@ -39,6 +42,11 @@ def main(argv=None) -> int:
         return EXIT_INTERRUPTED
     except OSError as error:
         print(f"neuroflow {name}: error: {describe(error)}", file=sys.stderr)
+        return EXIT_FAILURE
+    except ModuleNotFoundError as error:
+        if error.name not in OPTIONAL_PACKAGES:
+            raise
+        print(f"neuroflow {name}: error: {error}", file=sys.stderr)
         return EXIT_FAILURE
 
 

@@ -174,11 +174,13 @@ def _save_png(figure, path: Path, **options) -> None:
 
 def run(epochs: int = 30, seed: int | None = None, out: str | Path | None = "lab-output",
         data_path=None, verbose="auto", quiet: bool = False,
-        framework: str = "neuroflow") -> dict:
+        framework: str = "neuroflow", tensorboard: str | Path | None = None) -> dict:
     """Run the whole lab and return what it measured.
 
     ``out=None`` skips the pictures; ``quiet`` prints only the training progress (as
-    ``verbose`` asks); ``framework="tensorflow"`` runs the same code with TensorFlow.
+    ``verbose`` asks); ``framework="tensorflow"`` runs the same code with TensorFlow;
+    ``tensorboard`` names a folder for TensorBoard logs of the training (Keras's
+    ``TensorBoard`` callback: metrics per epoch, weight histograms, the model's graph).
     The result holds ``history`` (per-epoch logs), ``test_loss``, ``test_accuracy``,
     ``seconds`` (the whole ``fit``), ``epoch_seconds`` (each epoch, validation included),
     ``pictures`` (the PNG files written) and the trained ``model``.
@@ -194,9 +196,13 @@ def run(epochs: int = 30, seed: int | None = None, out: str | Path | None = "lab
         model.summary()
     model.compile(loss="sparse_categorical_crossentropy", optimizer="sgd", metrics=["accuracy"])
     timer = _epoch_timer(tf)
+    callbacks = [timer]
+    if tensorboard is not None:
+        callbacks.append(tf.keras.callbacks.TensorBoard(log_dir=str(tensorboard),
+                                                        histogram_freq=1))
     start = time.perf_counter()
     history = model.fit(x_train, y_train, epochs=epochs, validation_data=(x_valid, y_valid),
-                        verbose=verbose, callbacks=[timer])
+                        verbose=verbose, callbacks=callbacks)
     seconds = time.perf_counter() - start
     test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=verbose)
     if out is not None:
@@ -206,6 +212,8 @@ def run(epochs: int = 30, seed: int | None = None, out: str | Path | None = "lab
     say(f"training time: {seconds:.1f} s ({seconds / max(epochs, 1):.2f} s per epoch)")
     for picture in pictures:
         say(f"saved {picture}")
+    if tensorboard is not None:
+        say(f"TensorBoard logs in {tensorboard}: tensorboard --logdir {tensorboard}")
     return {"history": history.history, "test_loss": float(test_loss),
             "test_accuracy": float(test_accuracy), "seconds": seconds,
             "epoch_seconds": timer.seconds, "pictures": pictures, "model": model}
@@ -255,11 +263,16 @@ def main(argv=None) -> int:
                         help="print only the training progress and the test results")
     parser.add_argument("--framework", default="neuroflow", choices=["neuroflow", "tensorflow"],
                         help="run the same lab with TensorFlow, for comparison")
+    parser.add_argument("--tensorboard", metavar="DIR", default=None,
+                        help="write TensorBoard logs of the training to DIR")
     args = parser.parse_args(argv)
     if importlib.util.find_spec(args.framework) is None:
         parser.error(f"--framework {args.framework}: {args.framework} is not installed")
+    if args.tensorboard is not None and importlib.util.find_spec("tensorboard") is None:
+        parser.error("--tensorboard: the tensorboard package is not installed; "
+                     "pip install 'neuroflow[tensorboard]'")
     result = run(args.epochs, args.seed, args.out, args.data, args.verbose, quiet=args.quiet,
-                 framework=args.framework)
+                 framework=args.framework, tensorboard=args.tensorboard)
     if args.quiet:
         print(f"test accuracy: {result['test_accuracy']:.4f}")
     return 0

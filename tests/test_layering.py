@@ -24,6 +24,7 @@ LAYERS = [
     ("graph", ["graph"]),
     ("data", ["data"]),
     ("train", ["train"]),
+    ("summary", ["summary"]),
     ("keras", ["keras"]),
     ("public", ["__init__", "__main__", "math", "nn", "random", "linalg", "image", "cli",
                 "lab"]),

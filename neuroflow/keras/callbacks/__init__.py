@@ -5,8 +5,10 @@ from neuroflow.keras.callbacks.callback import Callback, CallbackList, History, 
 from neuroflow.keras.callbacks.learning_rate import LearningRateScheduler, ReduceLROnPlateau
 from neuroflow.keras.callbacks.logging import CSVLogger, LambdaCallback, ModelCheckpoint
 from neuroflow.keras.callbacks.monitoring import EarlyStopping, TerminateOnNaN
+from neuroflow.keras.callbacks.tensorboard import TensorBoard
 
 __all__ = ["CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback",
            "ModelCheckpoint", "ProgbarLogger", "TerminateOnNaN"]
 __all__ += ["LearningRateScheduler", "ReduceLROnPlateau"]
 __all__ += ["BackupAndRestore"]
+__all__ += ["TensorBoard"]

@@ -2,8 +2,10 @@
 
 Random initializers follow Keras 3: each instance holds a seed, so calling the
 same instance twice gives the same values. An unseeded instance draws its seed
-from the global random stream when it is created, so ``tf.random.set_seed``
-makes whole models reproducible.
+from the global random stream, so ``tf.random.set_seed`` makes whole models
+reproducible; it draws it when first used rather than when created, so an instance
+made only to be serialized (``get_config`` of a layer given ``"glorot_uniform"``)
+leaves the stream, and so every later random draw, as it was.
 
 Initial values are concrete arrays wrapped in tensors, never graph nodes: a
 layer built while a function is being traced still gets real starting weights.
@@ -128,8 +130,14 @@ class RandomInitializer(Initializer):
             raise ValueError(f"`seed` argument should be an integer. Received: seed={seed!r}. "
                              f"Pass e.g. seed=42, or None for a fresh seed.")
         self._init_seed = seed
-        # Drawn from the global stream, so tf.random.set_seed fixes unseeded instances too.
-        self.seed = int(seed) if seed is not None else int(generator().integers(2**31 - 1))
+        self._seed = None if seed is None else int(seed)
+
+    @property
+    def seed(self) -> int:
+        if self._seed is None:
+            # Drawn from the global stream, so tf.random.set_seed fixes unseeded ones too.
+            self._seed = int(generator().integers(2**31 - 1))
+        return self._seed
 
     def _rng(self) -> np.random.Generator:
         return np.random.Generator(np.random.Philox(np.random.SeedSequence([self.seed, 0x4B33])))

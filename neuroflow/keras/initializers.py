@@ -306,13 +306,39 @@ class LecunNormal(_Preset):
 
 # --- lookup -------------------------------------------------------------------------------
 
+class Orthogonal(RandomInitializer):
+    """``gain`` times a random orthogonal matrix (recurrent kernels' default), as Keras 3:
+    a standard normal draw made orthogonal by a QR decomposition, the signs fixed so the
+    result is uniform over orthogonal matrices; more than two axes are flattened to rows."""
+
+    def __init__(self, gain: float = 1.0, seed: int | None = None):
+        self.gain = gain
+        super().__init__(seed)
+
+    def __call__(self, shape, dtype=None) -> Tensor:
+        shape = _dims(shape)
+        if len(shape) < 2:
+            raise ValueError(f"The tensor to initialize must be at least two-dimensional. "
+                             f"Received: shape={shape} of rank {len(shape)}.")
+        rows, cols = int(np.prod(shape[:-1])), shape[-1]
+        draws = self._rng().standard_normal((max(rows, cols), min(rows, cols)))
+        q, r = np.linalg.qr(draws)
+        q = q * np.sign(np.diag(r))
+        if rows < cols:
+            q = q.T
+        return Tensor((self.gain * q.reshape(shape)).astype(_np_dtype(dtype)))
+
+    def get_config(self) -> dict:
+        return {"gain": self.gain, **super().get_config()}
+
+
 _CLASSES = (Initializer, Zeros, Ones, Constant, Identity, RandomNormal, TruncatedNormal,
             RandomUniform, VarianceScaling, GlorotUniform, GlorotNormal, HeUniform, HeNormal,
-            LecunUniform, LecunNormal)
+            LecunUniform, LecunNormal, Orthogonal)
 _BY_NAME: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
 _BY_NAME.update({to_snake_case(cls.__name__): cls for cls in _CLASSES})
 _BY_NAME.update(normal=RandomNormal, uniform=RandomUniform, one=Ones, zero=Zeros,
-                IdentityInitializer=Identity)
+                IdentityInitializer=Identity, OrthogonalInitializer=Orthogonal)
 
 # Function-style names, as in ``keras.initializers.glorot_uniform``.
 zeros, ones, constant, identity = Zeros, Ones, Constant, Identity
@@ -320,6 +346,7 @@ random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, T
 glorot_uniform, glorot_normal = GlorotUniform, GlorotNormal
 he_uniform, he_normal, lecun_uniform, lecun_normal = HeUniform, HeNormal, LecunUniform, LecunNormal
 variance_scaling = VarianceScaling
+orthogonal = Orthogonal
 
 
 def get(identifier: Any):

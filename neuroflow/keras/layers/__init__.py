@@ -62,6 +62,11 @@ from neuroflow.keras.layers.pooling import (
 # More layers, kept as their own block (the block below stays sorted).
 # isort: off
 from neuroflow.keras.layers.activations_more import ELU, Lambda, LeakyReLU, PReLU
+from neuroflow.keras.layers.embedding import Embedding, Masking
+from neuroflow.keras.layers.recurrent import GRU, LSTM, RNN, SimpleRNN
+from neuroflow.keras.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
+from neuroflow.keras.layers.stacked_rnn_cells import StackedRNNCells
+from neuroflow.keras.layers.wrappers import Bidirectional, TimeDistributed
 from neuroflow.keras.layers.noise import (
     AlphaDropout,
     GaussianDropout,

@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 
 import neuroflow as tf
-from neuroflow import cli, keras, lab
+from neuroflow import cli, lab
 from neuroflow.keras import callbacks, layers
 from neuroflow.summary import protos
 
@@ -497,15 +497,15 @@ def test_the_tensorboard_server_serves_the_logs(tmp_path):
 def test_a_seeded_run_is_the_same_with_the_callback(tmp_path):
     """Writing the model's graph (its config) draws nothing from the random stream."""
 
-    def weights_after_fit(callbacks):
-        keras.utils.set_random_seed(3)
-        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="relu"),
-                                  keras.layers.Dense(1)])
+    def weights_after_fit(hooks):
+        tf.keras.utils.set_random_seed(3)
+        model = tf.keras.Sequential([tf.keras.Input((4,)), layers.Dense(3, activation="relu"),
+                                     layers.Dense(1)])
         model.compile("adam", "mse")
         x = np.random.default_rng(0).random((32, 4)).astype("float32")
-        model.fit(x, x.sum(axis=1), epochs=2, verbose=0, callbacks=callbacks)
+        model.fit(x, x.sum(axis=1), epochs=2, verbose=0, callbacks=hooks)
         return [w.numpy() for w in model.weights]
 
     plain = weights_after_fit([])
-    logged = weights_after_fit([keras.callbacks.TensorBoard(tmp_path / "logs")])
+    logged = weights_after_fit([callbacks.TensorBoard(tmp_path / "logs")])
     assert all(np.array_equal(a, b) for a, b in zip(plain, logged))

@@ -169,7 +169,7 @@ double = float64
 half = float16
 __version__ = "0.1.0"
 
-_LAZY_SUBMODULES = ("keras", "data", "train", "summary")
+_LAZY_SUBMODULES = ("keras", "data", "train", "summary", "hub")
 
 
 def __getattr__(name: str):

@@ -11,6 +11,9 @@ Environment variables:
 ``NEUROFLOW_DATASETS``
     Folder where downloaded datasets are cached (default
     ``$NEUROFLOW_HOME/datasets``).
+``NEUROFLOW_HUB_CACHE``
+    Folder where ``neuroflow.hub`` caches downloaded models (default
+    ``$NEUROFLOW_HOME/hub``).
 ``NEUROFLOW_RUN_EAGERLY``
     ``1`` makes every ``tf.function`` run eagerly (for debugging).
 ``NEUROFLOW_STEP_BLAS_THREADS``
@@ -32,6 +35,11 @@ def _home() -> Path:
 def _datasets_dir() -> Path:
     explicit = os.environ.get("NEUROFLOW_DATASETS")
     return Path(explicit).expanduser() if explicit else _home() / "datasets"
+
+
+def _hub_cache_dir() -> Path:
+    explicit = os.environ.get("NEUROFLOW_HUB_CACHE")
+    return Path(explicit).expanduser() if explicit else _home() / "hub"
 
 
 def _keras_datasets_dir() -> Path:
@@ -62,6 +70,8 @@ class Settings:
     keras_datasets_dir: Path = field(default_factory=_keras_datasets_dir)
     # Folders searched, in order, after the cache and before a download.
     system_dataset_dirs: tuple[Path, ...] = (Path("/usr/share/datasets"),)
+    # Models neuroflow.hub downloaded, one folder per URL.
+    hub_cache_dir: Path = field(default_factory=_hub_cache_dir)
     run_functions_eagerly: bool = field(default_factory=lambda: _flag("NEUROFLOW_RUN_EAGERLY"))
     # How many retraces of one tf.function before it warns (once per function).
     retrace_warning_threshold: int = 5

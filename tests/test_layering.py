@@ -27,7 +27,7 @@ LAYERS = [
     ("summary", ["summary"]),
     ("keras", ["keras"]),
     ("public", ["__init__", "__main__", "math", "nn", "random", "linalg", "image", "cli",
-                "lab"]),
+                "lab", "hub"]),
 ]
 RANK = {part: rank for rank, (_, parts) in enumerate(LAYERS) for part in parts}
 

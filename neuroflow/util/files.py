@@ -1,9 +1,13 @@
-"""Files written whole or not at all: the one atomic-write routine every layer shares."""
+"""Files and folders written whole or not at all: the atomic-write routines every layer
+shares."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import shutil
+from collections.abc import Iterator
 
 
 def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
@@ -36,6 +40,54 @@ def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
     finally:
         if temp is not None:
             _remove_quietly(temp)
+
+
+@contextlib.contextmanager
+def folder_written_atomically(path: str | os.PathLike[str], replace: bool = False
+                              ) -> Iterator[str]:
+    """Fill a folder that appears at ``path`` whole, or not at all.
+
+    Yields a new hidden folder beside ``path`` (same file system) to write into; when the
+    block ends without error it is renamed to ``path``, which readers then see complete.
+    On any failure, KeyboardInterrupt included, the hidden folder and all it holds are
+    removed. If ``path`` exists by then (another writer finished first), the new folder
+    is discarded and ``FileExistsError`` raised, unless ``replace`` is true: the old
+    folder is then moved aside and removed, so ``path`` is missing only for the instant
+    between two renames, never half written.
+    """
+    path = os.fspath(path)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    temp = None
+    try:
+        while temp is None:
+            temp = _temporary_name(path)
+            try:
+                os.mkdir(temp)
+            except FileExistsError:  # another writer drew the same name: not ours to remove
+                temp = None
+        yield temp
+        _rename_folder(temp, path, replace)
+        temp = None
+    finally:
+        if temp is not None:
+            shutil.rmtree(temp, ignore_errors=True)
+
+
+def _rename_folder(temp: str, path: str, replace: bool) -> None:
+    try:
+        # Renaming a folder over an existing non-empty one fails on every system, which
+        # is what tells a finished rival apart.
+        os.rename(temp, path)
+        return
+    except OSError:
+        if not os.path.exists(path):
+            raise
+    if not replace:
+        raise FileExistsError(17, "a folder already exists here", path)
+    old = _temporary_name(path)
+    os.rename(path, old)
+    os.rename(temp, path)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _temporary_name(path: str) -> str:

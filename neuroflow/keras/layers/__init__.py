@@ -62,6 +62,8 @@ from neuroflow.keras.layers.pooling import (
 # More layers, kept as their own block (the block below stays sorted).
 # isort: off
 from neuroflow.keras.layers.activations_more import ELU, Lambda, LeakyReLU, PReLU
+from neuroflow.keras.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
+from neuroflow.keras.layers.einsum_dense import EinsumDense
 from neuroflow.keras.layers.embedding import Embedding, Masking
 from neuroflow.keras.layers.recurrent import GRU, LSTM, RNN, SimpleRNN
 from neuroflow.keras.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell

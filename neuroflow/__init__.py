@@ -169,7 +169,8 @@ double = float64
 half = float16
 __version__ = "0.1.0"
 
-_LAZY_SUBMODULES = ("keras", "data", "train", "summary", "hub")
+_LAZY_SUBMODULES = ("keras", "data", "train", "summary", "hub",
+                    "debugging", "profiler")
 
 
 def __getattr__(name: str):

@@ -19,6 +19,7 @@ LAYERS = [
     ("backend", ["backend"]),
     ("tensors", ["abstract", "dtypes", "tensor"]),
     ("ops", ["ops"]),
+    ("profiler", ["profiler"]),
     ("variables", ["variables", "module"]),
     ("autodiff", ["autodiff"]),
     ("graph", ["graph"]),
@@ -27,7 +28,7 @@ LAYERS = [
     ("summary", ["summary"]),
     ("keras", ["keras"]),
     ("public", ["__init__", "__main__", "math", "nn", "random", "linalg", "image", "cli",
-                "lab", "hub"]),
+                "lab", "hub", "debugging"]),
 ]
 RANK = {part: rank for rank, (_, parts) in enumerate(LAYERS) for part in parts}
 

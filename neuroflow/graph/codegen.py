@@ -17,6 +17,12 @@ namespace; file names and other text appear only inside comments, escaped.
 
 The compiled function takes its memory plan's buffers as its first argument,
 so concurrent calls each use their own (see ``function.py``).
+
+:class:`Instruments` add code to each node's line, on the same line so that
+tracebacks still map lines to nodes: a check of each floating-point result
+(``tf.debugging.enable_check_numerics``) and a timer (the profiler). Only the
+variants ``function.py`` compiles while one of them is on have it; plain plans
+are emitted exactly as without it.
 """
 
 from __future__ import annotations
@@ -26,7 +32,9 @@ import keyword
 import linecache
 import math
 import re
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -42,15 +50,42 @@ _file_ids = itertools.count()
 _RESERVED = re.compile(r"np|_buffers|[A-Za-z]\d+|P_\w*")
 
 
+@dataclass(frozen=True)
+class Instruments:
+    """Code added to each node's line (see the module's docstring).
+
+    ``check(node_index, result_index, array)`` is called for a floating-point result whose
+    sum is not finite, and raises if an element is an infinity or a NaN (a sum of finite
+    float16 values may overflow); ``timer(node_index, start)`` is called after each node
+    with the ``time.perf_counter()`` it started at.
+    """
+
+    check: Callable | None = None
+    timer: Callable | None = None
+
+    def wrap(self, em: Emitter, node: Node, index: int, code: str) -> str:
+        if self.timer is not None:
+            clock, timer = em.bind("T", time.perf_counter), em.bind("T", self.timer)
+            code = f"_t = {clock}(); {code}; {timer}({index}, _t)"
+        # A view (reshape, transpose, a slice) shows values a check already saw.
+        if self.check is not None and node.lowering.result != "view":
+            finite, check = em.bind("I", math.isfinite), em.bind("K", self.check)
+            # One sum per result decides almost every check without a temporary array.
+            code += "".join(f"; {finite}({v.name}.sum()) or {check}({index}, {k}, {v.name})"
+                            for k, v in enumerate(node.results) if v.dtype.kind == "f")
+        return code
+
+
 class Emitter:
     """Collects the namespace (constants, attributes, forwards) the generated code uses."""
 
     def __init__(self, graph: Graph, buffers: dict[str, str], inplace_assigns=frozenset(),
-                 escaping_reads=frozenset()):
+                 escaping_reads=frozenset(), instruments: Instruments | None = None):
         self.graph = graph
         self.buffers = buffers  # value name -> buffer name
         self.inplace_assigns = inplace_assigns  # ids of assignment nodes done in place
         self.escaping_reads = escaping_reads  # ids of reads whose value is returned
+        self.instruments = instruments
         self.namespace: dict[str, object] = {"np": np}
 
     def bind(self, prefix: str, obj) -> str:
@@ -93,9 +128,11 @@ class Emitter:
             return "{" + ", ".join(f"{k!r}: {self.literal(v)}" for k, v in value.items()) + "}"
         raise ValueError(f"codegen: cannot compute {value!r} when the graph runs")
 
-    def line(self, node: Node) -> str:
+    def line(self, node: Node, index: int = -1) -> str:
         args = [v.name for v in node.inputs]
         code = _statement(self, node, args)
+        if self.instruments is not None:
+            code = self.instruments.wrap(self, node, index, code)
         where = f" @ {node.location}" if node.location else ""
         return f"    {code}  # {_comment(node.op + where)}"
 
@@ -171,7 +208,8 @@ def _assignment(em: Emitter, node: Node, args: list[str]) -> str:
     return f"{var}.replace_array(np.asarray({ufunc}({var}.current_array(), {args[0]})))"
 
 
-def emit_source(graph: Graph, plan=None) -> tuple[str, dict]:
+def emit_source(graph: Graph, plan=None, instruments: Instruments | None = None
+                ) -> tuple[str, dict]:
     """The Python source of ``graph`` (with a memory plan, if given) and its namespace.
 
     The function's first parameter is the tuple of buffers the plan asks for.
@@ -180,7 +218,7 @@ def emit_source(graph: Graph, plan=None) -> tuple[str, dict]:
     buffer_names = list(plan.specs) if plan is not None else []
     inplace = {id(graph.nodes[i]) for i in plan.inplace_assigns} if plan is not None else set()
     escaping = {id(graph.nodes[i]) for i in escaping_reads(graph)}
-    em = Emitter(graph, buffers, inplace, escaping)
+    em = Emitter(graph, buffers, inplace, escaping, instruments)
     for name, array in graph.constants.items():
         em.namespace[_checked_identifier(name)] = array
     for index, variable in enumerate(graph.variables):
@@ -190,7 +228,7 @@ def emit_source(graph: Graph, plan=None) -> tuple[str, dict]:
     if buffer_names:
         names = ", ".join(buffer_names) + ("," if len(buffer_names) == 1 else "")
         lines.append(f"    {names} = _buffers")
-    lines += [em.line(node) for node in graph.nodes]
+    lines += [em.line(node, index) for index, node in enumerate(graph.nodes)]
     results = ", ".join(f"np.asarray({v.name})" for v in graph.outputs)
     lines.append(f"    return [{results}]")
     return "\n".join(lines) + "\n", em.namespace

@@ -28,6 +28,7 @@ import functools
 import inspect
 import sys
 import threading
+import time
 import warnings
 import weakref
 from collections import OrderedDict
@@ -41,12 +42,14 @@ from neuroflow.config import settings
 from neuroflow.errors import InvalidArgumentError
 from neuroflow.graph import codegen, passes
 from neuroflow.graph.interpret import run_graph
-from neuroflow.graph.ir import Graph, Value
+from neuroflow.graph.ir import Graph, Node, Value
 from neuroflow.graph.passes.memory import MemoryPlan
 from neuroflow.graph.passes.specialize import specialize
 from neuroflow.graph.trace import Tracer, symbolic_inputs, tracing
+from neuroflow.ops.checks import all_finite, numerics_checked, numerics_error
 from neuroflow.ops.elementwise import quiet
-from neuroflow.ops.registry import recording
+from neuroflow.ops.registry import op_watchers, recording
+from neuroflow.profiler import session as profiler_session
 from neuroflow.tensor import Tensor, convert_to_tensor, host_array
 from neuroflow.util import nest
 
@@ -433,31 +436,107 @@ class Function:
         return f"<neuroflow.function {self._name}: {self._trace_count} trace(s)>"
 
 
+_PLAIN = (False, False)  # neither numeric checks nor timers
+
+
 class _Plan:
-    """One trace compiled for one set of input sizes, with a pool of buffer sets."""
+    """One trace compiled for one set of input sizes, with a pool of buffer sets.
 
-    __slots__ = ("graph", "memory", "source", "compiled", "_quiet", "_specs", "_pool")
+    While numeric checks or the profiler are on (``registry.op_watchers`` is not empty),
+    ``run`` runs an instrumented variant instead, compiled on first use for that setting
+    (``mode``: check numerics, time ops) and kept beside the plain code, which stays as it
+    is. Checking runs the graph before fusion, so that the first op making an infinity or
+    a NaN is found and named; timing runs the optimized graph that normally runs.
+    """
 
-    def __init__(self, graph: Graph, optimize: bool):
-        self.graph = passes.optimize(graph) if optimize else graph
-        self.memory = passes.plan_memory(self.graph) if optimize else MemoryPlan()
-        self.source, namespace = codegen.emit_source(self.graph, self.memory)
+    __slots__ = ("graph", "memory", "source", "compiled", "_quiet", "_specs", "_pool",
+                 "_traced", "_optimize", "_variants", "_timer", "__weakref__")
+
+    def __init__(self, graph: Graph, optimize: bool, mode: tuple[bool, bool] = _PLAIN):
+        checking, timing = mode
+        self._traced, self._optimize = graph, optimize
+        if not optimize:
+            self.graph, self.memory = graph, MemoryPlan()
+        else:
+            self.graph = _unfused(graph) if checking else passes.optimize(graph)
+            self.memory = passes.plan_memory(self.graph)
+        self._timer = profiler_session.NodeTimer(self.graph) if timing else None
+        instruments = None if mode == _PLAIN else codegen.Instruments(
+            check=_numerics_check(self.graph) if checking else None, timer=self._timer)
+        self.source, namespace = codegen.emit_source(self.graph, self.memory, instruments)
         self.compiled = codegen.compile_source(self.source, namespace, self.graph.name)
         # inf and NaN are answers, given silently as in eager mode and TensorFlow.
         self._quiet = quiet(self.compiled)
         self._specs = list(self.memory.specs.values())
         self._pool: list[tuple] = []
+        self._variants: dict | None = {} if mode == _PLAIN else None
 
     def run(self, arrays) -> list:
+        if op_watchers and self._variants is not None:
+            variant = self._variant()
+            if variant is not None:
+                return variant.run(arrays)
         # list.pop and list.append are atomic: concurrent calls never share a buffer set.
         try:
             buffers = self._pool.pop()
         except IndexError:
             buffers = tuple(np.empty(shape, dtype) for shape, dtype in self._specs)
+        start = time.perf_counter() if self._timer is not None else 0.0
         try:
             return self._quiet(buffers, *arrays)
         finally:
             self._pool.append(buffers)
+            if self._timer is not None:
+                self._timer.call_ended(start)
+
+    def _variant(self) -> _Plan | None:
+        """The instrumented code for this thread's setting, or None for the plain code."""
+        mode = (numerics_checked(), profiler_session.recording())
+        if mode == _PLAIN:
+            return None
+        variant = self._variants.get(mode)
+        if variant is None:
+            with _variants_lock:
+                variant = self._variants.get(mode)
+                if variant is None:
+                    if not self._variants:  # dropping the plan forgets the variants' sources
+                        weakref.finalize(self, _release_variants, self._variants)
+                    variant = self._variants[mode] = _Plan(self._traced, self._optimize, mode)
+        return variant
+
+    def failing_node(self, traceback) -> Node | None:
+        """The node whose generated line (plain or instrumented) raised."""
+        for code in (self, *(self._variants or {}).values()):
+            node = codegen.failing_node(code.graph, code.compiled, code.source, traceback)
+            if node is not None:
+                return node
+        return None
+
+
+_variants_lock = threading.Lock()
+
+
+def _release_variants(variants: dict) -> None:
+    for variant in variants.values():
+        codegen.release_source(variant.compiled)
+
+
+def _unfused(graph: Graph) -> Graph:
+    """The passes that keep every op of the trace its own node (no fusion, no folding)."""
+    return passes.remove_dead_code(passes.eliminate_common_subexpressions(graph))
+
+
+def _numerics_check(graph: Graph) -> Callable:
+    """The check compiled code calls for a result whose sum is an infinity or a NaN."""
+
+    def check(index: int, output: int, array) -> None:
+        if all_finite(array):
+            return  # a sum of finite float16 values overflowed: nothing is wrong
+        node = graph.nodes[index]
+        raise numerics_error(node.op, output, len(node.results), array, graph=graph.name,
+                             layer=node.scope, location=node.location)
+
+    return check
 
 
 class ConcreteFunction:
@@ -524,8 +603,9 @@ class ConcreteFunction:
         try:
             return plan.run(arrays)
         except (ValueError, IndexError, TypeError, ZeroDivisionError, OverflowError) as error:
-            node = codegen.failing_node(plan.graph, plan.compiled, plan.source,
-                                        error.__traceback__)
+            if getattr(error, "op", None) == "CheckNumericsV2":
+                raise  # a numeric check's error already names the op, layer and line
+            node = plan.failing_node(error.__traceback__)
             if node is None:
                 raise
             raise self._explain(error, node, plan.graph.name) from error

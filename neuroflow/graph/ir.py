@@ -102,6 +102,7 @@ class Node:
     variable: int = -1  # index into Graph.variables for read/assign nodes
     location: str = ""  # the user's source line that created the node
     extra_outputs: tuple[Value, ...] = ()  # values made besides ``output`` (fused ops)
+    scope: str = ""  # the Keras layers it was traced in (``sequential/dense``), if any
 
     @property
     def results(self) -> list[Value]:

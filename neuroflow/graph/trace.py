@@ -21,6 +21,7 @@ import numpy as np
 from neuroflow.abstract import AbstractArray, Dim, SymbolicValueError, user_location
 from neuroflow.errors import UnimplementedError
 from neuroflow.graph.ir import ASSIGN, ASSIGN_ADD, ASSIGN_SUB, Graph, Node, Value
+from neuroflow.ops.checks import current_scope
 from neuroflow.ops.registry import READ_VARIABLE, record_variable_read, recording
 from neuroflow.tensor import Tensor, convert_to_tensor
 
@@ -79,7 +80,7 @@ class Tracer:
         out = Value(self._new_name("v"), aval.shape, aval.dtype, "node",
                     graph_id=id(self.graph))
         self.graph.nodes.append(Node(prim.name, in_values, dict(attrs), out, primitive=prim,
-                                     location=user_location()))
+                                     location=user_location(), scope=current_scope()))
         return self._symbolic(out)
 
     def record_several(self, prim, inputs, attrs, avals: tuple) -> tuple[Tensor, ...]:
@@ -88,7 +89,8 @@ class Tracer:
         outs = [Value(self._new_name("v"), aval.shape, aval.dtype, "node",
                       graph_id=id(self.graph)) for aval in avals]
         self.graph.nodes.append(Node(prim.name, in_values, dict(attrs), outs[0], primitive=prim,
-                                     location=user_location(), extra_outputs=tuple(outs[1:])))
+                                     location=user_location(), extra_outputs=tuple(outs[1:]),
+                                     scope=current_scope()))
         return tuple(self._symbolic(v) for v in outs)
 
     def _variable_index(self, variable) -> int:

@@ -27,6 +27,7 @@ knows the small interface they expose (``watched``, ``entries``,
 from __future__ import annotations
 
 import contextvars
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +40,11 @@ from neuroflow.errors import InvalidArgumentError
 from neuroflow.tensor import Tensor
 
 REGISTRY: dict[str, Primitive] = {}
+
+# Watchers of eager ops: ``watch(prim, arrays, out, start, end)`` is called after each op
+# runs, with its result and its perf_counter times (tf.debugging's numeric checks raise
+# from one; the profiler records). Empty unless one is on, so ops pay one truth test.
+op_watchers: list[Callable] = []
 
 
 @dataclass(frozen=True)
@@ -257,10 +263,13 @@ def apply(prim: Primitive, inputs: tuple[Tensor, ...], attrs: dict) -> Tensor:
         # attributes hold a size that is only known per call (a seed broadcast to the
         # batch's shape).
         return _apply_symbolic(prim, inputs, arrays, attrs)
-    try:
-        out = prim.forward(xp, *arrays, **attrs)
-    except (ValueError, IndexError) as error:
-        raise _explain(prim, arrays, error) from None
+    if op_watchers:
+        out = _watched_forward(prim, xp, arrays, attrs)
+    else:
+        try:
+            out = prim.forward(xp, *arrays, **attrs)
+        except (ValueError, IndexError) as error:
+            raise _explain(prim, arrays, error) from None
     if prim.multiple_results:
         return _several_results(prim, inputs, attrs, out)
     if type(out) is not np.ndarray and isinstance(out, np.generic):
@@ -269,6 +278,19 @@ def apply(prim: Primitive, inputs: tuple[Tensor, ...], attrs: dict) -> Tensor:
     if prim.differentiable and recording.tapes:
         _record(prim, inputs, attrs, result)
     return result
+
+
+def _watched_forward(prim: Primitive, xp, arrays: list, attrs: dict):
+    """The forward, timed, its result shown to every watcher."""
+    start = time.perf_counter()
+    try:
+        out = prim.forward(xp, *arrays, **attrs)
+    except (ValueError, IndexError) as error:
+        raise _explain(prim, arrays, error) from None
+    end = time.perf_counter()
+    for watch in op_watchers:
+        watch(prim, arrays, out, start, end)
+    return out
 
 
 def _apply_symbolic(prim: Primitive, inputs: tuple, arrays: list, attrs: dict) -> Tensor:

@@ -106,8 +106,8 @@ def test_arguments_and_defaults_are_keras_3s():
 
 
 @pytest.mark.parametrize("options,match", [
-    ({"profile_batch": 2}, "profile_batch=2"),
-    ({"profile_batch": (2, 4)}, "must be 0"),
+    ({"profile_batch": -1}, "profile_batch must be a non-negative integer"),
+    ({"profile_batch": (4, 2)}, "Found: (4, 2)"),
     ({"embeddings_freq": 1}, "embeddings_freq=1"),
     ({"update_freq": "sometimes"}, "update_freq"),
     ({"update_freq": 0}, "update_freq"),

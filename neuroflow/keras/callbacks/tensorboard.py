@@ -5,7 +5,9 @@ It writes what Keras 3 writes, under the same tags: in ``log_dir/train``,
 ``batch_<metric>`` every ``update_freq`` batches, ``<weight path>/histogram`` (and
 ``/image``) every ``histogram_freq`` epochs, and the model's graph; in
 ``log_dir/validation``, the validation metrics as ``epoch_<metric>`` and, after each
-evaluation, ``evaluation_<metric>_vs_iterations`` at the optimizer's step count.
+evaluation, ``evaluation_<metric>_vs_iterations`` at the optimizer's step count. With
+``profile_batch``, a profile of those batches (``tf.profiler``) in
+``log_dir/train/plugins/profile/<run>/<host>.trace.json.gz``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 
 from neuroflow import summary
 from neuroflow.keras.callbacks.callback import Callback
+from neuroflow.profiler import experimental as profiler
 from neuroflow.summary import protos
 
 
@@ -29,7 +32,8 @@ class TensorBoard(Callback):
     N: every N epochs); ``write_graph`` (the model's conceptual graph, and the traced train
     step's op graph); ``write_images`` (weights as images, with the histograms);
     ``write_steps_per_second``; ``update_freq`` ("epoch", "batch" or every N batches for
-    the ``batch_*`` scalars); ``profile_batch`` (0: neuroflow has no profiler);
+    the ``batch_*`` scalars); ``profile_batch`` (0: no profile; N: profile the N-th batch
+    of the run, counting from 1; ``(start, stop)`` or ``"start,stop"``: those batches);
     ``embeddings_freq`` (0: the embedding projector is not supported) and
     ``embeddings_metadata`` (used only with it).
 
@@ -57,9 +61,7 @@ class TensorBoard(Callback):
         self.write_images = write_images
         self.write_steps_per_second = write_steps_per_second
         self.update_freq = _update_freq(update_freq)
-        if profile_batch:
-            raise ValueError(f"Profiling is not available in neuroflow (it has no profiler). "
-                             f"Received: profile_batch={profile_batch!r} (must be 0)")
+        self._init_profile_batch(profile_batch)
         if embeddings_freq:
             raise ValueError(f"The embedding projector is not supported by neuroflow's "
                              f"TensorBoard callback. Received: embeddings_freq="
@@ -74,8 +76,36 @@ class TensorBoard(Callback):
         self._writers: dict[str, summary.SummaryWriter] = {}
         self._pushed: list[tuple] = []  # (writer context, record_if context) entered
         self._should_write_train_graph = False
-        if self.update_freq == "epoch":
+        if self.update_freq == "epoch" and not self._should_trace:
             self._hide_batch_hooks()
+
+    def _init_profile_batch(self, profile_batch) -> None:
+        """The first and last batch to profile, checked as Keras checks them (0: none)."""
+        error = ValueError(f"profile_batch must be a non-negative integer or 2-tuple of "
+                           f"positive integers. A pair of positive integers signifies a range "
+                           f"of batches to profile. Found: {profile_batch}")
+        if isinstance(profile_batch, str):  # Keras's legacy "start,stop"
+            try:
+                profile_batch = [int(part) for part in profile_batch.split(",")]
+            except ValueError:
+                raise error from None
+            if len(profile_batch) == 1:
+                profile_batch = profile_batch[0]
+        if isinstance(profile_batch, int | np.integer) and not isinstance(profile_batch, bool):
+            start = stop = int(profile_batch)
+        elif isinstance(profile_batch, (tuple, list)) and len(profile_batch) == 2 and all(
+                isinstance(b, int | np.integer) and not isinstance(b, bool)
+                for b in profile_batch):
+            start, stop = (int(b) for b in profile_batch)
+        else:
+            raise error
+        if start < 0 or stop < start:
+            raise error
+        self._start_batch, self._stop_batch = start, stop
+        self._should_trace = not (start == 0 and stop == 0)
+        self._is_tracing = False
+        self._profiler_started = False
+        self._batch_trace = None
 
     def _hide_batch_hooks(self) -> None:
         """With update_freq="epoch" the batch hooks write nothing (no writer is the default
@@ -154,6 +184,8 @@ class TensorBoard(Callback):
 
     def on_train_end(self, logs=None):
         self._pop_writer()
+        if self._is_tracing:
+            self._stop_trace()
         self._close_writers()
 
     def on_test_begin(self, logs=None):
@@ -175,8 +207,24 @@ class TensorBoard(Callback):
             self._push_writer(self._train_writer, self._global_train_batch)
         if self.write_steps_per_second:
             self._batch_start_time = time.time()
+        if not self._should_trace:
+            return
+        if self._global_train_batch == self._start_batch:
+            self._start_trace()
+        if self._profiler_started:
+            self._batch_trace = profiler.Trace("Profiled batch", step_num=batch)
+            self._batch_trace.__enter__()
 
     def on_train_batch_end(self, batch, logs=None):
+        self._write_batch_summaries(logs)
+        if self._is_tracing:
+            if self._batch_trace is not None:
+                self._batch_trace.__exit__(None, None, None)
+                self._batch_trace = None
+            if self._global_train_batch >= self._stop_batch:
+                self._stop_trace()
+
+    def _write_batch_summaries(self, logs) -> None:
         if not summary.should_record_summaries():
             return  # nothing would be written: skip reading the metrics
         step = self._global_train_batch
@@ -208,6 +256,39 @@ class TensorBoard(Callback):
         self._log_epoch_metrics(epoch, logs)
         if self.histogram_freq and epoch % self.histogram_freq == 0:
             self._log_weights(epoch)
+
+    # --- profiles -----------------------------------------------------------------------------
+    def _start_trace(self) -> None:
+        summary.trace_on(graph=True, profiler=False)
+        self._start_profiler(self._train_dir)
+        self._is_tracing = True
+
+    def _stop_trace(self, batch=None) -> None:
+        """Write the traced graphs (``batch_<stop>``, as Keras names them) and the profile."""
+        batch = self._stop_batch if batch is None else batch
+        with self._train_writer.as_default():
+            summary.trace_export(name=f"batch_{batch}", step=batch)
+        self._stop_profiler()
+        self._is_tracing = False
+
+    def _start_profiler(self, logdir: str) -> None:
+        # As in Keras, a profiler that cannot start (another one is running) does not stop
+        # training; the callback only ever stops the profile it started.
+        try:
+            profiler.start(logdir)
+            self._profiler_started = True
+        except Exception as error:  # noqa: BLE001 - reported, training goes on
+            warnings.warn(f"Failed to start profiler: {error}", stacklevel=3)
+
+    def _stop_profiler(self) -> None:
+        if not self._profiler_started:
+            return
+        try:
+            profiler.stop()
+        except Exception as error:  # noqa: BLE001 - reported, training goes on
+            warnings.warn(f"Failed to stop profiler: {error}", stacklevel=3)
+        finally:
+            self._profiler_started = False
 
     # --- epoch summaries ----------------------------------------------------------------------
     def _log_epoch_metrics(self, epoch: int, logs) -> None:

@@ -20,6 +20,7 @@ import numpy as np
 
 from neuroflow.errors import InvalidArgumentError
 from neuroflow.keras.layers import symbolic
+from neuroflow.ops import checks
 from neuroflow.ops import elementwise as ew
 from neuroflow.ops.convert import as_tensor
 from neuroflow.ops.registry import init_scope
@@ -195,9 +196,13 @@ class Layer:
         if self._call_takes_training:
             kwargs["training"] = training
         token = _call_context.set((training, depth + 1))
+        # The layer's name scope: numeric-check errors and profiles name the layer an op
+        # ran in, and traces keep it on each node.
+        scope = checks.enter_scope(self.name)
         try:
             outputs = self.call(inputs, *args, **kwargs)
         finally:
+            checks.exit_scope(scope)
             _call_context.reset(token)
         # 4. Activity regularization: a penalty on the outputs, added to the loss by fit.
         if self.activity_regularizer is not None:

@@ -32,18 +32,17 @@ from dataclasses import dataclass, field
 
 from neuroflow.keras.layers.base import format_shape
 from neuroflow.keras.layers.core import InputLayer
+from neuroflow.util import layered
+from neuroflow.util.layered import EDGE_ROOM, Node
 
 RANKDIRS = ("TB", "LR", "BT", "RL")
 TITLE_SIZE = 16.0  # Keras's label fonts: 16 pt for the title row, 14 pt for the others
 TEXT_SIZE = 14.0
 CELL_PADDING = 10.0  # Keras's cellpadding
 CELL_SPACING = 2.0  # black between the cells, which outlines the box
-NODE_GAP = 18.0  # Graphviz's default nodesep (0.25 in) and ranksep (0.5 in)
-RANK_GAP = 36.0
-EDGE_ROOM = 8.0  # room an edge takes where it passes through a rank
+RANK_GAP = 36.0  # Graphviz's default ranksep (0.5 in)
 PORT_GAP = 12.0  # between edges meeting a box on the same side
 PORT_MARGIN = 10.0  # no edge meets a box closer than this to its corners
-ORDER_SWEEPS = 16
 LOOP_ROOM = 14.0  # beside a box, for the loop of a layer that reads its own output
 FRAME_PADDING = 12.0
 MARGIN = 8.0
@@ -311,25 +310,9 @@ def _members(model) -> tuple[list, list[tuple], list[tuple]]:
 
 
 @dataclass(eq=False)
-class _Node:
-    """A box, an expanded nested model, or a dummy point of an edge, in one rank."""
-
-    breadth: float
-    depth: float
-    box: Box | None = None
-    level: _Level | None = None
-    index: int = 0  # place in the model's layer order
-    rank: int = 0
-    o: float = 0.0  # centre across the rank
-    r: float = 0.0  # start along the flow
-    up: list = field(default_factory=list)  # (neighbour in the rank before, weight)
-    down: list = field(default_factory=list)
-
-
-@dataclass(eq=False)
 class _Link:
-    source: _Node
-    target: _Node
+    source: Node
+    target: Node
     source_box: Box
     target_box: Box
     reversed: bool = False
@@ -380,7 +363,7 @@ class _Level:
         self.model, self.context, self.nested = model, context, nested
         self.frame = Frame(model) if nested else None
         layers, facts, links = _members(model)
-        self.nodes: dict[int, _Node] = {}
+        self.nodes: dict[int, Node] = {}
         for index, (layer, fact) in enumerate(zip(layers, facts)):
             self.nodes[id(layer)] = self._node_for(layer, fact, index)
         self.links: list[_Link] = []
@@ -394,30 +377,30 @@ class _Level:
                 self.links.append(_Link(s, t, s_box, t_box))
                 if s is t:  # room for the loop, on both sides to keep the box centred
                     s.breadth += 2 * LOOP_ROOM
-        self.exit_paths: dict[Box, tuple[_Node, list[_Node]]] = {}
+        self.exit_paths: dict[Box, tuple[Node, list[Node]]] = {}
         self._rank()
         self._order()
         self._coordinates()
 
-    def _node_for(self, layer, facts, index: int) -> _Node:
+    def _node_for(self, layer, facts, index: int) -> Node:
         functional, sequential = _model_classes()
         context = self.context
         if context.expand and isinstance(layer, (functional, sequential)) and layer.layers:
             level = _Level(layer, context, nested=True)
-            return _Node(level.breadth, level.depth, level=level, index=index)
+            return Node(level.breadth, level.depth, level=level, index=index)
         box = _make_box(layer, facts, context.labels, context.measure)
         context.boxes.append(box)
-        return _Node(*_abstract_size(box, context.rankdir), box=box, index=index)
+        return Node(*_abstract_size(box, context.rankdir), box=box, index=index)
 
     # --- which box an arrow into or out of this (nested) model reaches -------------------
-    def _node_of(self, layer) -> _Node:
+    def _node_of(self, layer) -> Node:
         return self.nodes[id(layer)]
 
     def exit_box(self, output_index: int) -> Box:
         node, index = self._exit(output_index)
         return node.level.exit_box(index) if node.level else node.box
 
-    def _exit(self, output_index: int) -> tuple[_Node, int]:
+    def _exit(self, output_index: int) -> tuple[Node, int]:
         functional, _ = _model_classes()
         if isinstance(self.model, functional):
             layer, _, index = self.model.outputs[output_index]._keras_history
@@ -434,17 +417,17 @@ class _Level:
     # --- 1. ranks ---------------------------------------------------------------------------
     def _rank(self) -> None:
         nodes = list(self.nodes.values())
-        back = _back_links(nodes, self.links)
+        back = layered.back_links(nodes, self.links)
         for i in back:
             self.links[i].reversed = True
         forward = [(lk.target, lk.source) if lk.reversed else (lk.source, lk.target)
                    for lk in self.links if lk.source is not lk.target]
-        before: dict[_Node, list[_Node]] = {n: [] for n in nodes}
+        before: dict[Node, list[Node]] = {n: [] for n in nodes}
         for source, target in forward:
             before[target].append(source)
-        for node in _topological(nodes, forward):
+        for node in layered.topological(nodes, forward):
             node.rank = max((s.rank + 1 for s in before[node]), default=0)
-        self.ranks: list[list[_Node]] = [[] for _ in range(max(n.rank for n in nodes) + 1)]
+        self.ranks: list[list[Node]] = [[] for _ in range(max(n.rank for n in nodes) + 1)]
         for node in nodes:
             self.ranks[node.rank].append(node)
         for link in self.links:
@@ -466,46 +449,22 @@ class _Level:
         functional, _ = _model_classes()
         return len(self.model.outputs) if isinstance(self.model, functional) else 1
 
-    def _chain(self, start: _Node, end_rank: int, end: _Node | None) -> list[_Node]:
+    def _chain(self, start: Node, end_rank: int, end: Node | None) -> list[Node]:
         """Dummy nodes on the ranks strictly between ``start`` and ``end_rank``, linked."""
         previous, dummies = start, []
         for rank in range(start.rank + 1, end_rank):
-            dummy = _Node(EDGE_ROOM, 0.0, index=start.index, rank=rank)
+            dummy = Node(EDGE_ROOM, 0.0, index=start.index, rank=rank)
             self.ranks[rank].append(dummy)
-            _connect(previous, dummy)
+            layered.connect(previous, dummy)
             dummies.append(dummy)
             previous = dummy
         if end is not None:
-            _connect(previous, end)
+            layered.connect(previous, end)
         return dummies
 
     # --- 2. order within the ranks ----------------------------------------------------------
     def _order(self) -> None:
-        for rank in self.ranks:
-            rank.sort(key=lambda n: n.index)
-        best, fewest = [list(r) for r in self.ranks], _crossings(self.ranks)
-        for sweep in range(ORDER_SWEEPS):
-            if fewest == 0:
-                break
-            downwards = sweep % 2 == 0
-            order = range(1, len(self.ranks)) if downwards else range(len(self.ranks) - 2, -1, -1)
-            for k in order:
-                place = {n: i for i, n in enumerate(self.ranks[k - 1 if downwards else k + 1])}
-                rank = self.ranks[k]
-                keys = {}
-                for i, node in enumerate(rank):
-                    near = [place[m] for m, _ in (node.up if downwards else node.down)]
-                    # A node with no neighbours on that side keeps its place.
-                    # Ties keep their order, or swap on every other pair of sweeps, so
-                    # that a tie cannot trap the order (as Graphviz alternates too).
-                    keys[node] = (sum(near) / len(near) if near else i,
-                                  -i if sweep % 4 >= 2 else i)
-                rank.sort(key=keys.__getitem__)
-            _transpose(self.ranks, even_ties=sweep % 4 >= 2)
-            count = _crossings(self.ranks)
-            if count < fewest:
-                best, fewest = [list(r) for r in self.ranks], count
-        self.ranks = best
+        self.ranks = layered.order_ranks(self.ranks)
         for rank in self.ranks:
             for i, node in enumerate(rank):
                 if node.box is not None:
@@ -513,32 +472,9 @@ class _Level:
 
     # --- 3. coordinates ---------------------------------------------------------------------
     def _coordinates(self) -> None:
-        for rank in self.ranks:
-            o = 0.0
-            for i, node in enumerate(rank):
-                if i:
-                    o += _gap(rank[i - 1], node)
-                node.o = o
-            for node in rank:
-                node.o -= o / 2
-        for sweep in range(12):
-            # Alternate pulls towards the rank before and after, then both at once.
-            towards = ("up", "down")[sweep % 2] if sweep < 10 else "both"
-            ranks = self.ranks if towards != "down" else self.ranks[::-1]
-            for rank in ranks:
-                targets = []
-                for node in rank:
-                    near = node.up if towards == "up" else node.down if towards == "down" \
-                        else node.up + node.down
-                    total = sum(w for _, w in near)
-                    targets.append(sum(m.o * w for m, w in near) / total if total else node.o)
-                gaps = [_gap(a, b) for a, b in zip(rank, rank[1:])]
-                for node, o in zip(rank, _fit_in_order(targets, gaps)):
-                    node.o = o
         chains = [link.dummies for link in self.links] + \
             [dummies for _, dummies in self.exit_paths.values()]
-        for chain in chains:
-            _straighten(chain, self.ranks)
+        layered.place_across(self.ranks, chains)
         low = min(n.o - n.breadth / 2 for rank in self.ranks for n in rank)
         high = max(n.o + n.breadth / 2 for rank in self.ranks for n in rank)
         self.rank_depths = [max(n.depth for n in rank) for rank in self.ranks]
@@ -634,14 +570,14 @@ class _Level:
             routes.append((start_box, end_box, stations, link.reversed))
         return routes
 
-    def _leave(self, node: _Node, box: Box, direct: bool) -> list:
+    def _leave(self, node: Node, box: Box, direct: bool) -> list:
         if node.box is not None or direct:
             stations = [("S", _box_r(box, self.context.rankdir)[1])]
         else:
             stations = node.level.exit_route(box)
         return stations + [(stations[-1][0], self._rank_end(node.rank))]
 
-    def _enter(self, node: _Node, box: Box, direct: bool) -> list:
+    def _enter(self, node: Node, box: Box, direct: bool) -> list:
         stations = [("T", self.rank_starts[node.rank])]
         if node.box is not None or direct:
             return stations + [("T", _box_r(box, self.context.rankdir)[0])]
@@ -724,7 +660,7 @@ def _settle_ports(routes: list, rankdir: str) -> list[tuple]:
             inner = (low + PORT_MARGIN, high - PORT_MARGIN)
             goals = [g if inner[0] <= g <= inner[1] else d
                      for g, d in zip((heading(i, side) for i in indices), spread)]
-            fitted = _fit_in_order(goals, [PORT_GAP] * (len(indices) - 1))
+            fitted = layered.fit_in_order(goals, [PORT_GAP] * (len(indices) - 1))
             if fitted and not (low < fitted[0] and fitted[-1] < high):
                 fitted = spread
             for i, o in zip(indices, fitted):
@@ -738,136 +674,3 @@ def _settle_ports(routes: list, rankdir: str) -> list[tuple]:
 # --- graph helpers ----------------------------------------------------------------------------
 
 
-def _connect(a: _Node, b: _Node) -> None:
-    # Straight long edges matter most: Graphviz weighs a pull 1 between two boxes, 2 between
-    # a box and an edge's dummy point, 8 between two dummy points.
-    dummies = (a.box is None and a.level is None) + (b.box is None and b.level is None)
-    weight = (1, 2, 8)[dummies]
-    a.down.append((b, weight))
-    b.up.append((a, weight))
-
-
-def _gap(a: _Node, b: _Node) -> float:
-    real = (a.box is not None or a.level is not None) and (b.box is not None or
-                                                           b.level is not None)
-    return (a.breadth + b.breadth) / 2 + (NODE_GAP if real else EDGE_ROOM)
-
-
-def _back_links(nodes: list[_Node], links: list[_Link]) -> set[int]:
-    """Indices of the links that close a cycle (a shared layer can make one): depth-first
-    from each node in model order; a link back to a node still being visited is one."""
-    outgoing: dict[_Node, list] = {n: [] for n in nodes}
-    for i, link in enumerate(links):
-        outgoing[link.source].append((link.target, i))
-    state: dict[_Node, int] = {}  # 1: being visited, 2: done
-    back = set()
-    for root in nodes:
-        if root in state:
-            continue
-        state[root] = 1
-        stack = [(root, iter(outgoing[root]))]
-        while stack:
-            node, pending = stack[-1]
-            for target, i in pending:
-                if state.get(target) == 1:
-                    back.add(i)
-                elif target not in state:
-                    state[target] = 1
-                    stack.append((target, iter(outgoing[target])))
-                    break
-            else:
-                state[node] = 2
-                stack.pop()
-    return back
-
-
-def _topological(nodes: list[_Node], edges: list[tuple[_Node, _Node]]) -> list[_Node]:
-    waiting = {n: 0 for n in nodes}
-    after: dict[_Node, list[_Node]] = {n: [] for n in nodes}
-    for source, target in edges:
-        waiting[target] += 1
-        after[source].append(target)
-    result = [n for n in nodes if waiting[n] == 0]
-    for node in result:  # grows while it is read: each node once all before it are in
-        for target in after[node]:
-            waiting[target] -= 1
-            if waiting[target] == 0:
-                result.append(target)
-    return result
-
-
-def _crossings(ranks: list[list[_Node]]) -> int:
-    count = 0
-    for upper, lower in zip(ranks, ranks[1:]):
-        place = {n: i for i, n in enumerate(upper)}
-        pairs = [(place[a], i) for i, b in enumerate(lower) for a, _ in b.up]
-        count += sum(1 for i, (a1, b1) in enumerate(pairs) for a2, b2 in pairs[i + 1:]
-                     if (a1 - a2) * (b1 - b2) < 0)
-    return count
-
-
-def _straighten(chain: list[_Node], ranks: list[list[_Node]]) -> None:
-    """Put an edge's dummy points in one line across the ranks when there is room: at their
-    mean, or else at one of their own places, the first that fits between the neighbours."""
-    if len(chain) < 2:
-        return
-    room = []
-    for dummy in chain:
-        rank = ranks[dummy.rank]
-        i = rank.index(dummy)
-        low = rank[i - 1].o + _gap(rank[i - 1], dummy) if i else float("-inf")
-        high = rank[i + 1].o - _gap(dummy, rank[i + 1]) if i + 1 < len(rank) else float("inf")
-        room.append((low, high))
-    for o in [sum(d.o for d in chain) / len(chain)] + [d.o for d in chain]:
-        if all(low <= o <= high for low, high in room):
-            for dummy in chain:
-                dummy.o = o
-            return
-
-
-def _transpose(ranks: list[list[_Node]], even_ties: bool) -> None:
-    """Swap neighbours in a rank while that removes crossings (Graphviz's last step of
-    ordering), a bounded number of rounds. With ``even_ties``, a pair that crosses swaps
-    also when swapping crosses as much: that moves the crossing elsewhere, where the next
-    sweep may remove it."""
-    for _ in range(len(ranks) + 4):
-        improved = False
-        for k, rank in enumerate(ranks):
-            above = {n: i for i, n in enumerate(ranks[k - 1])} if k else {}
-            below = {n: i for i, n in enumerate(ranks[k + 1])} if k + 1 < len(ranks) else {}
-            for i in range(len(rank) - 1):
-                left, right = rank[i], rank[i + 1]
-                now = _pair_crossings(left, right, above, below)
-                swapped = _pair_crossings(right, left, above, below)
-                if swapped < now or (even_ties and now and swapped == now):
-                    rank[i], rank[i + 1] = right, left
-                    improved = improved or swapped < now
-        if not improved:
-            return
-
-
-def _pair_crossings(left: _Node, right: _Node, above: dict, below: dict) -> int:
-    """Crossings between the edges of two neighbours, ``left`` placed before ``right``."""
-    count = 0
-    for mine, theirs, place in ((left.up, right.up, above), (left.down, right.down, below)):
-        count += sum(1 for a, _ in mine for b, _ in theirs if place[a] > place[b])
-    return count
-
-
-def _fit_in_order(targets: list[float], gaps: list[float]) -> list[float]:
-    """Positions as close as possible to ``targets`` (least squares), in the same order and
-    at least ``gaps[i]`` apart: shifted by the gaps, this is an isotonic regression, solved
-    by pooling adjacent violators."""
-    offsets = [0.0]
-    for gap in gaps:
-        offsets.append(offsets[-1] + gap)
-    blocks: list[list[float]] = []  # [mean, count]
-    for target, offset in zip(targets, offsets):
-        blocks.append([target - offset, 1])
-        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
-            mean, count = blocks.pop()
-            previous = blocks[-1]
-            previous[0] = (previous[0] * previous[1] + mean * count) / (previous[1] + count)
-            previous[1] += count
-    values = [mean for mean, count in blocks for _ in range(count)]
-    return [value + offset for value, offset in zip(values, offsets)]

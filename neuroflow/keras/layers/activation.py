@@ -35,6 +35,8 @@ class Softmax(Layer):
 class ReLU(Layer):
     """``min(max(x, threshold) ..., max_value)`` with a ``negative_slope`` below threshold."""
 
+    supports_masking = True
+
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
         super().__init__(**kwargs)
         if max_value is not None and max_value < 0:

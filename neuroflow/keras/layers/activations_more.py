@@ -24,6 +24,8 @@ def _floating(inputs: Tensor) -> Tensor:
 class LeakyReLU(Layer):
     """``x`` where ``x > 0``, else ``negative_slope * x`` (Keras 3's default slope: 0.3)."""
 
+    supports_masking = True
+
     def __init__(self, negative_slope=0.3, **kwargs):
         if "alpha" in kwargs:
             negative_slope = kwargs.pop("alpha")
@@ -51,6 +53,8 @@ class LeakyReLU(Layer):
 class PReLU(Layer):
     """A leaky ReLU whose negative slopes ``alpha`` are learned: one per input entry of a
     sample, shared along ``shared_axes`` (sample axes counted from 1)."""
+
+    supports_masking = True
 
     def __init__(self, alpha_initializer="Zeros", alpha_regularizer=None,
                  alpha_constraint=None, shared_axes=None, **kwargs):
@@ -104,6 +108,8 @@ class PReLU(Layer):
 
 class ELU(Layer):
     """``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)``."""
+
+    supports_masking = True
 
     def __init__(self, alpha=1.0, **kwargs):
         super().__init__(**kwargs)

@@ -13,6 +13,7 @@ import functools
 import inspect
 import re
 import warnings
+import weakref
 from collections import defaultdict
 from typing import Any
 
@@ -93,6 +94,47 @@ class KerasVariable(Variable):
                 f"dtype={self.dtype.name}, value={self.numpy()}>")
 
 
+# --- Keras masks -------------------------------------------------------------------------
+# Keras 3 attaches a mask to the tensor a layer returns (Embedding(mask_zero=True), Masking,
+# recurrent layers returning sequences) and hands it to the layers that follow. Tensors
+# have __slots__, so the link lives in a table keyed by the tensor and dropped with it.
+
+# id(tensor) -> (weak reference to the tensor, its mask)
+_MASKS: dict[int, tuple[weakref.ref, Tensor]] = {}
+
+
+def set_keras_mask(tensor, mask) -> None:
+    """Attach ``mask`` (bool, ``tensor``'s shape without its last axes) to ``tensor``."""
+    key = id(tensor)
+    try:
+        ref = weakref.ref(tensor, lambda _, key=key: _MASKS.pop(key, None))
+    except TypeError:
+        return  # a value that cannot be weakly referenced carries no mask
+    _MASKS[key] = (ref, mask)
+
+
+def get_keras_mask(tensor) -> Tensor | None:
+    """The mask attached to ``tensor``, or None."""
+    entry = _MASKS.get(id(tensor))
+    if entry is None or entry[0]() is not tensor:
+        return None
+    return entry[1]
+
+
+def attached_masks(inputs) -> list | None:
+    """The masks attached to ``inputs`` (one per tensor, None where none), or None if no
+    input has one."""
+    leaves = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+    masks = [get_keras_mask(leaf) if isinstance(leaf, Tensor) else None for leaf in leaves]
+    return masks if any(m is not None for m in masks) else None
+
+
+def _fits(mask: Tensor, outputs: Tensor) -> bool:
+    rank = len(mask._value.shape)
+    return len(outputs._value.shape) > rank and \
+        tuple(outputs._value.shape[:rank]) == tuple(mask._value.shape)
+
+
 class Layer:
     """Base class of all layers.
 
@@ -103,6 +145,10 @@ class Layer:
     >>> [w.shape for w in dense.weights]
     [TensorShape([4, 3]), TensorShape([3])]
     """
+
+    # Keras 3's flag: the layer works per position, so its output keeps its input's mask.
+    supports_masking = False
+    _reads_masks = True
 
     def __init__(self, trainable: bool = True, name: str | None = None, dtype=None,
                  input_shape=None, input_dim=None, **kwargs: Any):
@@ -122,7 +168,11 @@ class Layer:
         self._call_losses: list[Tensor] = []
         self.activity_regularizer = None
         self._inbound_nodes: list = []  # calls on Keras tensors (functional API)
-        self._call_takes_training = "training" in inspect.signature(self.call).parameters
+        parameters = inspect.signature(self.call).parameters
+        self._call_takes_training = "training" in parameters
+        # A call() with a `mask` argument gets the inputs' attached masks, as in Keras 3
+        # (a class whose Keras counterpart ignores masks says so with _reads_masks = False).
+        self._call_takes_mask = "mask" in parameters and self._reads_masks
         self._build_input_shape = None
         # Keras 2 style `input_shape=` on the first layer of a Sequential model.
         if input_dim is not None and input_shape is None:
@@ -179,7 +229,9 @@ class Layer:
             if not hasattr(self, "_inbound_nodes"):
                 self._inbound_nodes = []
             return symbolic.call_symbolically(self, (inputs, *args), kwargs)
-        # 1. Convert arrays to tensors of the layer's dtype (Keras autocasts floats).
+        # 1. Convert arrays to tensors of the layer's dtype (Keras autocasts floats), keeping
+        #    the masks attached to them (Embedding(mask_zero=True), Masking).
+        masks = attached_masks(inputs) if _MASKS else None
         inputs = self._convert_inputs(inputs)
         # 2. Build the weights from the first inputs seen (eagerly, even in a trace).
         if not self.built:
@@ -195,6 +247,8 @@ class Layer:
             training = outer
         if self._call_takes_training:
             kwargs["training"] = training
+        if masks is not None and self._call_takes_mask and kwargs.get("mask") is None:
+            kwargs["mask"] = masks if isinstance(inputs, (list, tuple)) else masks[0]
         token = _call_context.set((training, depth + 1))
         # The layer's name scope: numeric-check errors and profiles name the layer an op
         # ran in, and traces keep it on each node.
@@ -207,7 +261,18 @@ class Layer:
         # 4. Activity regularization: a penalty on the outputs, added to the loss by fit.
         if self.activity_regularizer is not None:
             self.add_loss(self.activity_regularizer(outputs))
+        # 5. Masks, as Keras 3 passes them on: a layer that works per position gives its
+        #    output the input's mask (merges, the masks combined).
+        if masks is not None and self.supports_masking and type(outputs) is Tensor and \
+                get_keras_mask(outputs) is None:
+            mask = self._output_mask(masks)
+            if mask is not None and _fits(mask, outputs):
+                set_keras_mask(outputs, mask)
         return outputs
+
+    def _output_mask(self, masks: list):
+        """The mask a mask-passing layer gives its output: its (first masked) input's."""
+        return next((m for m in masks if m is not None), None)
 
     def _convert_inputs(self, inputs):
         if type(inputs) is Tensor:

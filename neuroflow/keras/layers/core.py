@@ -76,6 +76,8 @@ def Input(shape=None, batch_size=None, dtype=None, sparse=None,  # noqa: N802 - 
 class Dense(Layer):
     """``activation(inputs @ kernel + bias)`` on the last axis of the inputs."""
 
+    supports_masking = True
+
     def __init__(self, units: int, activation=None, use_bias: bool = True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
@@ -150,6 +152,8 @@ class Dense(Layer):
 
 class Activation(Layer):
     """Applies an activation function (by name or callable)."""
+
+    supports_masking = True
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)

@@ -3,23 +3,27 @@
 Keras 3 attaches a mask to the tensor a layer returns (``Embedding(mask_zero=True)``,
 ``Masking``) and gives it to the next layer's ``call(mask=...)``. Tensors here have
 ``__slots__``, so the link lives in a table keyed by the tensor (dropped with it):
-:func:`set_keras_mask` / :func:`get_keras_mask`. The recurrent layers and the
-wrappers read it when called without ``mask=``, and attach their own output mask when
-they return sequences; a layer in between that knows nothing of masks drops it (Keras
-would pass it through layers such as Dense or Dropout).
+:func:`set_keras_mask` / :func:`get_keras_mask` in ``base.py``. A layer whose ``call``
+takes ``mask`` receives it (GlobalAveragePooling1D averages the kept steps only, the
+recurrent layers skip masked steps); layers that work per position (Dense, Dropout,
+LayerNormalization, the merges, ...: ``supports_masking``) pass it on, as in Keras 3.
 """
 
 from __future__ import annotations
 
 import numbers
 import warnings
-import weakref
 
 import numpy as np
 
 from neuroflow.errors import InvalidArgumentError
 from neuroflow.keras import regularizers
-from neuroflow.keras.layers.base import Layer, refuse_unsupported
+from neuroflow.keras.layers.base import (  # noqa: F401 - the mask table, shared
+    Layer,
+    get_keras_mask,
+    refuse_unsupported,
+    set_keras_mask,
+)
 from neuroflow.keras.layers.rnn_cells import (
     get_initializer,
     serialize_initializer,
@@ -30,27 +34,6 @@ from neuroflow.ops import reductions as red
 from neuroflow.ops import shape_ops as so
 from neuroflow.ops.convert import as_tensor
 from neuroflow.tensor import Tensor
-
-# id(tensor) -> (weak reference to the tensor, its mask); an entry leaves with its tensor.
-_MASKS: dict[int, tuple[weakref.ref, Tensor]] = {}
-
-
-def set_keras_mask(tensor, mask) -> None:
-    """Attach ``mask`` (bool, ``tensor``'s shape without its last axes) to ``tensor``."""
-    key = id(tensor)
-    try:
-        ref = weakref.ref(tensor, lambda _, key=key: _MASKS.pop(key, None))
-    except TypeError:
-        return  # a value that cannot be weakly referenced carries no mask
-    _MASKS[key] = (ref, mask)
-
-
-def get_keras_mask(tensor) -> Tensor | None:
-    """The mask attached to ``tensor``, or None."""
-    entry = _MASKS.get(id(tensor))
-    if entry is None or entry[0]() is not tensor:
-        return None
-    return entry[1]
 
 
 class Embedding(Layer):

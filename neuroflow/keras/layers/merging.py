@@ -16,6 +16,11 @@ from neuroflow.ops import linalg, reductions, shape_ops
 
 class _Merge(Layer):
     exactly: int | None = None
+    supports_masking = True  # the output keeps the positions every input keeps
+
+    def _output_mask(self, masks: list):
+        present = [m for m in masks if m is not None]
+        return functools.reduce(ew.logical_and, present) if present else None
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -89,6 +94,13 @@ class Concatenate(_Merge):
         super().__init__(**kwargs)
         self.axis = axis
 
+    def _output_mask(self, masks: list):
+        # Keras 3: along the features, a position is kept if any input keeps it (an input
+        # without a mask keeps all). Along other axes the masks would be joined: not done.
+        if self.axis != -1 or any(m is None for m in masks):
+            return None
+        return functools.reduce(ew.logical_or, masks)
+
     def call(self, inputs):
         inputs = self._check(inputs)
         shapes = [tuple(t.shape) for t in inputs]
@@ -111,6 +123,7 @@ class Dot(_Merge):
     """The dot product of two tensors along ``axes`` (optionally of L2-normalized inputs)."""
 
     exactly = 2
+    supports_masking = False  # Keras 3 gives its output no mask
 
     def __init__(self, axes, normalize=False, **kwargs):
         super().__init__(**kwargs)

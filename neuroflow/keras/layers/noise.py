@@ -102,6 +102,8 @@ class SpatialDropout3D(_SpatialDropout):
 class GaussianNoise(Layer):
     """Add zero-mean Gaussian noise of standard deviation ``stddev`` in training."""
 
+    supports_masking = True
+
     def __init__(self, stddev, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.stddev = _check_fraction("GaussianNoise", "stddev", stddev)
@@ -128,6 +130,8 @@ class GaussianDropout(Layer):
 
     ``rate=1`` gives zeros (Keras 3 divides by zero there).
     """
+
+    supports_masking = True
 
     def __init__(self, rate, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -156,6 +160,8 @@ class GaussianDropout(Layer):
 class AlphaDropout(Layer):
     """Dropout for SELU networks: dropped inputs become SELU's negative saturation value,
     then an affine map restores the inputs' mean and variance (in training only)."""
+
+    supports_masking = True
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)

@@ -243,6 +243,8 @@ class LayerNormalization(_AffineNormalization):
     with no beta, as Keras 3's (deprecated) option does.
     """
 
+    supports_masking = True
+
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False,
                  beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
                  gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
@@ -383,6 +385,8 @@ class GroupNormalization(_AffineNormalization):
 
 class UnitNormalization(Layer):
     """Scale each sample to unit L2 norm over ``axis``: ``x / sqrt(max(sum(x**2), 1e-12))``."""
+
+    supports_masking = True
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)

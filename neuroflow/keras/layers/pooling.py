@@ -146,6 +146,8 @@ class _GlobalPooling(Layer):
 class GlobalMaxPooling1D(_GlobalPooling):
     """The maximum over all steps: ``(batch, steps, channels) -> (batch, channels)``."""
 
+    _reads_masks = False  # Keras 3 takes the maximum over every step, masked or not
+
     rank, kind = 1, "max"
 
 

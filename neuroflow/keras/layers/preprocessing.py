@@ -19,6 +19,8 @@ from neuroflow.variables import Variable
 
 
 class Rescaling(Layer):
+
+    supports_masking = True
     def __init__(self, scale, offset=0.0, **kwargs):
         super().__init__(**kwargs)
         self.scale = scale

@@ -9,6 +9,8 @@ from neuroflow.ops import nn_ops
 class Dropout(Layer):
     """Randomly zero a fraction ``rate`` of inputs during training (scaling the rest)."""
 
+    supports_masking = True
+
     def __init__(self, rate: float, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
         if not 0 <= rate <= 1:

@@ -22,6 +22,7 @@ array([1., 2.], dtype=float32)
 from __future__ import annotations
 
 import numbers
+import types
 
 import numpy as np
 
@@ -62,6 +63,70 @@ def enable_check_numerics(stack_height_limit: int = 30, path_length_limit: int =
 def disable_check_numerics() -> None:
     """Stop the checks :func:`enable_check_numerics` started (in this thread)."""
     checks.disable_numerics_checks()
+
+
+_DUMP_MODES = ("NO_TENSOR", "CURT_HEALTH", "CONCISE_HEALTH", "FULL_HEALTH", "SHAPE",
+               "FULL_NUMERICS", "FULL_TENSOR", "REDUCE_INF_NAN_THREE_SLOTS")
+
+
+def enable_dump_debug_info(dump_root, tensor_debug_mode: str = "NO_TENSOR",
+                           circular_buffer_size: int = 1000, op_regex=None,
+                           tensor_dtypes=None) -> None:
+    """Record every eager op that runs, until :func:`disable_dump_debug_info`, in the
+    tfdbg2 files that TensorBoard's Debugger V2 reads (``tensorboard --logdir dump_root``).
+
+    Each op gets an execution record: its type, ids of its input and output tensors, the
+    user's stack (with the source files' text) and, by ``tensor_debug_mode``, a summary of
+    each floating-point output: ``"CURT_HEALTH"`` (any infinity or NaN),
+    ``"CONCISE_HEALTH"`` (size and counts of -Inf, +Inf, NaN), ``"FULL_HEALTH"`` (also
+    dtype, rank and counts of negative, zero and positive values) or ``"SHAPE"`` (dtype,
+    rank, size, shape), as TensorFlow writes them; ``"NO_TENSOR"`` records none. Only the
+    last ``circular_buffer_size`` executions are kept (0 or less: all), written when
+    disabled. ``op_regex`` (``re.match`` on the op type) and ``tensor_dtypes`` (a list of
+    dtypes or a predicate on a dtype) choose the outputs summarized. Ops inside a compiled
+    ``tf.function`` are not recorded (neuroflow runs the function as one compiled unit).
+
+    >>> import neuroflow as tf, tempfile
+    >>> tf.debugging.experimental.enable_dump_debug_info(tempfile.mkdtemp(), "CURT_HEALTH")
+    >>> tf.math.log(tf.constant([1.0, 0.0])).shape
+    TensorShape([2])
+    >>> tf.debugging.experimental.disable_dump_debug_info()
+    """
+    from neuroflow import debug_dump
+
+    if not isinstance(tensor_debug_mode, str) or tensor_debug_mode not in _DUMP_MODES:
+        raise ValueError(f"Invalid value in tensor_debug_mode ({tensor_debug_mode!r}). Valid "
+                         f"options are: {', '.join(_DUMP_MODES)}.")
+    if tensor_debug_mode not in debug_dump.MODES:
+        raise NotImplementedError(
+            f"enable_dump_debug_info: tensor_debug_mode {tensor_debug_mode!r} is not "
+            f"supported by neuroflow; use one of {', '.join(debug_dump.MODES)}.")
+    if isinstance(circular_buffer_size, bool) or \
+            not isinstance(circular_buffer_size, numbers.Integral):
+        raise TypeError(f"enable_dump_debug_info expected circular_buffer_size to be an "
+                        f"integer, received {circular_buffer_size!r}.")
+    if tensor_dtypes is not None and not callable(tensor_dtypes) and \
+            not isinstance(tensor_dtypes, (list, tuple)):
+        raise ValueError(f"Unexpected type of tensor_dtypes. Expected list, tuple, or "
+                         f"callable. Received {type(tensor_dtypes)}")
+    if isinstance(tensor_dtypes, (list, tuple)):
+        from neuroflow import dtypes
+
+        tensor_dtypes = [dtypes.as_dtype(d) for d in tensor_dtypes]
+    debug_dump.enable(str(dump_root), tensor_debug_mode, int(circular_buffer_size), op_regex,
+                      tensor_dtypes)
+
+
+def disable_dump_debug_info() -> None:
+    """Stop :func:`enable_dump_debug_info`, writing the buffered executions and closing the
+    files (nothing happens when it is not on)."""
+    from neuroflow import debug_dump
+
+    debug_dump.disable()
+
+
+experimental = types.SimpleNamespace(enable_dump_debug_info=enable_dump_debug_info,
+                                     disable_dump_debug_info=disable_dump_debug_info)
 
 
 def check_numerics(tensor, message: str, name=None) -> Tensor:
@@ -268,4 +333,5 @@ def _check_size(tensor, described, dim, size, want, source, rule, prefix, data,
 __all__ = ["Assert", "assert_all_finite", "assert_equal", "assert_greater",
            "assert_greater_equal", "assert_less", "assert_less_equal", "assert_none_equal",
            "assert_rank", "assert_rank_at_least", "assert_rank_in", "assert_shapes",
-           "check_numerics", "disable_check_numerics", "enable_check_numerics"]
+           "check_numerics", "disable_check_numerics", "disable_dump_debug_info",
+           "enable_check_numerics", "enable_dump_debug_info", "experimental"]

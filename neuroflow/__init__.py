@@ -5,7 +5,16 @@ variables, ops, GradientTape, ``tf.nn``, ``tf.math``, ``tf.random``, and
 (imported on first use) ``tf.keras`` and ``tf.data``.
 """
 
-from neuroflow import config, dtypes, errors, image, linalg, math, nn, random  # noqa: F401
+from neuroflow import (  # noqa: F401
+    config,
+    dtypes,
+    errors,
+    image,
+    linalg,
+    math,
+    nn,
+    random,
+)
 from neuroflow.autodiff import GradientTape, UnconnectedGradients
 from neuroflow.backend import device
 from neuroflow.dtypes import (
@@ -20,6 +29,7 @@ from neuroflow.dtypes import (
     int16,
     int32,
     int64,
+    string,
     uint8,
     uint16,
     uint32,
@@ -169,17 +179,23 @@ double = float64
 half = float16
 __version__ = "0.1.0"
 
-_LAZY_SUBMODULES = ("keras", "data", "train", "summary", "hub",
-                    "debugging", "profiler")
+_LAZY_SUBMODULES = ("keras", "data", "train", "summary", "hub", "debugging", "profiler",
+                    "strings", "ragged")
+# Names whose modules load on first use, like the submodules above.
+_LAZY_NAMES = {"RaggedTensor": "neuroflow.ops.ragged", "as_string": "neuroflow.ops.strings"}
 
 
 def __getattr__(name: str):
-    # Keras, tf.data, tf.train and tf.summary are imported on first use so that
-    # `import neuroflow` stays fast.
-    if name in _LAZY_SUBMODULES:
-        import importlib
+    # Keras, tf.data, tf.train, tf.summary, tf.strings and friends are imported on first
+    # use so that `import neuroflow` stays fast.
+    import importlib
 
+    if name in _LAZY_SUBMODULES:
         module = importlib.import_module(f"neuroflow.{name}")
         globals()[name] = module
         return module
+    if name in _LAZY_NAMES:
+        value = getattr(importlib.import_module(_LAZY_NAMES[name]), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'neuroflow' has no attribute {name!r}")

@@ -4,6 +4,11 @@ A :class:`DType` wraps a NumPy dtype with TensorFlow's name and predicates.
 TensorFlow never promotes silently between two tensors of different dtypes;
 the one implicit conversion it makes is a Python scalar taking the dtype of the
 tensor it meets. :func:`result_dtype` encodes exactly that rule.
+
+``tf.string`` is a NumPy object dtype: a string tensor holds an object array whose
+elements are Python ``bytes``, which is what TensorFlow's ``.numpy()`` returns, so
+values pass to and from users without conversion. Its ``size`` is 0, as in TF (the
+bytes live outside the array), and it has no ``min``/``max``.
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ class DType:
     def __init__(self, name: str, np_dtype: Any):
         self.name = name
         self._np = np.dtype(np_dtype)
-        self.as_numpy_dtype = self._np.type
+        # TF's tf.string.as_numpy_dtype is the builtin `object`, not NumPy's alias of it.
+        self.as_numpy_dtype = object if self._np.kind == "O" else self._np.type
 
     @property
     def np(self) -> np.dtype:
@@ -55,7 +61,7 @@ class DType:
 
     @property
     def size(self) -> int:
-        return self._np.itemsize
+        return 0 if self._np.kind == "O" else self._np.itemsize
 
     @property
     def base_dtype(self) -> DType:
@@ -78,11 +84,18 @@ class DType:
 
     @property
     def min(self):
+        self._check_ordered("minimum")
         return np.finfo(self._np).min if self.is_floating else np.iinfo(self._np).min
 
     @property
     def max(self):
+        self._check_ordered("maximum")
         return np.finfo(self._np).max if self.is_floating else np.iinfo(self._np).max
+
+    def _check_ordered(self, what: str) -> None:
+        if self._np.kind == "O":
+            raise TypeError(f"Cannot find {what} value of <dtype: '{self.name}'> with type "
+                            f"<dtype: '{self.name}'>.")
 
     def __repr__(self) -> str:
         return f"tf.{self.name}"
@@ -116,11 +129,14 @@ float32 = DType("float32", np.float32)
 float64 = DType("float64", np.float64)
 complex64 = DType("complex64", np.complex64)
 complex128 = DType("complex128", np.complex128)
+string = DType("string", object)
 
 ALL = (bool_, int8, int16, int32, int64, uint8, uint16, uint32, uint64,
        float16, float32, float64, complex64, complex128)
 _BY_NUMPY = {d.np: d for d in ALL}
+_BY_NUMPY[string.np] = string
 _BY_NAME = {d.name: d for d in ALL}
+_BY_NAME["string"] = string
 _BY_NAME.update({"half": float16, "float": float32, "double": float64})
 
 
@@ -136,8 +152,15 @@ def as_dtype(value: Any) -> DType:
         return int32
     if value is bool:
         return bool_
+    if value is str or value is bytes:
+        raise TypeError(f"Cannot convert {value!r} to a neuroflow dtype: TensorFlow does "
+                        f"not take Python's {value.__name__} type as a dtype. Use tf.string.")
     try:
-        return _BY_NUMPY[np.dtype(value)]
+        np_dtype = np.dtype(value)
+        # NumPy's fixed-width text dtypes ('<U5', 'S3') name tf.string, as in TensorFlow.
+        if np_dtype.kind in "SU" and not isinstance(value, str):
+            return string
+        return _BY_NUMPY[np_dtype]
     except (TypeError, KeyError):
         raise TypeError(
             f"Cannot convert {value!r} to a neuroflow dtype. Expected one of "

@@ -11,6 +11,11 @@ Conversion follows TensorFlow: Python floats become float32 and ints int32
 ``dtype`` casts NumPy values but refuses Python values that would change kind
 (``tf.constant(1.5, tf.int32)`` is a TypeError). NumPy arrays are copied, so a
 tensor never changes when the caller's array does.
+
+Text becomes ``tf.string`` tensors: ``str`` is encoded as UTF-8, ``bytes`` kept as is,
+and the tensor holds a NumPy object array of ``bytes`` (see ``dtypes.py``), which is
+exactly what TensorFlow's ``.numpy()`` returns. String tensors always live on the host,
+as TensorFlow keeps them on the CPU.
 """
 
 from __future__ import annotations
@@ -216,6 +221,10 @@ class Tensor:
     __array_priority__ = 100
 
     def __init__(self, value):
+        if type(value) is bytes:
+            # NumPy hands out an object array's element, not a 0-d array, for a scalar
+            # result (``x[0]`` of a string tensor): keep the array a tensor promises.
+            value = np.array(value, dtype=object)
         self._value = value
 
     # --- what a tensor is -------------------------------------------------
@@ -364,18 +373,71 @@ def _is_variable(value: Any) -> bool:
 def _python_array(value: Any) -> np.ndarray:
     """NumPy's array for a Python scalar or nested sequence, refusing what TF refuses."""
     try:
-        array = np.asarray(value)
+        try:
+            array = np.asarray(value)
+        except UnicodeDecodeError:  # str and non-ASCII bytes together: NumPy cannot mix them
+            array = np.array(value, dtype=object)
     except ValueError:
         raise ValueError(f"Can't convert non-rectangular Python sequence to a tensor: "
                          f"{value!r}.") from None
     kind = array.dtype.kind
     if kind in "biufc":
         return array
-    if kind in "US":
-        raise TypeError(f"neuroflow tensors hold numbers; received strings {value!r}.")
+    if kind in "USO" and _has_text(array):
+        return _text_array(np.array(value, dtype=object), "Python sequence")
     raise ValueError(f"Attempt to convert a value ({value!r}) with an unsupported type "
                      f"({type(value).__name__}) to a tensor. Expected numbers (bool, int, "
                      f"float, complex) of 64 bits or less, or nested lists of them.")
+
+
+def _has_text(array: np.ndarray) -> bool:
+    if array.dtype.kind in "SU":
+        return True
+    return any(isinstance(item, (str, bytes)) for item in array.ravel().tolist())
+
+
+def _as_bytes(item: Any, what: str) -> bytes:
+    """One element of a string tensor: bytes as they are, str encoded as UTF-8."""
+    if type(item) is bytes:
+        return item
+    if isinstance(item, bytes):
+        return bytes(item)  # np.bytes_ and other subclasses: plain bytes, as TF hands out
+    try:
+        return item.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValueError(f"Error converting unicode string while converting {what} to "
+                         f"Tensor: {error}.") from None
+
+
+def _text_array(array: np.ndarray, what: str) -> np.ndarray:
+    """An object array of bytes from an array of str, bytes (or objects that must be those)."""
+    items = array.ravel().tolist()
+    for item in items:
+        if not isinstance(item, (str, bytes)):
+            if what == "Python sequence":
+                raise ValueError("Can't convert Python sequence with mixed types to Tensor: "
+                                 f"found {item!r} of type {type(item).__name__} among strings. "
+                                 "A tensor holds one dtype; convert every element to str "
+                                 "(or every element to a number).")
+            raise ValueError(f"Failed to convert a NumPy array to a Tensor (Unsupported object "
+                             f"type {type(item).__name__}): a tf.string tensor holds str or "
+                             f"bytes. Use tf.strings.as_string to format numbers as strings.")
+    out = np.empty(len(items), dtype=object)
+    out[:] = [_as_bytes(item, what) for item in items]
+    return out.reshape(array.shape)
+
+
+def _numpy_text(array: np.ndarray, dtype: DType | None) -> np.ndarray:
+    """A NumPy array with text (or one converted to ``tf.string``) as a string tensor's array."""
+    if dtype is not None and dtype.np.kind != "O":
+        # TF parses NumPy text arrays into numbers with NumPy's own conversion.
+        text = array if array.dtype.kind in "SU" else _text_array(array, "NumPy array")
+        return np.asarray(text.tolist() if text.dtype.kind == "O" else text).astype(dtype.np)
+    if array.dtype.kind not in "OSU" and array.size:
+        raise ValueError(f"Failed to convert a NumPy array to a Tensor (Unsupported object "
+                         f"type {array.dtype.name}): a tf.string tensor holds str or bytes. "
+                         f"Use tf.strings.as_string(x) to format numbers as strings.")
+    return _text_array(array, "NumPy array")
 
 
 def _with_default_dtype(array: np.ndarray, value: Any) -> np.ndarray:
@@ -404,11 +466,15 @@ def _as_array(value: Any, dtype: DType | None) -> np.ndarray:
         return np.array(value, dtype=np.float32)  # the most common case, kept fast
     if isinstance(value, (np.ndarray, np.generic)):
         array = np.asarray(value)
-        dtypes.from_numpy(array.dtype)  # refuses object, string and other unsupported arrays
+        if array.dtype.kind in "OSU" or (dtype is not None and dtype.np.kind == "O"):
+            return _numpy_text(array, dtype)
+        dtypes.from_numpy(array.dtype)  # refuses datetimes, records and other unsupported arrays
         if dtype is None or array.dtype == dtype.np:
             return array.copy() if array is value else array
         return array.astype(dtype.np)
     array = _python_array(value)
+    if array.dtype.kind == "O" or (dtype is not None and dtype.np.kind == "O"):
+        return _python_text(array, value, dtype)
     if dtype is None:
         return _with_default_dtype(array, value)
     if dtype.np.kind not in _PYTHON_KIND_TARGETS[array.dtype.kind] and array.size:
@@ -418,6 +484,18 @@ def _as_array(value: Any, dtype: DType | None) -> np.ndarray:
             f"{kind[array.dtype.kind]} values are not converted to {dtype.name} implicitly. "
             f"Convert explicitly with tf.cast(tf.constant(value), tf.{dtype.name}).")
     return array.astype(dtype.np)  # integers wrap around, as TF's conversion does
+
+
+def _python_text(array: np.ndarray, value: Any, dtype: DType | None) -> np.ndarray:
+    """Python text as a string tensor's array; text and numbers never convert to each other."""
+    if dtype is None or (array.dtype.kind == "O") == (dtype.np.kind == "O"):
+        return array
+    if array.size == 0:  # tf.constant([], tf.string)
+        return np.empty(array.shape, dtype=object)
+    hint = ("tf.strings.to_number" if array.dtype.kind == "O" else "tf.strings.as_string")
+    raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}: text and "
+                    f"numbers do not convert to each other implicitly. Use {hint} on a tensor "
+                    f"of the value's own dtype.")
 
 
 def _contains_tensor(value: list | tuple) -> bool:
@@ -541,7 +619,10 @@ def constant(value: Any, dtype=None, shape=None, name: str | None = None) -> Ten
 def _placed(array: np.ndarray) -> Tensor:
     """A tensor of a new host array, on the device ``tf.device`` asks for (usually the CPU)."""
     target = placement()
-    return Tensor(array if target is CPU else target.asarray(array))
+    # Strings stay on the host (as TF keeps them on the CPU): device arrays hold numbers only.
+    if target is CPU or array.dtype.kind == "O":
+        return Tensor(array)
+    return Tensor(target.asarray(array))
 
 
 def _fit_to_shape(array: np.ndarray, value: Any, shape: Any) -> np.ndarray:

@@ -28,7 +28,7 @@ LAYERS = [
     ("summary", ["summary"]),
     ("keras", ["keras"]),
     ("public", ["__init__", "__main__", "math", "nn", "random", "linalg", "image", "cli",
-                "lab", "hub", "debugging", "debug_dump"]),
+                "lab", "hub", "debugging", "debug_dump", "strings", "ragged"]),
 ]
 RANK = {part: rank for rank, (_, parts) in enumerate(LAYERS) for part in parts}
 

@@ -16,6 +16,7 @@ from neuroflow.data.dataset import (
     is_dataset,
 )
 from neuroflow.data.structure import TensorSpec
+from neuroflow.data.text import TextLineDataset
 
 __all__ = [
     "AUTOTUNE",
@@ -24,6 +25,7 @@ __all__ = [
     "Dataset",
     "DatasetIterator",
     "TensorSpec",
+    "TextLineDataset",
     "experimental",
     "is_dataset",
 ]

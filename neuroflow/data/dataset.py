@@ -328,6 +328,17 @@ class Dataset:
     def apply(self, transformation_func: Callable[[Dataset], Dataset]) -> Dataset:
         return transformation_func(self)
 
+    def bucket_by_sequence_length(self, element_length_func: Callable, bucket_boundaries,
+                                  bucket_batch_sizes, padded_shapes=None, padding_values=None,
+                                  pad_to_bucket_boundary=False, no_padding=False,
+                                  drop_remainder=False, name: str | None = None) -> Dataset:
+        """Batch elements of similar length together, padded (see ``data/text.py``)."""
+        from neuroflow.data import text
+
+        return text.BucketBySequenceLengthDataset(
+            self, element_length_func, bucket_boundaries, bucket_batch_sizes, padded_shapes,
+            padding_values, pad_to_bucket_boundary, no_padding, drop_remainder)
+
 
 class DatasetIterator:
     """An iterator over one pass of a dataset, yielding tensors (``iter(dataset)``)."""

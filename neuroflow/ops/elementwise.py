@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from neuroflow.abstract import AbstractArray
-from neuroflow.errors import InvalidArgumentError
+from neuroflow.errors import InvalidArgumentError, UnimplementedError
 from neuroflow.ops import shape_rules as rules
 from neuroflow.ops.convert import (
     DTypeMismatchError,
@@ -1064,6 +1064,14 @@ def cast(x, dtype, name=None) -> Tensor:
     x = as_tensor(x)
     if x._value.dtype == target.np:
         return x
+    if x._value.dtype.kind == "O" or target.np.kind == "O":
+        # TensorFlow has no cast between strings and numbers (tf.strings.to_number and
+        # tf.strings.as_string convert them).
+        source = "string" if x._value.dtype.kind == "O" else x._value.dtype.name
+        goal = "string" if target.np.kind == "O" else target.np.name
+        raise UnimplementedError(
+            f"Cast {source} to {goal} is not supported. Use tf.strings.to_number or "
+            f"tf.strings.as_string to convert between text and numbers.", "Cast")
     if x._value.dtype.kind == "c" and target.np.kind != "c":
         return _cast(real(x), dtype=target.np)
     return _cast(x, dtype=target.np)

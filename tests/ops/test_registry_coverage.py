@@ -9,11 +9,19 @@ new primitive cannot land without tests.
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from pathlib import Path
 
 import pytest
 
+import neuroflow.graph.control_flow  # noqa: F401 - registers cond and while_loop
+import neuroflow.ops
 from neuroflow.ops.registry import REGISTRY
+
+# Some families register their primitives only when first used (strings, recurrent
+# layers): import them all, so what is checked does not depend on which tests ran first.
+for _module in pkgutil.iter_modules(neuroflow.ops.__path__):
+    importlib.import_module(f"neuroflow.ops.{_module.name}")
 
 
 def _families() -> tuple:

@@ -97,10 +97,17 @@ from neuroflow.keras.layers.spatial import (
     ZeroPadding3D,
 )
 # isort: on
+from neuroflow.keras.layers.lookup import (
+    CategoryEncoding,
+    Hashing,
+    IntegerLookup,
+    StringLookup,
+)
 from neuroflow.keras.layers.preprocessing import Normalization, Rescaling
 from neuroflow.keras.layers.regularization import Dropout
 from neuroflow.keras.layers.reshaping import Flatten, Reshape
 from neuroflow.keras.layers.serialization import deserialize, serialize
+from neuroflow.keras.layers.text_preprocessing import TextVectorization
 
 # Keras's short aliases.
 Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D

@@ -13,6 +13,7 @@ from neuroflow.keras.data_adapter import (  # noqa: F401 - keras.utils names
 from neuroflow.keras.utils.image_dataset import image_dataset_from_directory
 from neuroflow.keras.utils.plot_model import plot_model
 from neuroflow.keras.utils.progbar import Progbar
+from neuroflow.keras.utils.text_dataset import pad_sequences, text_dataset_from_directory
 
 
 def set_random_seed(seed: int) -> None:
@@ -41,5 +42,5 @@ def to_categorical(y, num_classes=None, dtype="float32") -> np.ndarray:
     return np.eye(classes, dtype=dtype)[labels]
 
 
-__all__ = ["Progbar", "image_dataset_from_directory", "plot_model", "set_random_seed",
-           "to_categorical"]
+__all__ = ["Progbar", "image_dataset_from_directory", "pad_sequences", "plot_model",
+           "set_random_seed", "text_dataset_from_directory", "to_categorical"]

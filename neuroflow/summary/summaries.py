@@ -6,8 +6,11 @@ version 2): a tensor and the plugin that shows it, at a step. Each returns a boo
 True when a summary was written, False when no default writer is set or
 ``record_if`` says not to record. Values are computed only when they are recorded.
 
-Summaries are written eagerly. Inside a ``tf.function`` that is being traced they are not
-supported yet: neuroflow's traced graphs cannot run them on each call.
+Inside a ``tf.function`` a summary becomes a node (``ops/callbacks.run_callback``) that
+writes the values of each call when the compiled function runs, as TensorFlow's summary
+ops do. The default writer, the tag (with its ``summary_scope`` names) and the
+``record_if`` condition are those in force when the function is traced; the step is
+taken from a tensor or variable (``optimizer.iterations``) on each call.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import time
 import numpy as np
 
 from neuroflow.errors import InvalidArgumentError, UnimplementedError
+from neuroflow.ops.callbacks import run_callback
 from neuroflow.ops.registry import recording as op_recording
 from neuroflow.summary import encoding as encoders
 from neuroflow.summary import protos
@@ -37,17 +41,38 @@ def bool_tensor(value: bool) -> Tensor:
     return Tensor(np.array(value))
 
 
-def _in_trace(kind: str) -> bool:
-    """Whether a ``tf.function`` is being traced; raises if the summary would be recorded."""
-    if op_recording.tracer is None:
-        return False
-    if STATE.writer is None:
-        return True  # nothing to record, as eager code without a writer
-    raise NotImplementedError(
-        f"tf.summary.{kind} inside a tf.function is not supported yet: neuroflow writes "
-        f"summaries eagerly. Write it outside the function (e.g. from a Keras callback), or "
-        f"run the function eagerly: tf.config.run_functions_eagerly(True), or "
-        f"model.compile(..., run_eagerly=True) for a model's train_step.")
+def _in_trace() -> bool:
+    """Whether a ``tf.function`` is being traced (the summary then becomes a graph node)."""
+    return op_recording.tracer is not None
+
+
+def _traced(write, data, step) -> Tensor:
+    """The graph node of a summary: ``write(data, step)`` (the eager summary, with concrete
+    values) runs each time the compiled function does. Without a default writer, or with
+    ``record_if`` off, nothing is recorded, as eagerly."""
+    if step is not None and not isinstance(step, Tensor) and \
+            not hasattr(step, "_read_for_op"):
+        step_value(step)
+    writer = STATE.writer
+    if writer is None or not recording():
+        return bool_tensor(False)
+    step = STATE.step if step is None else step
+    if step is None:
+        raise ValueError(_NO_STEP)
+    step = step._read_for_op() if hasattr(step, "_read_for_op") else convert_to_tensor(step)
+    data = data._read_for_op() if hasattr(data, "_read_for_op") else convert_to_tensor(data)
+    return run_callback(data, step, callback=_WriteWith(writer, write))
+
+
+class _WriteWith:
+    """Run an eager summary with a given writer as the default (from compiled code)."""
+
+    def __init__(self, writer, write):
+        self.writer, self.write = writer, write
+
+    def __call__(self, data: np.ndarray, step: np.ndarray) -> bool:
+        with self.writer.as_default():
+            return bool(self.write(Tensor(data), int(step)))
 
 
 def _array(data) -> np.ndarray:
@@ -103,8 +128,10 @@ def write(tag, tensor, step=None, metadata=None, name=None) -> Tensor:
     ``metadata`` is a ``SummaryMetadata`` protocol buffer or its serialized bytes. Raises
     ValueError if a summary would be recorded but no step is set.
     """
-    if _in_trace("write"):
-        return bool_tensor(False)
+    if _in_trace():
+        if callable(tensor):
+            tensor = tensor()
+        return _traced(lambda d, s: record(tag, d, s, metadata), tensor, step)
     return record(tag, tensor, step, metadata)
 
 
@@ -150,8 +177,9 @@ def scalar(name, data, step=None, description=None) -> Tensor:
     >>> bool(tf.summary.scalar("loss", 0.25, step=2))  # no default writer here
     False
     """
-    if _in_trace("scalar"):
-        return bool_tensor(False)
+    if _in_trace():
+        tag = tag_of(name, "scalar_summary")
+        return _traced(lambda d, s: scalar(tag, d, s, description), data, step)
     array = _array(data)
     if array.shape != ():
         raise ValueError(f"Expected scalar shape, saw shape: {array.shape}.")
@@ -181,8 +209,9 @@ def histogram(name, data, step=None, buckets=None, description=None) -> Tensor:
     The buckets are TensorBoard's: equal widths from the minimum to the maximum, each
     holding values from its left edge up to its right edge (the last one including it).
     """
-    if _in_trace("histogram"):
-        return bool_tensor(False)
+    if _in_trace():
+        tag = tag_of(name, "histogram_summary")
+        return _traced(lambda d, s: histogram(tag, d, s, buckets, description), data, step)
     return record(tag_of(name, "histogram_summary"), lambda: histogram_buckets(data, buckets),
                   step, _metadata("histograms", description))
 
@@ -229,8 +258,9 @@ def _bucket_count(buckets) -> int:
 def image(name, data, step=None, max_outputs=3, description=None) -> Tensor:
     """Write up to ``max_outputs`` images of ``data`` ([k, h, w, c], c in 1..4) as PNGs, for
     the Images dashboard. uint8 pixels are kept; floats are read as [0, 1] (clipped)."""
-    if _in_trace("image"):
-        return bool_tensor(False)
+    if _in_trace():
+        tag = tag_of(name, "image_summary")
+        return _traced(lambda d, s: image(tag, d, s, max_outputs, description), data, step)
 
     def images():
         pixels = _array(data)
@@ -256,8 +286,9 @@ def _non_negative(value, name: str) -> int:
 def text(name, data, step=None, description=None) -> Tensor:
     """Write a string, or an array of strings (shown as a table), for the Text dashboard.
     Markdown is rendered."""
-    if _in_trace("text"):
-        return bool_tensor(False)
+    if _in_trace():
+        tag = tag_of(name, "text_summary")
+        return _traced(lambda d, s: text(tag, d, s, description), data, step)
     return record(tag_of(name, "text_summary"), _strings(data), step,
                   _metadata("text", description))
 
@@ -283,8 +314,10 @@ def audio(name, data, sample_rate, step=None, max_outputs=3, encoding=None,
           description=None) -> Tensor:
     """Write up to ``max_outputs`` clips of float32 ``data`` ([k, frames, channels], values in
     [-1, 1]) as 16-bit WAV files at ``sample_rate`` Hz, for the Audio dashboard."""
-    if _in_trace("audio"):
-        return bool_tensor(False)
+    if _in_trace():
+        tag = tag_of(name, "audio_summary")
+        return _traced(lambda d, s: audio(tag, d, sample_rate, s, max_outputs, encoding,
+                                          description), data, step)
     if encoding is None:
         encoding = "wav"
     if encoding != "wav":
@@ -323,8 +356,8 @@ def audio(name, data, sample_rate, step=None, max_outputs=3, encoding=None,
 
 def write_raw_pb(tensor, step=None, name=None) -> Tensor:
     """Write serialized ``Summary`` protocol buffers (a bytes value or an array of them)."""
-    if _in_trace("experimental.write_raw_pb"):
-        return bool_tensor(False)
+    if _in_trace():
+        return _traced(lambda d, s: write_raw_pb(d, s), tensor, step)
     if step is not None:
         step_value(step)
     if STATE.writer is None or not recording():

@@ -796,21 +796,47 @@ def test_graph_def_attributes_and_large_constants():
 
 
 # --- summaries inside tf.function ------------------------------------------------------------
-def test_summaries_inside_a_traced_function_are_refused_clearly(writer):
+def test_summaries_in_a_compiled_function_write_each_call(writer, tmp_path):
+    step = tf.Variable(0, dtype=tf.int64)
+
     @tf.function
-    def f(x):
-        tf.summary.scalar("x", tf.reduce_sum(x), step=0)
-        return x
+    def train(x):
+        loss = tf.reduce_mean(x * 2.0)
+        with tf.summary.experimental.summary_scope("outer"):
+            written = tf.summary.scalar("loss", loss, step=step)
+        tf.summary.histogram("x", x, step=step)
+        step.assign_add(1)
+        return written
+
+    with writer.as_default():
+        assert all(bool(train(tf.constant([float(i), 1.0]))) for i in range(3))
+    writer.flush()
+    logs = tmp_path / "logs"
+    assert _values(logs, "outer/loss") == [(i, np.float32(i + 1.0)) for i in range(3)]
+    assert [s for s, _ in _values(logs, "x")] == [0, 1, 2]
+    assert train.experimental_get_tracing_count() == 1
+
+
+def test_a_compiled_summary_follows_record_if_and_needs_a_step(writer, tmp_path):
+    @tf.function
+    def quiet(x):
+        with tf.summary.record_if(False):
+            return tf.summary.scalar("q", x)
+
+    @tf.function
+    def stepless(x):
+        return tf.summary.scalar("s", x)
 
     @tf.function
     def g(x):
-        # No writer: nothing would be recorded, as in TensorFlow.
-        assert not bool(tf.summary.histogram("x", x, step=0))
-        return x
+        # No writer while tracing: nothing is recorded, as in TensorFlow.
+        return tf.summary.histogram("x", x, step=0)
 
-    g(tf.ones(2))
-    with writer.as_default(), pytest.raises(NotImplementedError, match="run_functions_eagerly"):
-        f(tf.ones(2))
+    assert not bool(g(tf.ones(2)))
+    with writer.as_default(step=3):
+        assert not bool(quiet(tf.constant(1.0)))
+    with writer.as_default(), pytest.raises(ValueError, match="No step set"):
+        stepless(tf.constant(1.0))
 
 
 @pytest.mark.parametrize("call", [
@@ -831,6 +857,27 @@ def test_every_summary_returns_false_in_a_trace_without_a_writer(call):
 
     f(tf.ones(2))
     assert results == [False]
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: tf.summary.write("w", x, step=1),
+    lambda x: tf.summary.write("w", lambda: x * 2.0, step=1),
+    lambda x: tf.summary.image("i", tf.reshape(x, [1, 1, 2, 1]), step=1),
+    lambda x: tf.summary.text("t", "a", step=1),
+    lambda x: tf.summary.audio("a", tf.reshape(x, [1, 2, 1]) * 0.5, 8000, step=1),
+    lambda x: tf.summary.experimental.write_raw_pb(b"", step=1),
+])
+def test_every_summary_writes_from_a_compiled_function(call, writer, tmp_path):
+    f = tf.function(call)
+    with writer.as_default():
+        assert bool(f(tf.ones(2)))
+    writer.flush()
+    assert _events(tmp_path / "logs")
+
+
+def test_a_malformed_step_is_refused_when_traced(writer):
+    with writer.as_default(), pytest.raises(TypeError, match="step"):
+        tf.function(lambda x: tf.summary.scalar("s", x, step=1.5))(tf.constant(1.0))
 
 
 # --- the oracle: TensorFlow's tf.summary -------------------------------------------------------

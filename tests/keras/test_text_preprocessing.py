@@ -325,7 +325,8 @@ def test_lookup_vocabulary_rules(tmp_path):
     path.write_text("x\ny\n")
     from_file = layers.StringLookup(vocabulary=str(path))
     assert from_file.get_vocabulary() == ["[UNK]", "x", "y"]
-    assert from_file.get_config()["vocabulary"] is None
+    # The config carries the vocabulary read from the file (a saved model keeps it).
+    assert from_file.get_config()["vocabulary"] == ["x", "y"]
     numbers = tmp_path / "numbers.txt"
     numbers.write_text("7\n3\n")
     assert layers.IntegerLookup(vocabulary=str(numbers)).get_vocabulary() == [-1, 7, 3]

@@ -401,7 +401,11 @@ def _adapted(layers, **kwargs):
 
 
 def _config(layer) -> dict:
-    return {k: v for k, v in layer.get_config().items() if k not in ("name", "dtype")}
+    # An adapted layer's config: Keras 3 leaves the learned vocabulary out (it saves it as
+    # a file asset); neuroflow writes it inline so saved models keep it (README, "Text").
+    # The vocabulary itself is compared through get_vocabulary().
+    return {k: v for k, v in layer.get_config().items()
+            if k not in ("name", "dtype", "vocabulary")}
 
 
 LAYERS = {}

@@ -118,6 +118,11 @@ class Dense(Layer):
                                         self.bias_regularizer)
 
     def call(self, inputs: Tensor) -> Tensor:
+        if inputs._value.dtype.kind == "O":
+            raise ValueError(
+                f"Dense {self.name!r} received a string tensor ({tuple(inputs.shape)}); "
+                f"dtype='string' is not a valid dtype for Keras type promotion. Turn text into "
+                f"numbers first, e.g. with keras.layers.TextVectorization or StringLookup.")
         if inputs._value.dtype.kind != "f":
             # Keras's matmul promotes integer and boolean inputs to the kernel's float dtype.
             inputs = ew.cast(inputs, self.kernel.dtype)

@@ -181,6 +181,14 @@ class IndexLookup(PreprocessingLayer):
         learned = 0 if self._tokens is None else int(self._tokens.shape[0])
         return learned + self._token_start_index()
 
+    def _config_vocabulary(self):
+        """The vocabulary a config carries: the one given, else the one ``adapt`` learned
+        (Keras 3 keeps a learned one in the file's assets; neuroflow writes it inline, which
+        Keras reads too), so a saved model keeps it."""
+        if self.input_vocabulary is not None or self._tokens is None:
+            return listify(self.input_vocabulary)
+        return self.get_vocabulary(include_special_tokens=False)
+
     def get_vocabulary(self, include_special_tokens=True) -> list:
         """The vocabulary, in index order (with the mask and OOV tokens first, by default)."""
         tokens = [] if self._tokens is None else host_array(self._tokens._value).tolist()
@@ -455,7 +463,7 @@ class IndexLookup(PreprocessingLayer):
                 "sparse": self.sparse, "pad_to_max_tokens": self.pad_to_max_tokens,
                 "vocabulary_dtype": self.vocabulary_dtype,
                 "idf_weights": listify(self.input_idf_weights),
-                "vocabulary": listify(self.input_vocabulary),
+                "vocabulary": self._config_vocabulary(),
                 "vocabulary_size": self._frozen_vocab_size, "oov_method": self.oov_method,
                 "salt": self.salt}
 

@@ -202,7 +202,7 @@ class TextVectorization(PreprocessingLayer):
                 "output_sequence_length": self._output_sequence_length,
                 "pad_to_max_tokens": self._lookup_layer.pad_to_max_tokens,
                 "sparse": self._lookup_layer.sparse, "ragged": self._ragged,
-                "vocabulary": listify(self._lookup_layer.input_vocabulary),
+                "vocabulary": self._lookup_layer._config_vocabulary(),
                 "idf_weights": listify(self._lookup_layer.input_idf_weights),
                 "encoding": self._encoding, "vocabulary_size": self.vocabulary_size()}
 

@@ -3,10 +3,10 @@
 Keras computes a recurrent layer step by step; traced that way, the graph would grow
 with the sequence length. Here the input projection of every step is one matmul done
 by the caller (``x @ kernel + bias`` over ``(batch, time, features)``), and one
-primitive runs the recurrence in NumPy: per step one matmul into a preallocated gate
-buffer and in-place activations, no other allocation. Its gradient is another
-primitive that walks back through time with the saved gates, and forms the gradient
-of the recurrent kernel as one product over all steps at the end.
+primitive runs the recurrence in NumPy: per step one matmul into a preallocated buffer
+and in-place activations on the step's whole gate block, no other allocation. Its
+gradient is another primitive that walks back through time with the saved gates, and
+forms the gradient of the recurrent kernel as one product over all steps at the end.
 
 Gate layouts are Keras's: LSTM ``[i, f, c, o]``, GRU ``[z, r, h]``. A ``mask``
 (``(batch, time)``, bool) keeps the state of a sample unchanged at its masked steps.
@@ -15,9 +15,27 @@ cell state); a layer derives its outputs from them. The activations must be in
 :data:`FUSED_ACTIVATIONS` (their derivatives are read off their outputs); layers run
 other activations step by step. Second derivatives are not supported: the gradient
 primitives raise ``UnimplementedError`` when differentiated.
+
+Speed (an LSTM(128) over 28 steps of a batch of 128 spends most of its time here):
+
+- Every step's arrays are time-major, ``(time, batch, ...)``, so a step reads and writes
+  contiguous blocks; the states are returned as ``(batch, time, units)`` views of them.
+- With Keras's default activations (tanh, sigmoid), one ``exp`` activates the four
+  gates of an LSTM step at once (the z and r gates of a GRU step): the kernel and the
+  projected inputs are negated beforehand (doubled too for the tanh gate, since
+  ``tanh(a) = 2 sigmoid(2 a) - 1``), so the product lands as ``-a`` and
+  ``1 / (1 + exp(-a))`` takes three in-place calls on the whole block. NumPy's float32
+  ``tanh`` costs about twice its ``exp`` per element here, and calls on column slices
+  cost more than one call on the block.
+- Every product runs on one BLAS thread (``_one_blas_thread``).
+- The large results (states, gates, gradients) come from :data:`_WORKSPACES`, arrays
+  reused once nothing refers to them any more, rather than new memory on every call.
 """
 
 from __future__ import annotations
+
+import sys
+import threading
 
 import numpy as np
 
@@ -40,6 +58,11 @@ def _tanh(xp, a):
 def _sigmoid(xp, a):
     # 1 / (1 + exp(-a)) in place; exp overflows to inf for very negative a, giving 0.
     xp.negative(a, out=a)
+    _logistic_of_negated(xp, a)
+
+
+def _logistic_of_negated(xp, a):
+    """``sigmoid(-a)`` in place: ``1 / (1 + exp(a))``."""
     xp.exp(a, out=a)
     a += 1
     xp.reciprocal(a, out=a)
@@ -63,13 +86,33 @@ def _hard_sigmoid(xp, a):
 _FORWARD = {"tanh": _tanh, "sigmoid": _sigmoid, "relu": _relu, "linear": _linear,
             "hard_sigmoid": _hard_sigmoid}
 
-_DERIVATIVE = {
-    "tanh": lambda xp, y: 1 - y * y,
-    "sigmoid": lambda xp, y: y * (1 - y),
-    "relu": lambda xp, y: (y > 0).astype(y.dtype),
-    "linear": lambda xp, y: xp.ones_like(y),
-    "hard_sigmoid": lambda xp, y: ((y > 0) & (y < 1)).astype(y.dtype) / 6,
-}
+
+def _tanh_slope(xp, y, out):
+    xp.multiply(y, y, out=out)
+    xp.subtract(1, out, out=out)
+
+
+def _sigmoid_slope(xp, y, out):
+    xp.subtract(1, y, out=out)
+    out *= y
+
+
+def _relu_slope(xp, y, out):
+    xp.greater(y, 0, out=out)
+
+
+def _linear_slope(xp, y, out):
+    out[...] = 1
+
+
+def _hard_sigmoid_slope(xp, y, out):
+    out[...] = (y > 0) & (y < 1)
+    out /= 6
+
+
+# The derivative at the input that gave output ``y``, written into ``out`` (no aliasing).
+_SLOPE = {"tanh": _tanh_slope, "sigmoid": _sigmoid_slope, "relu": _relu_slope,
+          "linear": _linear_slope, "hard_sigmoid": _hard_sigmoid_slope}
 
 FUSED_ACTIVATIONS = frozenset(_FORWARD)
 
@@ -84,6 +127,76 @@ def _check_activation(*names: str) -> None:
             raise ValueError(f"fused recurrent sequences take the activations "
                              f"{sorted(_FORWARD)}; received {name!r}. Other activations run "
                              f"step by step (keras.layers.RNN over a cell).")
+
+
+def _by_exp(activation: str, recurrent_activation: str) -> bool:
+    """Whether the gates take the one-``exp`` path (Keras's default activations)."""
+    return activation == "tanh" and recurrent_activation == "sigmoid"
+
+
+def _gate_scale(xp, dtype, factors: tuple, units: int):
+    """A column scale: each gate's factor repeated over its units (-1 negates a sigmoid
+    gate, -2 a tanh gate; powers of two, so the products stay exact)."""
+    return xp.repeat(xp.asarray(factors, dtype), units)
+
+
+# --- workspaces ------------------------------------------------------------------------------
+
+
+def _references_when_unused() -> int:
+    """What ``sys.getrefcount`` reports for a pooled array nobody else holds, read the way
+    :meth:`_Workspaces.empty` reads it (the list, the local name, the call's argument)."""
+    arrays = [np.empty(0)]
+    array = arrays[0]
+    return sys.getrefcount(array)
+
+
+class _Workspaces:
+    """Large arrays for the fused ops' results, reused once nothing refers to them.
+
+    A new array of a few MB is new pages for the operating system to map, on every
+    call: a training step of an LSTM(128) over 28 steps of 128 images took about 2,900
+    page faults, and 1.25x the time of a step with reused memory. The compiled step's
+    memory planning gives no buffers to primitives with several results, so these are
+    pooled here.
+
+    An array is handed out again only when the pool's reference is the only one left
+    (``sys.getrefcount``): any tensor, view (it holds its base), saved value or caller
+    still using it keeps it out, so a result is never overwritten while readable.
+    Every op writes each element of what it takes, so reuse cannot change results.
+    The pool keeps at most ``limit`` bytes, most recently used first; only CPython with
+    the GIL counts references this way (elsewhere every call allocates).
+    """
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.arrays: list = []  # least recently used first
+        self.lock = threading.Lock()
+        gil = getattr(sys, "_is_gil_enabled", lambda: True)()
+        self.unused = _references_when_unused() if gil and hasattr(sys, "getrefcount") \
+            else None
+
+    def empty(self, xp, shape: tuple, dtype):
+        dtype = np.dtype(dtype)
+        if xp is not np or self.unused is None:
+            return xp.empty(shape, dtype)
+        with self.lock:
+            for index in range(len(self.arrays)):
+                array = self.arrays[index]
+                if array.shape == shape and array.dtype == dtype and \
+                        sys.getrefcount(array) <= self.unused:
+                    self.arrays.append(self.arrays.pop(index))
+                    return array
+            array = np.empty(shape, dtype)
+            if array.nbytes <= self.limit:
+                self.arrays.append(array)
+                total = sum(a.nbytes for a in self.arrays)
+                while total > self.limit:
+                    total -= self.arrays.pop(0).nbytes  # in use or not: just not reused
+            return array
+
+
+_WORKSPACES = _Workspaces(limit=128 << 20)
 
 
 # --- shape rules ----------------------------------------------------------------------------
@@ -110,30 +223,44 @@ def _sequence_avals(op: str, x_proj, state, kernel, gates: int, mask: tuple) -> 
     return x_proj.shape[0], x_proj.shape[1], units
 
 
-def _keep(mask: tuple, t: int):
-    """Which samples step ``t`` updates, as a (batch, 1) column (None: all)."""
-    return mask[0][:, t, None] if mask else None
+class _Mask:
+    """Which samples each step updates, as (batch, 1) columns; all of them without a mask."""
 
+    def __init__(self, mask: tuple):
+        self.keep = mask[0] if mask else None
+        self.dropped = ~mask[0] if mask else None
 
-def _previous_states(xp, first, states):
-    """``[first, states[:, 0], ..., states[:, T-2]]`` time-major: each step's input state."""
-    batch, steps, units = states.shape
-    out = xp.empty((steps, batch, units), states.dtype)
-    if steps:
-        out[0] = first
-        out[1:] = states[:, :-1].transpose(1, 0, 2)
-    return out
+    def at(self, t: int):
+        """(kept, dropped) columns of step ``t``, or (None, None)."""
+        if self.keep is None:
+            return None, None
+        return self.keep[:, t, None], self.dropped[:, t, None]
 
 
 def _flat(a):
     return a.reshape(-1, a.shape[-1])
 
 
+def _time_major(a):
+    """A ``(batch, time, ...)`` array as ``(time, batch, ...)``: the contiguous array a
+    forward here made, when ``a`` is its returned view."""
+    return a.transpose(1, 0, 2)
+
+
+def _state_product(xp, h0, hs_t, d):
+    """``sum over t of h_{t-1}.T @ d[t]`` (``h_{-1} = h0``): the gradient of a recurrent
+    kernel, one product over all steps but the first (time-major, so no copies)."""
+    product = h0.T @ d[0]
+    if len(d) > 1:
+        product += _flat(hs_t[:-1]).T @ _flat(d[1:])
+    return product
+
+
 def _one_blas_thread(forward):
     """Run ``forward`` with one BLAS thread: its products are one time step each (batch by
-    units), too small for a second thread to pay; on a busy 2-core machine two threads
-    made an LSTM(128) sequence of batch 64 eight times slower (waking the helper thread
-    for every step). See ``backend/blas.py``."""
+    units), too small for a second thread to pay; on this project's busy 2-core machine two
+    threads took 7x as long for an LSTM(128) step's product (128x128 by 128x512), and 3x
+    for the kernel gradient's (128x3584 by 3584x512). See ``backend/blas.py``."""
 
     def run(xp, *arrays, **attrs):
         with blas.threads(1 if xp is np else None):
@@ -152,6 +279,12 @@ def _refuse_second_order(name: str):
     return vjp
 
 
+def _refuse_workspace_gradient(op: str, *grads) -> None:
+    if any(g is not None for g in grads):
+        raise UnimplementedError(f"{op}: its gates are a workspace for the gradient; "
+                                 f"nothing may depend on them.", op)
+
+
 # --- LSTM -----------------------------------------------------------------------------------
 
 
@@ -160,8 +293,9 @@ def _lstm_shape(x_proj, h0, c0, kernel, *mask, activation, recurrent_activation)
     b, t, u = _sequence_avals("lstm_sequence", x_proj, h0, kernel, 4, mask)
     _sequence_avals("lstm_sequence", x_proj, c0, kernel, 4, mask)
     dt = x_proj.dtype
+    # hs, cs; the workspace: the gates after activation and act(c), time-major.
     return (AbstractArray((b, t, u), dt), AbstractArray((b, t, u), dt),
-            AbstractArray((t, b, 4 * u), dt))
+            AbstractArray((t, b, 4 * u), dt), AbstractArray((t, b, u), dt))
 
 
 @primitive("lstm_sequence", shape=_lstm_shape, lowering=_LOWERING, save_inputs=True,
@@ -172,53 +306,69 @@ def _lstm_sequence(xp, x_proj, h0, c0, kernel, *mask, activation, recurrent_acti
     _lstm_shape(x_proj, h0, c0, kernel, *mask, activation=activation,
                 recurrent_activation=recurrent_activation)  # the checks of the shape rule
     batch, steps, width = x_proj.shape
-    u = width // 4
+    u, dtype = width // 4, x_proj.dtype
     act, ract = _FORWARD[activation], _FORWARD[recurrent_activation]
-    hs = xp.empty((batch, steps, u), x_proj.dtype)
-    cs = xp.empty_like(hs)
-    gates = xp.empty((steps, batch, width), x_proj.dtype)  # i, f, g, o after activation
-    tmp = xp.empty((batch, u), x_proj.dtype)
+    by_exp = _by_exp(activation, recurrent_activation)
+    hs = _WORKSPACES.empty(xp, (steps, batch, u), dtype)
+    cs = _WORKSPACES.empty(xp, (steps, batch, u), dtype)
+    cell_out = _WORKSPACES.empty(xp, (steps, batch, u), dtype)  # act(c)
+    gates = _WORKSPACES.empty(xp, (steps, batch, width), dtype)  # i, f, g, o activated
+    if by_exp:
+        scale = _gate_scale(xp, dtype, (-1, -1, -2, -1), u)
+        xp.multiply(x_proj.transpose(1, 0, 2), scale, out=gates)
+        kernel = kernel * scale
+    else:
+        gates[...] = x_proj.transpose(1, 0, 2)
+    product, tmp = xp.empty((batch, width), dtype), xp.empty((batch, u), dtype)
+    masks = _Mask(mask)
     h_prev, c_prev = h0, c0
     for t in range(steps):
         z = gates[t]
-        xp.matmul(h_prev, kernel, out=z)
-        z += x_proj[:, t]
-        ract(xp, z[:, :2 * u])
-        act(xp, z[:, 2 * u:3 * u])
-        ract(xp, z[:, 3 * u:])
+        xp.matmul(h_prev, kernel, out=product)
+        z += product
         i, f, g, o = z[:, :u], z[:, u:2 * u], z[:, 2 * u:3 * u], z[:, 3 * u:]
-        c, h = cs[:, t], hs[:, t]
+        if by_exp:
+            _logistic_of_negated(xp, z)  # i, f, o; and sigmoid(2 g)
+            g *= 2
+            g -= 1
+        else:
+            ract(xp, z[:, :2 * u])
+            act(xp, g)
+            ract(xp, o)
+        c, h, a = cs[t], hs[t], cell_out[t]
         xp.multiply(f, c_prev, out=c)
         xp.multiply(i, g, out=tmp)
         c += tmp
-        tmp[...] = c
-        act(xp, tmp)
-        xp.multiply(o, tmp, out=h)
-        keep = _keep(mask, t)
-        if keep is not None:
-            xp.copyto(c, c_prev, where=~keep)
-            xp.copyto(h, h_prev, where=~keep)
+        if activation == "tanh":
+            xp.tanh(c, out=a)
+        else:
+            xp.copyto(a, c)
+            act(xp, a)
+        xp.multiply(o, a, out=h)
+        _, dropped = masks.at(t)
+        if dropped is not None:
+            xp.copyto(c, c_prev, where=dropped)
+            xp.copyto(h, h_prev, where=dropped)
         h_prev, c_prev = h, c
-    return hs, cs, gates
+    return hs.transpose(1, 0, 2), cs.transpose(1, 0, 2), gates, cell_out
 
 
 @_lstm_sequence.defvjp
 def _lstm_sequence_vjp(ctx, grads):
     x_proj, h0, c0, kernel, *mask = ctx.inputs
-    hs, cs, gates = ctx.output
-    d_hs, d_cs, d_gates = grads
-    if d_gates is not None:
-        raise UnimplementedError("lstm_sequence: its gates are a workspace for the gradient; "
-                                 "nothing may depend on them.", "lstm_sequence")
+    hs, cs, gates, cell_out = ctx.output
+    d_hs, d_cs, d_gates, d_cell_out = grads
+    _refuse_workspace_gradient("lstm_sequence", d_gates, d_cell_out)
     d_hs = zeros_like(hs) if d_hs is None else d_hs
-    d_cs = zeros_like(cs) if d_cs is None else d_cs
-    found = _lstm_sequence_grad(h0, c0, kernel, hs, cs, gates, d_hs, d_cs, *mask,
-                                **ctx.attrs)
+    # Usually only the states h are used (the layer's outputs): no zeros for the cells.
+    d_cells = () if d_cs is None else (d_cs,)
+    found = _lstm_sequence_grad(h0, c0, kernel, hs, cs, gates, cell_out, d_hs, *d_cells, *mask,
+                                cell_gradient=d_cs is not None, **ctx.attrs)
     return tuple(g if ctx.needs(i) else None for i, g in enumerate(found)) + (None,) * len(mask)
 
 
-def _lstm_grad_shape(h0, c0, kernel, hs, cs, gates, d_hs, d_cs, *mask, activation,
-                     recurrent_activation):
+def _lstm_grad_shape(h0, c0, kernel, hs, cs, gates, cell_out, d_hs, *rest, cell_gradient,
+                     activation, recurrent_activation):
     steps, batch, width = gates.shape
     return (AbstractArray((batch, steps, width), hs.dtype), AbstractArray(h0.shape, h0.dtype),
             AbstractArray(c0.shape, c0.dtype), AbstractArray(kernel.shape, kernel.dtype))
@@ -227,46 +377,50 @@ def _lstm_grad_shape(h0, c0, kernel, hs, cs, gates, d_hs, d_cs, *mask, activatio
 @primitive("lstm_sequence_grad", shape=_lstm_grad_shape, lowering=_LOWERING,
            multiple_results=True)
 @_one_blas_thread
-def _lstm_sequence_grad(xp, h0, c0, kernel, hs, cs, gates, d_hs, d_cs, *mask, activation,
-                        recurrent_activation):
+@quiet
+def _lstm_sequence_grad(xp, h0, c0, kernel, hs, cs, gates, cell_out, d_hs, *rest,
+                        cell_gradient, activation, recurrent_activation):
+    d_cs, mask = (rest[0], rest[1:]) if cell_gradient else (None, rest)
     steps, batch, width = gates.shape
-    u = width // 4
-    # Each gate's derivative at its output, for every step at once (i, f, o recurrent).
-    factor = _DERIVATIVE[recurrent_activation](xp, gates)
-    factor[..., 2 * u:3 * u] = _DERIVATIVE[activation](xp, gates[..., 2 * u:3 * u])
-    cell_out = cs.copy()
-    _FORWARD[activation](xp, cell_out)  # act(c_t), which h_t = o * act(c_t) used
-    cell_slope = _DERIVATIVE[activation](xp, cell_out)
-    d_z = xp.empty_like(gates)  # the gradient of the gates before activation: d(x_proj)
+    u, dtype = width // 4, gates.dtype
+    act_slope, ract_slope = _SLOPE[activation], _SLOPE[recurrent_activation]
+    cs_t = _time_major(cs)
+    d_z = _WORKSPACES.empty(xp, (steps, batch, width), dtype)  # gates before activation
+    slope = xp.empty((batch, width), dtype)
+    dh, dc = xp.zeros((batch, u), dtype), xp.zeros((batch, u), dtype)
+    dh_next, dc_total, tmp = (xp.empty((batch, u), dtype) for _ in range(3))
     kernel_t = kernel.T
-    dh, dc = xp.zeros((batch, u), hs.dtype), xp.zeros((batch, u), hs.dtype)
-    dh_next, dc_total, tmp = xp.empty_like(dh), xp.empty_like(dh), xp.empty_like(dh)
+    masks = _Mask(mask)
     for t in range(steps - 1, -1, -1):
         dh += d_hs[:, t]
-        dc += d_cs[:, t]
-        i, f, g, o = (gates[t][:, k * u:(k + 1) * u] for k in range(4))
-        c_prev = cs[:, t - 1] if t else c0
-        dz = d_z[t]
-        xp.multiply(dh, cell_out[:, t], out=dz[:, 3 * u:])  # d o
-        xp.multiply(dh, o, out=dc_total)
-        dc_total *= cell_slope[:, t]
+        if d_cs is not None:
+            dc += d_cs[:, t]
+        s, a, dz = gates[t], cell_out[t], d_z[t]
+        i, f, g, o = s[:, :u], s[:, u:2 * u], s[:, 2 * u:3 * u], s[:, 3 * u:]
+        c_prev = cs_t[t - 1] if t else c0
+        xp.multiply(dh, a, out=dz[:, 3 * u:])  # d o
+        act_slope(xp, a, dc_total)  # dc + dh * o * act'(c)
+        dc_total *= o
+        dc_total *= dh
         dc_total += dc
         xp.multiply(dc_total, g, out=dz[:, :u])  # d i
         xp.multiply(dc_total, c_prev, out=dz[:, u:2 * u])  # d f
         xp.multiply(dc_total, i, out=dz[:, 2 * u:3 * u])  # d g
-        dz *= factor[t]
-        keep = _keep(mask, t)
-        xp.multiply(dc_total, f, out=tmp)
+        ract_slope(xp, s, slope)  # every gate's, then the cell input's own
+        act_slope(xp, g, slope[:, 2 * u:3 * u])
+        dz *= slope
+        keep, dropped = masks.at(t)
         if keep is None:
-            dc, tmp = tmp, dc
+            xp.multiply(dc_total, f, out=dc)
         else:
             dz *= keep
+            xp.multiply(dc_total, f, out=tmp)
             xp.copyto(dc, tmp, where=keep)  # a masked step passes dc through unchanged
         xp.matmul(dz, kernel_t, out=dh_next)
-        if keep is not None:
-            xp.copyto(dh_next, dh, where=~keep)
+        if dropped is not None:
+            xp.copyto(dh_next, dh, where=dropped)
         dh, dh_next = dh_next, dh
-    d_kernel = _flat(_previous_states(xp, h0, hs)).T @ _flat(d_z)
+    d_kernel = _state_product(xp, h0, _time_major(hs), d_z)
     return d_z.transpose(1, 0, 2), dh, dc, d_kernel
 
 
@@ -283,9 +437,9 @@ def lstm_sequence(x_proj, h0, c0, recurrent_kernel, mask=None, activation: str =
     """
     _check_activation(activation, recurrent_activation)
     extra = () if mask is None else (as_tensor(mask),)
-    hs, cs, _ = _lstm_sequence(as_tensor(x_proj), as_tensor(h0), as_tensor(c0),
-                               as_tensor(recurrent_kernel), *extra, activation=activation,
-                               recurrent_activation=recurrent_activation)
+    hs, cs, _, _ = _lstm_sequence(as_tensor(x_proj), as_tensor(h0), as_tensor(c0),
+                                  as_tensor(recurrent_kernel), *extra, activation=activation,
+                                  recurrent_activation=recurrent_activation)
     return hs, cs
 
 
@@ -320,41 +474,57 @@ def _gru_sequence(xp, x_proj, h0, kernel, *rest, reset_after, activation,
                recurrent_activation=recurrent_activation)  # the checks of the shape rule
     bias, mask = _gru_parts(rest, reset_after)
     batch, steps, width = x_proj.shape
-    u = width // 3
+    u, dtype = width // 3, x_proj.dtype
     act, ract = _FORWARD[activation], _FORWARD[recurrent_activation]
-    hs = xp.empty((batch, steps, u), x_proj.dtype)
+    by_exp = _by_exp(activation, recurrent_activation)
+    hs = _WORKSPACES.empty(xp, (steps, batch, u), dtype)
     # z, r, candidate after activation; with reset_after also h_prev @ kernel_h + bias_h.
-    gates = xp.empty((steps, batch, 4 * u if reset_after else width), x_proj.dtype)
-    inner = xp.empty((batch, width if reset_after else 2 * u), x_proj.dtype)
-    tmp = xp.empty((batch, u), x_proj.dtype)
+    gates = _WORKSPACES.empty(xp, (steps, batch, 4 * u if reset_after else width), dtype)
+    if by_exp:  # z and r arrive negated (see the module docstring); the candidate as is
+        scale = _gate_scale(xp, dtype, (-1, -1, 1), u)
+        xp.multiply(x_proj.transpose(1, 0, 2), scale, out=gates[..., :width])
+        kernel = kernel * scale
+        bias = None if bias is None else bias * scale
+    else:
+        gates[..., :width] = x_proj.transpose(1, 0, 2)
+    inner = xp.empty((batch, width if reset_after else 2 * u), dtype)
+    tmp, candidate = xp.empty((batch, u), dtype), xp.empty((batch, u), dtype)
+    masks = _Mask(mask)
     h_prev = h0
     for t in range(steps):
-        gate, xt = gates[t], x_proj[:, t]
-        z, r, hh = gate[:, :u], gate[:, u:2 * u], gate[:, 2 * u:3 * u]
+        gate = gates[t]
+        zr, z, r, hh = gate[:, :2 * u], gate[:, :u], gate[:, u:2 * u], gate[:, 2 * u:3 * u]
         if reset_after:
             xp.matmul(h_prev, kernel, out=inner)
             inner += bias
         else:
             xp.matmul(h_prev, kernel[:, :2 * u], out=inner)
-        xp.add(xt[:, :2 * u], inner[:, :2 * u], out=gate[:, :2 * u])
-        ract(xp, gate[:, :2 * u])
+        zr += inner[:, :2 * u]
+        if by_exp:
+            _logistic_of_negated(xp, zr)
+        else:
+            ract(xp, zr)
         if reset_after:
-            gate[:, 3 * u:] = inner[:, 2 * u:]
-            xp.multiply(r, inner[:, 2 * u:], out=hh)
+            xp.copyto(gate[:, 3 * u:], inner[:, 2 * u:])
+            xp.multiply(r, inner[:, 2 * u:], out=candidate)
         else:
             xp.multiply(r, h_prev, out=tmp)
-            xp.matmul(tmp, kernel[:, 2 * u:], out=hh)
-        hh += xt[:, 2 * u:]
-        act(xp, hh)
-        h = hs[:, t]
+            xp.matmul(tmp, kernel[:, 2 * u:], out=candidate)
+        candidate += hh
+        if activation == "tanh":
+            xp.tanh(candidate, out=hh)
+        else:
+            act(xp, candidate)
+            xp.copyto(hh, candidate)
+        h = hs[t]
         xp.subtract(h_prev, hh, out=h)  # h = z * h_prev + (1 - z) * hh
         h *= z
         h += hh
-        keep = _keep(mask, t)
-        if keep is not None:
-            xp.copyto(h, h_prev, where=~keep)
+        _, dropped = masks.at(t)
+        if dropped is not None:
+            xp.copyto(h, h_prev, where=dropped)
         h_prev = h
-    return hs, gates
+    return hs.transpose(1, 0, 2), gates
 
 
 @_gru_sequence.defvjp
@@ -364,9 +534,7 @@ def _gru_sequence_vjp(ctx, grads):
     bias, mask = _gru_parts(tuple(rest), reset_after)
     hs, gates = ctx.output
     d_hs, d_gates = grads
-    if d_gates is not None:
-        raise UnimplementedError("gru_sequence: its gates are a workspace for the gradient; "
-                                 "nothing may depend on them.", "gru_sequence")
+    _refuse_workspace_gradient("gru_sequence", d_gates)
     d_hs = zeros_like(hs) if d_hs is None else d_hs
     found = _gru_sequence_grad(h0, kernel, hs, gates, d_hs, *mask, **ctx.attrs)
     result = tuple(g if ctx.needs(i) else None for i, g in enumerate(found))
@@ -385,60 +553,70 @@ def _gru_grad_shape(h0, kernel, hs, gates, d_hs, *mask, reset_after, activation,
 @primitive("gru_sequence_grad", shape=_gru_grad_shape, lowering=_LOWERING,
            multiple_results=True)
 @_one_blas_thread
+@quiet
 def _gru_sequence_grad(xp, h0, kernel, hs, gates, d_hs, *mask, reset_after, activation,
                        recurrent_activation):
     steps, batch = gates.shape[:2]
-    u = kernel.shape[0]
-    factor = _DERIVATIVE[recurrent_activation](xp, gates[..., :3 * u])
-    factor[..., 2 * u:] = _DERIVATIVE[activation](xp, gates[..., 2 * u:3 * u])
-    d_x = xp.empty((steps, batch, 3 * u), hs.dtype)  # d(x_proj), time-major
-    d_inner = xp.empty_like(d_x) if reset_after else None  # d(h_prev @ kernel + bias)
+    u, dtype = kernel.shape[0], gates.dtype
+    act_slope, ract_slope = _SLOPE[activation], _SLOPE[recurrent_activation]
+    hs_t = _time_major(hs)
+    d_x = _WORKSPACES.empty(xp, (steps, batch, 3 * u), dtype)  # d(x_proj), time-major
+    # d(h_prev @ kernel + bias), or d(h_prev @ kernel_zr) and d(r * h_prev) with reset before
+    d_inner = _WORKSPACES.empty(xp, (steps, batch, 3 * u), dtype)
+    slope = xp.empty((batch, 3 * u), dtype)
     k_t = kernel.T
-    dh = xp.zeros((batch, u), hs.dtype)
-    dh_next, tmp, d_rh = xp.empty_like(dh), xp.empty_like(dh), xp.empty_like(dh)
+    dh = xp.zeros((batch, u), dtype)
+    dh_next, tmp = xp.empty_like(dh), xp.empty_like(dh)
+    masks = _Mask(mask)
     for t in range(steps - 1, -1, -1):
         dh += d_hs[:, t]
-        gate, dx = gates[t], d_x[t]
+        gate, dx, di = gates[t], d_x[t], d_inner[t]
         z, r, hh = gate[:, :u], gate[:, u:2 * u], gate[:, 2 * u:3 * u]
-        h_prev = hs[:, t - 1] if t else h0
+        h_prev = hs_t[t - 1] if t else h0
+        ract_slope(xp, gate[:, :2 * u], slope[:, :2 * u])
+        act_slope(xp, hh, slope[:, 2 * u:])
         xp.subtract(h_prev, hh, out=dx[:, :u])  # d z
         dx[:, :u] *= dh
         xp.subtract(1, z, out=dx[:, 2 * u:])  # d candidate
         dx[:, 2 * u:] *= dh
-        dx[:, :u] *= factor[t][:, :u]
-        dx[:, 2 * u:] *= factor[t][:, 2 * u:]
-        keep = _keep(mask, t)
+        dx[:, 2 * u:] *= slope[:, 2 * u:]
+        keep, dropped = masks.at(t)
         if keep is not None:
-            dx[:, :u] *= keep
             dx[:, 2 * u:] *= keep
         if reset_after:
             xp.multiply(dx[:, 2 * u:], gate[:, 3 * u:], out=dx[:, u:2 * u])  # d r
-            dx[:, u:2 * u] *= factor[t][:, u:2 * u]
-            di = d_inner[t]
-            di[:, :2 * u] = dx[:, :2 * u]
             xp.multiply(dx[:, 2 * u:], r, out=di[:, 2 * u:])
+        else:
+            xp.matmul(dx[:, 2 * u:], k_t[2 * u:], out=di[:, 2 * u:])  # d(r * h_prev)
+            xp.multiply(di[:, 2 * u:], h_prev, out=dx[:, u:2 * u])  # d r
+        dx[:, :2 * u] *= slope[:, :2 * u]
+        if keep is not None:
+            dx[:, :u] *= keep
+        xp.copyto(di[:, :2 * u], dx[:, :2 * u])
+        if reset_after:
             xp.matmul(di, k_t, out=dh_next)
         else:
-            xp.matmul(dx[:, 2 * u:], k_t[2 * u:], out=d_rh)
-            xp.multiply(d_rh, h_prev, out=dx[:, u:2 * u])  # d r
-            dx[:, u:2 * u] *= factor[t][:, u:2 * u]
-            xp.matmul(dx[:, :2 * u], k_t[:2 * u], out=dh_next)
-            d_rh *= r
-            dh_next += d_rh
+            xp.matmul(di[:, :2 * u], k_t[:2 * u], out=dh_next)
+            xp.multiply(di[:, 2 * u:], r, out=tmp)
+            dh_next += tmp
         xp.multiply(dh, z, out=tmp)
-        if keep is not None:
-            xp.copyto(tmp, dh, where=~keep)  # a masked step passes dh through unchanged
+        if dropped is not None:
+            xp.copyto(tmp, dh, where=dropped)  # a masked step passes dh through unchanged
         dh_next += tmp
         dh, dh_next = dh_next, dh
-    h_prev_all = _flat(_previous_states(xp, h0, hs))
+    d_x_out = d_x.transpose(1, 0, 2)
     if reset_after:
-        flat = _flat(d_inner)
-        return d_x.transpose(1, 0, 2), dh, h_prev_all.T @ flat, flat.sum(axis=0)
+        return (d_x_out, dh, _state_product(xp, h0, hs_t, d_inner),
+                _flat(d_inner).sum(axis=0))
     d_kernel = xp.empty_like(kernel)
-    flat = _flat(d_x)
-    d_kernel[:, :2 * u] = h_prev_all.T @ flat[:, :2 * u]
-    d_kernel[:, 2 * u:] = (h_prev_all * _flat(gates[..., u:2 * u])).T @ flat[:, 2 * u:]
-    return d_x.transpose(1, 0, 2), dh, d_kernel
+    d_kernel[:, :2 * u] = _state_product(xp, h0, hs_t, d_x[..., :2 * u])
+    # The candidate's product is (r * h_prev) @ kernel_h: its gradient needs r * h_prev.
+    gated = _WORKSPACES.empty(xp, (steps, batch, u), dtype)
+    gated[0] = h0
+    gated[1:] = hs_t[:-1]
+    gated *= gates[..., u:2 * u]
+    d_kernel[:, 2 * u:] = _flat(gated).T @ _flat(d_x[..., 2 * u:])
+    return d_x_out, dh, d_kernel
 
 
 _gru_sequence_grad.defvjp(_refuse_second_order("gru_sequence_grad"))
@@ -487,19 +665,20 @@ def _simple_rnn_sequence(xp, x_proj, h0, kernel, *mask, activation):
     _simple_shape(x_proj, h0, kernel, *mask, activation=activation)  # the rule's checks
     batch, steps, u = x_proj.shape
     act = _FORWARD[activation]
-    hs = xp.empty((batch, steps, u), x_proj.dtype)
-    tmp = xp.empty((batch, u), x_proj.dtype)
+    hs = _WORKSPACES.empty(xp, (steps, batch, u), x_proj.dtype)
+    product = xp.empty((batch, u), x_proj.dtype)
+    masks = _Mask(mask)
     h_prev = h0
     for t in range(steps):
-        h = hs[:, t]
-        xp.matmul(h_prev, kernel, out=tmp)
-        xp.add(tmp, x_proj[:, t], out=h)
+        h = hs[t]
+        xp.matmul(h_prev, kernel, out=product)
+        xp.add(product, x_proj[:, t], out=h)
         act(xp, h)
-        keep = _keep(mask, t)
-        if keep is not None:
-            xp.copyto(h, h_prev, where=~keep)
+        _, dropped = masks.at(t)
+        if dropped is not None:
+            xp.copyto(h, h_prev, where=dropped)
         h_prev = h
-    return hs
+    return hs.transpose(1, 0, 2)
 
 
 @_simple_rnn_sequence.defvjp
@@ -517,26 +696,29 @@ def _simple_grad_shape(h0, kernel, hs, d_hs, *mask, activation):
 @primitive("simple_rnn_sequence_grad", shape=_simple_grad_shape, lowering=_LOWERING,
            multiple_results=True)
 @_one_blas_thread
+@quiet
 def _simple_rnn_sequence_grad(xp, h0, kernel, hs, d_hs, *mask, activation):
     batch, steps, u = hs.shape
-    slope = _DERIVATIVE[activation](xp, hs)
-    d_a = xp.empty((steps, batch, u), hs.dtype)  # d(x_proj), time-major
+    slope = _SLOPE[activation]
+    hs_t = _time_major(hs)
+    d_a = _WORKSPACES.empty(xp, (steps, batch, u), hs.dtype)  # d(x_proj), time-major
     k_t = kernel.T
     dh = xp.zeros((batch, u), hs.dtype)
     dh_next = xp.empty_like(dh)
+    masks = _Mask(mask)
     for t in range(steps - 1, -1, -1):
         dh += d_hs[:, t]
         da = d_a[t]
-        xp.multiply(dh, slope[:, t], out=da)
-        keep = _keep(mask, t)
+        slope(xp, hs_t[t], da)
+        da *= dh
+        keep, dropped = masks.at(t)
         if keep is not None:
             da *= keep
         xp.matmul(da, k_t, out=dh_next)
-        if keep is not None:
-            xp.copyto(dh_next, dh, where=~keep)
+        if dropped is not None:
+            xp.copyto(dh_next, dh, where=dropped)
         dh, dh_next = dh_next, dh
-    d_kernel = _flat(_previous_states(xp, h0, hs)).T @ _flat(d_a)
-    return d_a.transpose(1, 0, 2), dh, d_kernel
+    return d_a.transpose(1, 0, 2), dh, _state_product(xp, h0, hs_t, d_a)
 
 
 _simple_rnn_sequence_grad.defvjp(_refuse_second_order("simple_rnn_sequence_grad"))

@@ -101,8 +101,9 @@ def image_dataset_from_directory(
 
     if seed is None:  # as Keras: drawn from NumPy's global generator
         seed = np.random.randint(1e6)
-    paths, labels, class_names = _index_directory(directory, labels, class_names, shuffle,
-                                                  seed, follow_links, verbose)
+    paths, labels, class_names = index_directory(directory, labels, ALLOWLIST_FORMATS,
+                                                 class_names, shuffle, seed, follow_links,
+                                                 verbose)
     if label_mode == "binary" and len(class_names) != 2:
         raise ValueError('When passing `label_mode="binary"`, there must be exactly 2 '
                          f"class_names. Received: class_names={class_names}")
@@ -225,12 +226,16 @@ def _import_pillow() -> Any:
 # Listing, labelling and splitting the files (as Keras's dataset_utils)
 
 
-def _index_directory(directory: Any, labels: Any, class_names: Any, shuffle: bool, seed: int,
-                     follow_links: bool, verbose: bool) -> tuple[list[str], Any, Any]:
-    """The file paths, their labels and the class names, shuffled with ``seed`` if asked."""
+def index_directory(directory: Any, labels: Any, formats: tuple, class_names: Any,
+                    shuffle: bool, seed: int, follow_links: bool, verbose: bool,
+                    caller: str = "image_dataset_from_directory"
+                    ) -> tuple[list[str], Any, Any]:
+    """The files with one of ``formats``, their labels and the class names, as Keras lists
+    them (classes are sorted subfolders; files sorted within sorted folders), shuffled with
+    ``seed`` if asked. Shared by the image and text dataset makers."""
     if not os.path.isdir(directory):
-        raise FileNotFoundError(f"image_dataset_from_directory: the directory {directory} does "
-                                f"not exist (or is not a directory).")
+        raise FileNotFoundError(f"{caller}: the directory {directory} does not exist (or is "
+                                f"not a directory).")
     if labels == "inferred":
         subdirs = [name for name in sorted(os.listdir(directory))
                    if os.path.isdir(os.path.join(directory, name)) and not name.startswith(".")]
@@ -254,7 +259,7 @@ def _index_directory(directory: Any, labels: Any, class_names: Any, shuffle: boo
     files: list[str] = []
     found: list[int] = []
     for index, subdir in enumerate(subdirs):
-        names = _files_under(os.path.join(directory, subdir), follow_links)
+        names = _files_under(os.path.join(directory, subdir), follow_links, formats)
         files += names
         found += [index] * len(names)
 
@@ -285,18 +290,18 @@ def _index_directory(directory: Any, labels: Any, class_names: Any, shuffle: boo
     return paths, labels, class_names
 
 
-def _files_under(folder: str, follow_links: bool) -> list[str]:
-    """Image files below ``folder``, relative to its parent, in Keras's order.
+def _files_under(folder: str, follow_links: bool, formats: tuple) -> list[str]:
+    """Files below ``folder``, relative to its parent, in Keras's order.
 
     Folders are visited in sorted order of their path, files sorted within
-    each; only the allowed extensions count (in any case).
+    each; only the extensions in ``formats`` count (in any case).
     """
     prefix = os.path.basename(folder)  # "" when listing the whole tree (folder ends in /)
     names = []
     for root, _, filenames in sorted(os.walk(folder, followlinks=follow_links),
                                      key=lambda entry: entry[0]):
         for filename in sorted(filenames):
-            if filename.lower().endswith(ALLOWLIST_FORMATS):
+            if filename.lower().endswith(formats):
                 relative = os.path.relpath(os.path.join(root, filename), folder)
                 names.append(os.path.join(prefix, relative))
     return names

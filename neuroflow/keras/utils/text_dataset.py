@@ -14,7 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from neuroflow.keras.utils.image_dataset import _check_validation_split, _split
+from neuroflow.keras.utils.image_dataset import (
+    _check_validation_split,
+    _split,
+    index_directory,
+)
 
 _FORMATS = (".txt",)
 
@@ -75,7 +79,8 @@ def text_dataset_from_directory(
     if seed is None:  # as Keras: drawn from NumPy's global generator
         seed = np.random.randint(1e6)
     paths, labels, class_names = index_directory(directory, labels, _FORMATS, class_names,
-                                                 shuffle, seed, follow_links, verbose)
+                                                 shuffle, seed, follow_links, verbose,
+                                                 caller="text_dataset_from_directory")
     if label_mode == "binary" and len(class_names) != 2:
         raise ValueError('When passing `label_mode="binary"`, there must be exactly 2 '
                          f"class_names. Received: class_names={class_names}")
@@ -106,68 +111,6 @@ def text_dataset_from_directory(
     if not paths:
         raise ValueError(f"No text files found in directory {directory}. Allowed format: .txt")
     return make(paths, labels, shuffle)
-
-
-def index_directory(directory: Any, labels: Any, formats: tuple, class_names: Any,
-                    shuffle: bool, seed: int, follow_links: bool,
-                    verbose: bool) -> tuple[list[str], Any, Any]:
-    """The files with one of ``formats``, their labels and the class names, as Keras lists
-    them (classes are sorted subfolders; files sorted within sorted folders), shuffled with
-    ``seed`` when asked."""
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(f"text_dataset_from_directory: the directory {directory} does "
-                                f"not exist (or is not a directory).")
-    if labels == "inferred":
-        subdirs = [name for name in sorted(os.listdir(directory))
-                   if os.path.isdir(os.path.join(directory, name)) and not name.startswith(".")]
-        if class_names is not None:
-            if not set(class_names).issubset(subdirs):
-                raise ValueError("The `class_names` passed did not match the names of the "
-                                 "subdirectories of the target directory. Expected: "
-                                 f"{subdirs} (or a subset of it), but received: "
-                                 f"class_names={class_names}")
-            subdirs = list(class_names)
-    else:
-        subdirs = [""]
-        # (Labels given with class names were refused before: only labels=None reaches here.)
-        if class_names is not None:
-            raise ValueError("When `labels=None` (no labels), argument `class_names` cannot be "
-                             "specified.")
-    files: list[str] = []
-    found: list[int] = []
-    for index, subdir in enumerate(subdirs):
-        folder = os.path.join(directory, subdir)
-        prefix = os.path.basename(folder)
-        for root, _, names in sorted(os.walk(folder, followlinks=follow_links),
-                                     key=lambda entry: entry[0]):
-            for name in sorted(names):
-                if name.lower().endswith(formats):
-                    relative = os.path.relpath(os.path.join(root, name), folder)
-                    files.append(os.path.join(prefix, relative))
-                    found.append(index)
-    if labels == "inferred":
-        labels, class_names = np.asarray(found, dtype=np.int32), subdirs
-    elif labels is None:
-        class_names = None
-    else:
-        if len(labels) != len(files):
-            raise ValueError("Expected the lengths of `labels` to match the number of files in "
-                             f"the target directory. len(labels) is {len(labels)} while we "
-                             f"found {len(files)} files in directory {directory}.")
-        class_names = [str(label) for label in sorted(set(labels))]
-        labels = list(labels)
-    if verbose:
-        if labels is None:
-            print(f"Found {len(files)} files.")
-        else:
-            print(f"Found {len(files)} files belonging to {len(class_names)} classes.")
-    paths = [os.path.join(directory, name) for name in files]
-    if shuffle:
-        # As Keras: paths and labels shuffled by two generators of the same seed.
-        np.random.RandomState(seed).shuffle(paths)
-        if labels is not None:
-            np.random.RandomState(seed).shuffle(labels)
-    return paths, labels, class_names
 
 
 def _paths_to_dataset(paths: list[str], labels: Any, label_mode: str | None, classes: int,

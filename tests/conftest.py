@@ -10,8 +10,14 @@ its data would pass without checking what it claims to check. ``.ci/run`` runs t
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 import pytest
+
+# Helper modules beside the tests (notebooks.py) are imported by plain name.
+if str(Path(__file__).parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).parent))
 
 STRICT = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 

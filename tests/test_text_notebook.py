@@ -3,58 +3,29 @@ setting, its own small corpus)."""
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import re
-from pathlib import Path
 
+import notebooks
 import pytest
 
-nbclient = pytest.importorskip("nbclient")
-nbformat = pytest.importorskip("nbformat")
-for _needed in ("ipykernel", "matplotlib"):
-    if importlib.util.find_spec(_needed) is None:
-        pytest.skip(f"{_needed} is not installed", allow_module_level=True)
-
-REPO = Path(__file__).resolve().parent.parent
-NOTEBOOK = REPO / "examples" / "text_classification.ipynb"
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
+notebooks.require_jupyter()
+NOTEBOOK = notebooks.REPO / "examples" / "text_classification.ipynb"
 
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
-    patch = pytest.MonkeyPatch()
-    patch.setenv("TEXT_EPOCHS", "6")
-    patch.setenv("TEXT_SAMPLES", "600")
-    patch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    patch.setenv("PYTHONPATH", os.pathsep.join(
-        filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
-    client = nbclient.NotebookClient(
-        notebook, timeout=900, kernel_name="python3",
-        resources={"metadata": {"path": str(tmp_path_factory.mktemp("text-notebook"))}})
-    try:
-        client.execute()
-    finally:
-        patch.undo()
-    return notebook
-
-
-def _outputs(notebook) -> list:
-    return [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
-
-
-def _text(output) -> str:
-    text = output.get("text", "") if output.get("output_type") == "stream" else \
-        output.get("data", {}).get("text/plain", "")
-    return ANSI.sub("", text)
+    settings = {
+        "TEXT_EPOCHS": "6",
+        "TEXT_SAMPLES": "600",
+    }
+    return notebooks.execute(NOTEBOOK, settings, tmp_path_factory.mktemp("text-notebook"))
 
 
 @pytest.mark.slow
 def test_text_notebook_runs_trains_and_draws(executed):
-    outputs = _outputs(executed)
+    outputs = notebooks.outputs(executed)
     assert [o for o in outputs if o.get("output_type") == "error"] == []
-    text = "".join(_text(o) for o in outputs)
+    text = "".join(notebooks.text(o) for o in outputs)
     assert "Found 600 files belonging to 2 classes." in text
     assert "Using 480 files for training." in text
     assert "bidirectional (Bidirectional)" in text and "(None, 32)" in text

@@ -180,7 +180,7 @@ half = float16
 __version__ = "0.1.0"
 
 _LAZY_SUBMODULES = ("keras", "data", "train", "summary", "hub", "debugging", "profiler",
-                    "strings", "ragged")
+                    "strings", "ragged", "lite", "js", "distribute")
 # Names whose modules load on first use, like the submodules above.
 _LAZY_NAMES = {"RaggedTensor": "neuroflow.ops.ragged", "as_string": "neuroflow.ops.strings"}
 

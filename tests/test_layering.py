@@ -23,12 +23,15 @@ LAYERS = [
     ("variables", ["variables", "module"]),
     ("autodiff", ["autodiff"]),
     ("graph", ["graph"]),
+    ("export", ["export"]),
     ("data", ["data"]),
     ("train", ["train"]),
     ("summary", ["summary"]),
+    ("distribute", ["distribute"]),
     ("keras", ["keras"]),
     ("public", ["__init__", "__main__", "math", "nn", "random", "linalg", "image", "cli",
-                "lab", "hub", "debugging", "debug_dump", "strings", "ragged"]),
+                "lab", "hub", "debugging", "debug_dump", "strings", "ragged", "lite", "js",
+                "serving", "keras_hub"]),
 ]
 RANK = {part: rank for rank, (_, parts) in enumerate(LAYERS) for part in parts}
 

@@ -86,6 +86,16 @@ class TensorSpec:
 # --- arguments: what a call passes, and the key of its signature -------------------------------
 
 
+def _placeholder_for(spec: TensorSpec) -> np.ndarray:
+    """An array matching ``spec`` (unknown sizes as 1) to trace with; its values are never
+    read, since a signature's trace keeps those sizes unknown."""
+    if spec.shape is None:
+        raise ValueError(f"get_concrete_function() needs arguments for {spec!r}: a spec of "
+                         f"unknown rank gives no shape to trace with. Pass a tensor, or give "
+                         f"the spec a shape (None for unknown sizes).")
+    return np.zeros([1 if size is None else size for size in spec.shape], dtype=spec.dtype.np)
+
+
 def _is_tensor_leaf(leaf: Any) -> bool:
     return isinstance(leaf, (Tensor, np.ndarray))
 
@@ -410,7 +420,12 @@ class Function:
 
     # --- introspection --------------------------------------------------------------------------
     def get_concrete_function(self, *args, **kwargs) -> ConcreteFunction:
-        """The concrete function for these arguments, tracing if needed (nothing runs)."""
+        """The concrete function for these arguments, tracing if needed (nothing runs).
+
+        With an ``input_signature`` the arguments may be left out, as in TensorFlow: the
+        trace then takes its shapes and dtypes from the signature alone."""
+        if not args and not kwargs and self.input_signature:
+            args = tuple(nest.map_structure(_placeholder_for, self.input_signature))
         call = self._bind(args, kwargs)
         return self._concrete_for(call)[0]
 

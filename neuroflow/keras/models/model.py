@@ -130,6 +130,27 @@ class Model(Trainer, Layer):
 
         save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
 
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None,
+               **kwargs) -> None:
+        """Export the inference pass (``model(x, training=False)``) for another runtime, as
+        Keras 3's ``Model.export``. neuroflow writes ``format="onnx"`` (keyword argument
+        ``opset_version``, default 17), with an unknown batch size; see
+        ``neuroflow.export.onnx``."""
+        supported = ("onnx",)
+        if format not in supported:
+            raise ValueError(f"Unsupported export format={format!r}: neuroflow's Model.export "
+                             f"writes {list(supported)}. For TensorFlow Lite use "
+                             f"tf.lite.TFLiteConverter.from_keras_model(model).")
+        opset = kwargs.pop("opset_version", None)
+        if kwargs:
+            raise TypeError(f"Model.export(format='onnx') received unexpected arguments "
+                            f"{sorted(kwargs)}; it takes opset_version.")
+        from neuroflow.export.onnx import from_keras
+
+        from_keras(self, input_signature=input_signature, opset=opset, output_path=filepath)
+        if verbose is None or verbose:  # Keras prints by default for every format
+            print(f"Saved artifact at '{filepath}'.")
+
     def to_json(self, **kwargs) -> str:
         """The model's config as JSON, as Keras writes it; ``model_from_json`` reads it."""
         from neuroflow.keras.saving.model_config import to_json

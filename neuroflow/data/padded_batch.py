@@ -152,7 +152,9 @@ def _padding_structure(values: Any, spec: Any) -> list:
 
 
 def _padding_value(value: Any, spec: TensorSpec) -> np.ndarray:
-    if value is None:  # TF's default: zero of the dtype (False for bool)
+    if value is None:  # TF's default: zero of the dtype (False for bool, b"" for strings)
+        if np.dtype(spec.dtype.np).kind == "O":
+            return np.array(b"", dtype=object)
         return np.zeros((), dtype=spec.dtype.np)
     array = structure.to_array(value)
     if array.shape != ():

@@ -13,7 +13,7 @@ from neuroflow.data import structure
 from neuroflow.data.dataset import UNKNOWN_CARDINALITY, Dataset
 from neuroflow.data.structure import TensorSpec
 from neuroflow.errors import InvalidArgumentError
-from neuroflow.tensor import TensorShape
+from neuroflow.tensor import TensorShape, convert_to_tensor
 
 
 class TensorSlicesDataset(Dataset):
@@ -139,7 +139,11 @@ def _conform(spec: Any, value: Any) -> Any:
         if not isinstance(value, (tuple, list)) or len(value) != len(spec):
             raise _structure_error(spec, value)
         return tuple(_conform(s, v) for s, v in zip(spec, value))
-    array = np.asarray(value, dtype=spec.dtype.np)
+    if np.dtype(spec.dtype.np).kind == "O":
+        # A string tensor holds bytes: str is encoded as UTF-8, as tf.constant does.
+        array = convert_to_tensor(value, dtype="string")._value
+    else:
+        array = np.asarray(value, dtype=spec.dtype.np)
     if not spec.shape.is_compatible_with(array.shape):
         raise InvalidArgumentError(f"from_generator: the generator yielded an element of shape "
                                    f"{array.shape} where an element of shape {spec.shape} was "

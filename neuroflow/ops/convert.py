@@ -93,6 +93,11 @@ def _scalar_in(value: Any, like, op: str) -> Tensor:
                 wrapped -= 1 << bits
             return _beside(np.array(wrapped, dtype=np_dtype), like)
     name = np_dtype.name
+    if kind == "O":  # NumPy's object arrays are tf.string tensors
+        raise DTypeMismatchError(
+            f"{op}: cannot use the Python {number.__name__} {value!r} with a tensor of dtype "
+            f"string; text and numbers do not mix. Convert one side, e.g. "
+            f"tf.strings.as_string(number) or tf.strings.to_number(x).", op)
     if kind == "b":
         hint = "Use True/False with bool tensors, or compare first (e.g. x > 0)"
     else:

@@ -48,38 +48,58 @@ def _full(dims: tuple, sizes: Callable[[], Tensor] | None, value: Tensor,
     return _broadcast_to(value, *([sizes()] if run_time else []), shape=dims)
 
 
+def _zeros(dims, dtype) -> np.ndarray:
+    # A string tensor's zero is the empty string (np.zeros would fill it with int 0).
+    return np.full(dims, b"", dtype=object) if np.dtype(dtype).kind == "O" else \
+        np.zeros(dims, dtype)
+
+
+def _ones(dims, dtype) -> np.ndarray:
+    if np.dtype(dtype).kind == "O":
+        raise TypeError("Cannot convert 1 to EagerTensor of dtype string: strings have no "
+                        "one. Use tf.fill(dims, value) with the string wanted.")
+    return np.ones(dims, dtype)
+
+
 def zeros(shape, dtype="float32", name=None) -> Tensor:
     dtype = as_dtype(dtype).np
     dims, sizes = _dims(shape, "zeros")
     if sizes is None and all(type(d) is int for d in dims):
-        return Tensor(np.zeros(dims, dtype=dtype))
-    return _full(dims, sizes, Tensor(np.zeros((), dtype)))
+        return Tensor(_zeros(dims, dtype))
+    return _full(dims, sizes, Tensor(_zeros((), dtype)))
 
 
 def ones(shape, dtype="float32", name=None) -> Tensor:
     dtype = as_dtype(dtype).np
     dims, sizes = _dims(shape, "ones")
     if sizes is None and all(type(d) is int for d in dims):
-        return Tensor(np.ones(dims, dtype=dtype))
-    return _full(dims, sizes, Tensor(np.ones((), dtype)))
+        return Tensor(_ones(dims, dtype))
+    return _full(dims, sizes, Tensor(_ones((), dtype)))
 
 
 def _like(x: Tensor, make, dtype) -> Tensor:
-    """``make(shape, dtype)`` (np.zeros, np.ones) for ``x``'s shape; with unknown sizes, its
+    """``make(shape, dtype)`` (_zeros, _ones) for ``x``'s shape; with unknown sizes, its
     one value broadcast to that shape."""
     dims = x._value.shape
     dtype = as_dtype(dtype or x.dtype).np
     if type(x._value) is not AbstractArray or all(type(d) is int for d in dims):
-        return Tensor(make(dims, dtype=dtype))
-    return _full(tuple(dims), None, Tensor(make((), dtype=dtype)))
+        return Tensor(make(dims, dtype))
+    return _full(tuple(dims), None, Tensor(make((), dtype)))
 
 
 def zeros_like(input, dtype=None, name=None) -> Tensor:  # noqa: A002
-    return _like(as_tensor(input), np.zeros, dtype)
+    return _like(as_tensor(input), _zeros, dtype)
 
 
 def ones_like(input, dtype=None, name=None) -> Tensor:  # noqa: A002
-    return _like(as_tensor(input), np.ones, dtype)
+    x = as_tensor(input)
+    if np.dtype(as_dtype(dtype or x.dtype).np).kind == "O":
+        # TensorFlow's OnesLike kernel has no string type.
+        raise InvalidArgumentError("ones_like: Value for attr 'T' of string is not in the "
+                                   "list of allowed values (numbers and bool). Use "
+                                   "tf.fill(tf.shape(x), value) with the string wanted.",
+                                   "OnesLike")
+    return _like(x, _ones, dtype)
 
 
 def fill(dims, value, name=None) -> Tensor:

@@ -18,9 +18,34 @@ from neuroflow.ops.registry import Lowering, primitive
 from neuroflow.tensor import host_array, is_tensor
 from neuroflow.util import nest
 
+_ESCAPES = {ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t", ord('"'): '\\"',
+            ord("'"): "\\'", ord("\\"): "\\\\"}
+
+
+def _decoded(value: bytes) -> str:
+    # Bytes that are not UTF-8 show as \xNN: a text stream cannot take them raw.
+    return value.decode("utf-8", errors="backslashreplace")
+
+
+def _string_text(value) -> str:
+    """A string element as TensorFlow prints it: quoted, with C escapes for quotes,
+    backslashes and control characters, other bytes (UTF-8 text) as they are."""
+    data = value if isinstance(value, bytes) else str(value).encode()
+    out = bytearray()
+    for byte in data:
+        if byte in _ESCAPES:
+            out += _ESCAPES[byte].encode()
+        elif byte < 0x20 or byte == 0x7F:
+            out += b"\\%03o" % byte
+        else:
+            out.append(byte)
+    return '"' + _decoded(bytes(out)) + '"'
+
 
 def _scalar_text(value, dtype: np.dtype) -> str:
     kind = dtype.kind
+    if kind == "O":
+        return _string_text(value)
     if kind == "b":
         return "1" if value else "0"
     if kind in "iu":
@@ -94,7 +119,16 @@ def _print_shape(*tensors, pieces, sep, end, stream, summarize):
 @primitive("print", stateful=True, effect=True, differentiable=False, shape=_print_shape,
            lowering=Lowering(result="fresh"))
 def _print(xp, *tensors, pieces, sep, end, stream, summarize):
-    texts = iter([format_array(np.asarray(host_array(t)), summarize) for t in tensors])
+    arrays = [np.asarray(host_array(t)) for t in tensors]
+    if len(pieces) == 1 and pieces[0][0] == "tensor" and arrays[0].ndim == 0 and \
+            arrays[0].dtype == object:
+        # A lone string scalar is the text to print, unquoted (TensorFlow's PrintV2).
+        target = sys.stderr if stream == "stderr" else sys.stdout
+        item = arrays[0][()]
+        target.write((_decoded(item) if isinstance(item, bytes) else str(item)) + end)
+        target.flush()
+        return np.zeros((0,), dtype=np.int32)
+    texts = iter([format_array(a, summarize) for a in arrays])
     words = []
     for kind, piece in pieces:
         if kind == "tensor":

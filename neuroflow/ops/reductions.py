@@ -311,6 +311,12 @@ def _numeric(x, op: str) -> Tensor:
         raise UnsupportedDTypeError(
             f"{op} does not accept bool tensors (TensorFlow has no kernel for them); use "
             f"tf.cast(x, tf.int32) first, or tf.reduce_any/reduce_all.", op)
+    if x._value.dtype.kind == "O":
+        # Nor for strings: NumPy would concatenate or compare them.
+        raise UnsupportedDTypeError(
+            f"{op} does not accept string tensors (TensorFlow has no kernel for them); "
+            f"convert first, e.g. tf.strings.to_number(x) or tf.strings.length(x), or join "
+            f"with tf.strings.reduce_join.", op)
     return x
 
 

@@ -15,6 +15,7 @@ from neuroflow.keras.layers.augmentation import (
     Resizing,
 )
 from neuroflow.keras.layers.base import Layer
+from neuroflow.keras.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from neuroflow.keras.layers.convolutional import (
     Conv1D,
     Conv1DTranspose,

@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import itertools
 
-import numpy as np
-
 from neuroflow.abstract import public_shape
+from neuroflow.dtypes import as_dtype
 from neuroflow.graph.trace import SymbolicValueError, Tracer, symbolic_inputs, tracing
 from neuroflow.ops.registry import recording
 from neuroflow.tensor import Tensor
@@ -33,7 +32,8 @@ class KerasTensor:
 
     def __init__(self, shape, dtype="float32", name: str | None = None, history=None):
         self.shape = tuple(None if d is None else int(d) for d in shape)
-        self.dtype = str(np.dtype(dtype).name) if dtype is not None else "float32"
+        # Through tf's dtypes: "string" (NumPy's object) is a dtype of Keras tensors too.
+        self.dtype = as_dtype(dtype).name if dtype is not None else "float32"
         number = next(_tensor_ids)
         self.name = name or ("keras_tensor" if number == 0 else f"keras_tensor_{number}")
         # (layer, node index in the layer, output index in the node): where it comes from.
@@ -106,7 +106,7 @@ def call_symbolically(layer, args: tuple, kwargs: dict):
     tracer = Tracer(f"{layer.name}_output_shapes")
     try:
         with tracing(tracer):
-            fresh = iter(tracer.add_input(shape, np.dtype(leaf.dtype))
+            fresh = iter(tracer.add_input(shape, as_dtype(leaf.dtype).np)
                          for leaf, shape in zip(keras_leaves, shapes))
             traced = [next(fresh) if isinstance(leaf, KerasTensor) else leaf for leaf in leaves]
             call_args, call_kwargs = nest.pack_sequence_as(structure, traced)

@@ -1,0 +1,11 @@
+"""Building blocks of KerasHub's models (``keras_hub.layers``): position embeddings and
+encodings, token plus position embeddings, and Transformer encoder and decoder blocks,
+with KerasHub's arguments, defaults, weights and configs.
+
+>>> from neuroflow import keras_hub
+>>> block = keras_hub.layers.TransformerEncoder(intermediate_dim=16, num_heads=2)
+"""
+
+from neuroflow.keras_hub import layers
+
+__all__ = ["layers"]

@@ -1,4 +1,5 @@
-"""The ``neuroflow`` command: ``neuroflow lab`` runs the reference lab.
+"""The ``neuroflow`` command: ``neuroflow lab`` runs the reference lab, ``neuroflow serve``
+serves ``.keras`` models.
 
 Expected failures, the ones that come from the machine rather than from a bug
 (no dataset, a damaged file, a folder that cannot be written: all ``OSError``; an
@@ -12,6 +13,7 @@ import sys
 
 COMMANDS = {
     "lab": ("neuroflow.lab", "run the Fashion-MNIST lab end to end"),
+    "serve": ("neuroflow.serving.command", "serve .keras models with TF Serving's REST API"),
 }
 
 EXIT_FAILURE = 1
@@ -19,7 +21,7 @@ EXIT_USAGE = 2  # as argparse
 EXIT_INTERRUPTED = 130  # as shells report a command ended by SIGINT
 # Optional extras whose import error (raised with the pip command that installs them) is a
 # setup problem to report in one line, not a bug.
-OPTIONAL_PACKAGES = ("tensorboard",)
+OPTIONAL_PACKAGES = ("tensorboard", "starlette", "uvicorn")
 
 
 def main(argv=None) -> int:

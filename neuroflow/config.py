@@ -19,6 +19,12 @@ Environment variables:
 ``NEUROFLOW_STEP_BLAS_THREADS``
     BLAS threads used inside Keras training/inference steps (default 1; ``none``
     leaves the BLAS library's own setting).
+``NEUROFLOW_JIT``
+    ``0`` switches off the Numba kernels of compiled functions (default on when Numba
+    is installed: ``pip install neuroflow[jit]``).
+``NEUROFLOW_JIT_THREADS``
+    Threads of the Numba kernels' loops (default 1). Each element is computed by one
+    thread, so the count never changes a result.
 """
 
 from __future__ import annotations
@@ -60,6 +66,10 @@ def _flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _flag_off(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"0", "false", "no", "off"}
+
+
 @dataclass
 class Settings:
     """Process-wide settings, read once from the environment at import."""
@@ -84,6 +94,12 @@ class Settings:
     # products run fastest on one thread (see backend/blas.py). None leaves BLAS alone.
     step_blas_threads: int | None = field(
         default_factory=lambda: _int_or_none(os.environ.get("NEUROFLOW_STEP_BLAS_THREADS", "1")))
+    # Numba kernels for fused graph nodes, when Numba is importable (graph/jit/), their
+    # loops' threads, and the folder caching their source and machine code.
+    jit: bool = field(default_factory=lambda: not _flag_off("NEUROFLOW_JIT"))
+    jit_threads: int = field(
+        default_factory=lambda: max(1, int(os.environ.get("NEUROFLOW_JIT_THREADS", "1"))))
+    jit_cache_dir: Path = field(default_factory=lambda: _home() / "jit")
 
 
 settings = Settings()

@@ -23,6 +23,9 @@ tracebacks still map lines to nodes: a check of each floating-point result
 (``tf.debugging.enable_check_numerics``) and a timer (the profiler). Only the
 variants ``function.py`` compiles while one of them is on have it; plain plans
 are emitted exactly as without it.
+
+A ``jit`` lowering (``graph/jit``, when Numba is installed) is asked first for
+each node's statement; the kernels it calls are listed after the function.
 """
 
 from __future__ import annotations
@@ -80,12 +83,14 @@ class Emitter:
     """Collects the namespace (constants, attributes, forwards) the generated code uses."""
 
     def __init__(self, graph: Graph, buffers: dict[str, str], inplace_assigns=frozenset(),
-                 escaping_reads=frozenset(), instruments: Instruments | None = None):
+                 escaping_reads=frozenset(), instruments: Instruments | None = None,
+                 jit=None):
         self.graph = graph
         self.buffers = buffers  # value name -> buffer name
         self.inplace_assigns = inplace_assigns  # ids of assignment nodes done in place
         self.escaping_reads = escaping_reads  # ids of reads whose value is returned
         self.instruments = instruments
+        self.jit = jit  # graph/jit's lowering: kernel calls for the nodes it covers
         self.namespace: dict[str, object] = {"np": np}
 
     def bind(self, prefix: str, obj) -> str:
@@ -171,6 +176,10 @@ def _statement(em: Emitter, node: Node, args: list[str]) -> str:
         return f"{results} = V{node.variable}.{read}()"
     lowering = node.lowering
     buffer = em.buffers.get(node.output.name) if node.output is not None else None
+    if em.jit is not None:
+        code = em.jit.statement(node, args, buffer, em)
+        if code is not None:
+            return code
     if lowering.emit is not None:
         return lowering.emit(node, args, buffer, em.bind)
     template = lowering.template
@@ -208,8 +217,8 @@ def _assignment(em: Emitter, node: Node, args: list[str]) -> str:
     return f"{var}.replace_array(np.asarray({ufunc}({var}.current_array(), {args[0]})))"
 
 
-def emit_source(graph: Graph, plan=None, instruments: Instruments | None = None
-                ) -> tuple[str, dict]:
+def emit_source(graph: Graph, plan=None, instruments: Instruments | None = None,
+                jit=None) -> tuple[str, dict]:
     """The Python source of ``graph`` (with a memory plan, if given) and its namespace.
 
     The function's first parameter is the tuple of buffers the plan asks for.
@@ -218,7 +227,7 @@ def emit_source(graph: Graph, plan=None, instruments: Instruments | None = None
     buffer_names = list(plan.specs) if plan is not None else []
     inplace = {id(graph.nodes[i]) for i in plan.inplace_assigns} if plan is not None else set()
     escaping = {id(graph.nodes[i]) for i in escaping_reads(graph)}
-    em = Emitter(graph, buffers, inplace, escaping, instruments)
+    em = Emitter(graph, buffers, inplace, escaping, instruments, jit)
     for name, array in graph.constants.items():
         em.namespace[_checked_identifier(name)] = array
     for index, variable in enumerate(graph.variables):
@@ -231,6 +240,8 @@ def emit_source(graph: Graph, plan=None, instruments: Instruments | None = None
     lines += [em.line(node, index) for index, node in enumerate(graph.nodes)]
     results = ", ".join(f"np.asarray({v.name})" for v in graph.outputs)
     lines.append(f"    return [{results}]")
+    if jit is not None and jit.used:
+        lines.append(jit.listing())
     return "\n".join(lines) + "\n", em.namespace
 
 

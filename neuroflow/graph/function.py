@@ -40,7 +40,7 @@ import numpy as np
 from neuroflow.abstract import Dim, ValueNeeded, public_shape
 from neuroflow.config import settings
 from neuroflow.errors import InvalidArgumentError
-from neuroflow.graph import codegen, passes
+from neuroflow.graph import codegen, jit, passes
 from neuroflow.graph.interpret import run_graph
 from neuroflow.graph.ir import Graph, Node, Value
 from neuroflow.graph.passes.memory import MemoryPlan
@@ -478,7 +478,9 @@ class _Plan:
         self._timer = profiler_session.NodeTimer(self.graph) if timing else None
         instruments = None if mode == _PLAIN else codegen.Instruments(
             check=_numerics_check(self.graph) if checking else None, timer=self._timer)
-        self.source, namespace = codegen.emit_source(self.graph, self.memory, instruments)
+        kernels = jit.new_lowering() if optimize else None  # Numba kernels, when installed
+        self.source, namespace = codegen.emit_source(self.graph, self.memory, instruments,
+                                                     kernels)
         self.compiled = codegen.compile_source(self.source, namespace, self.graph.name)
         # inf and NaN are answers, given silently as in eager mode and TensorFlow.
         self._quiet = quiet(self.compiled)

@@ -46,3 +46,13 @@ def _fresh_global_state():
     yield
     tf.config.run_functions_eagerly(eager)
     tf.random.set_seed(None)
+
+
+@pytest.fixture(autouse=True)
+def _numpy_path(monkeypatch):
+    """The graph tests pin the NumPy lowering (golden source, bitwise agreement with unfused
+    code), so they run with the compiled kernels off even where Numba is installed;
+    tests/graph/test_jit*.py turn the kernels on themselves and rerun the agreement cases."""
+    from neuroflow.config import settings
+
+    monkeypatch.setattr(settings, "jit", False)

@@ -1,0 +1,189 @@
+"""Numba kernels on and off, side by side in one run: ``python bench/jit.py``.
+
+    python bench/jit.py                       # the lab: NumPy path, JIT path, NumPy loop
+    python bench/jit.py --rounds 5 --epochs 3
+    python bench/jit.py --startup             # first epoch with a cold and a warm cache
+    python bench/jit.py --cnn --lstm          # also the convnet and the LSTM (slow)
+    python bench/jit.py --kernels 200         # time per kernel in a lab training step
+
+Every measurement is a fresh process (``workers.py``, ``cnn.py``, ``lstm.py``), one
+after the other, round robin over the settings, so that they see the same machine
+load: neuroflow with ``NEUROFLOW_JIT=0`` (the NumPy path), with ``NEUROFLOW_JIT=1``
+(Numba kernels), the hand-written NumPy loop (``numpy_loop.py``, with NumPy's default
+BLAS threads and with one, as run.py runs it), and TensorFlow under
+``$NEUROFLOW_PEER_PYTHON`` for the convnet and the LSTM. Each row prints the median
+seconds per epoch over the rounds and the spread (min-max) of the rounds' medians;
+ratios are of medians. The JIT runs share one kernel cache (a temporary
+``NEUROFLOW_HOME``) warmed before the first round, so that they time running kernels,
+not compiling them; ``--startup`` times compiling.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE.parent.parent / "shared" / "data" / "fashion-mnist"
+
+
+LOOP_ONE_THREAD = "numpy loop, 1 thread"
+
+
+def _data() -> str:
+    if (DATA / "train-images-idx3-ubyte.gz").is_file():
+        return str(DATA)
+    return "/usr/share/datasets/fashion-mnist"
+
+
+def _run(command: list[str], env: dict[str, str]) -> dict | None:
+    proc = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **env})
+    if proc.returncode != 0:
+        print(f"  ! {' '.join(command[1:3])} failed:\n{proc.stderr[-1500:]}", file=sys.stderr)
+        return None
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def lab(setting: str, epochs: int, warmup: int, home: str) -> list[float] | None:
+    framework = "numpy" if setting.startswith("numpy loop") else "neuroflow"
+    env = {"NEUROFLOW_JIT": "1" if setting == "jit" else "0", "NEUROFLOW_HOME": home}
+    if setting == LOOP_ONE_THREAD:
+        env["OPENBLAS_NUM_THREADS"] = "1"  # the loop's fastest setting on a 2-core machine
+    result = _run([sys.executable, str(HERE / "workers.py"), "lab", framework, "--data",
+                   _data(), "--epochs", str(epochs), "--warmup", str(warmup)], env)
+    return None if result is None else result["epoch_seconds"]
+
+
+def convnet(setting: str, epochs: int, home: str, model: str) -> list[float] | None:
+    """Epoch seconds after the first (which compiles) of cnn.py's or lstm.py's worker."""
+    python = os.environ.get("NEUROFLOW_PEER_PYTHON", "") if setting == "tensorflow" \
+        else sys.executable
+    if not python:
+        return None
+    framework = "tensorflow" if setting == "tensorflow" else "neuroflow"
+    script = [str(HERE / "cnn.py"), "worker", framework, "0", str(epochs + 1), _data()]
+    if model == "lstm":
+        script = [str(HERE / "lstm.py"), "worker", framework, "0", str(epochs + 1), _data(),
+                  "lstm", "28"]
+    env = {"NEUROFLOW_JIT": "1" if setting == "jit" else "0", "NEUROFLOW_HOME": home}
+    result = _run([python, *script], env)
+    return None if result is None else result["epoch_seconds"][1:]
+
+
+def _row(name: str, rounds: list[float]) -> str:
+    if not rounds:
+        return f"  {name:<22} (no result)"
+    spread = f"{min(rounds):.3f}-{max(rounds):.3f}"
+    return f"  {name:<22} {statistics.median(rounds):8.3f} s/epoch   rounds {spread}"
+
+
+def compare(title: str, settings: list[str], measure, rounds: int) -> dict[str, float]:
+    """Round robin over ``settings``; prints and returns the median of round medians."""
+    medians: dict[str, list[float]] = {s: [] for s in settings}
+    for _ in range(rounds):
+        for setting in settings:
+            epochs = measure(setting)
+            if epochs:
+                medians[setting].append(statistics.median(epochs))
+                print(f"    {setting}: {', '.join(f'{e:.3f}' for e in epochs)} s", flush=True)
+    print(title)
+    for setting in settings:
+        print(_row(setting, medians[setting]))
+    return {s: statistics.median(v) for s, v in medians.items() if v}
+
+
+def startup(rounds: int) -> None:
+    """First epoch (compiling included) and the next, with an empty and a warm cache."""
+    print("start-up: the lab's first epoch against its second, NEUROFLOW_JIT=1")
+    for _ in range(rounds):
+        with tempfile.TemporaryDirectory() as home:
+            for cache in ("cold", "warm"):
+                start = time.perf_counter()
+                epochs = lab("jit", 2, 0, home)
+                wall = time.perf_counter() - start
+                if epochs:
+                    print(f"  {cache} cache: first epoch {epochs[0]:.3f} s, second "
+                          f"{epochs[1]:.3f} s ({epochs[0] / epochs[1]:.2f}x), process "
+                          f"{wall:.1f} s")
+        with tempfile.TemporaryDirectory() as home:
+            epochs = lab("numpy", 2, 0, home)
+            if epochs:
+                print(f"  NumPy path: first epoch {epochs[0]:.3f} s, second {epochs[1]:.3f} s "
+                      f"({epochs[0] / epochs[1]:.2f}x)")
+
+
+def kernel_times(steps: int) -> None:
+    """Seconds per op of the lab's compiled training step, kernels off then on (the
+    profiler times each generated line; a kernel's line is its fused node's)."""
+    sys.path.insert(0, str(HERE))
+    import numpy as np
+    from workers import _keras_model, lab_data
+
+    import neuroflow as tf
+    from neuroflow.config import settings
+
+    x, y, *_ = lab_data(_data())
+    x, y = x[:32 * steps].astype(np.float32), y[:32 * steps]
+    for on in (False, True):
+        settings.jit = on
+        tf.keras.utils.set_random_seed(0)
+        model = _keras_model(tf.keras)
+        model.fit(x[:3200], y[:3200], epochs=1, verbose=0)  # compiles (and loads kernels)
+        tf.profiler.experimental.start(tempfile.mkdtemp())
+        model.fit(x, y, epochs=1, verbose=0, shuffle=False)
+        tf.profiler.experimental.stop()
+        trace = tf.profiler.last_trace_file()
+        print(f"NEUROFLOW_JIT={int(on)}: microseconds per step, by op")
+        for name, calls, seconds, share in tf.profiler.top_ops(trace, n=12,
+                                                                categories=("compiled op",)):
+            print(f"  {name:<32} {seconds / steps * 1e6:8.1f}   {calls // steps:3d} calls "
+                  f"{share:6.1%}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=2, help="timed epochs per run")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed epochs per lab run")
+    parser.add_argument("--startup", action="store_true", help="cold and warm cache times")
+    parser.add_argument("--cnn", action="store_true", help="also the convnet (cnn.py)")
+    parser.add_argument("--lstm", action="store_true", help="also the LSTM (lstm.py)")
+    parser.add_argument("--kernels", type=int, metavar="STEPS",
+                        help="profile this many lab training steps, kernels on")
+    args = parser.parse_args()
+    if args.kernels:
+        kernel_times(args.kernels)
+        return
+    if args.startup:
+        startup(args.rounds)
+        return
+    with tempfile.TemporaryDirectory() as home:
+        lab("jit", 1, 0, home)  # fills the kernel cache
+        found = compare(f"lab (784-100-75-10 MLP, batch 32): {args.rounds} rounds x "
+                        f"{args.epochs} epochs after {args.warmup}",
+                        ["numpy", "jit", "numpy loop", LOOP_ONE_THREAD],
+                        lambda s: lab(s, args.epochs, args.warmup, home), args.rounds)
+        loops = [found[s] for s in ("numpy loop", LOOP_ONE_THREAD) if s in found]
+        if "jit" in found and loops:
+            print(f"  JIT / faster NumPy loop: {found['jit'] / min(loops):.2f}x (target 0.8x)"
+                  f";  JIT / NumPy path: {found['jit'] / found['numpy']:.2f}x")
+        for model, wanted in (("cnn", args.cnn), ("lstm", args.lstm)):
+            if not wanted:
+                continue
+            found = compare(f"{model}: {args.rounds} rounds x {args.epochs} epochs after one",
+                            ["numpy", "jit", "tensorflow"],
+                            lambda s, m=model: convnet(s, args.epochs, home, m), args.rounds)
+            if {"jit", "tensorflow"} <= found.keys():
+                print(f"  JIT / TensorFlow: {found['jit'] / found['tensorflow']:.2f}x "
+                      f"(target 1.0x)")
+
+
+if __name__ == "__main__":
+    main()

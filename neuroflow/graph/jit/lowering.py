@@ -1,0 +1,188 @@
+"""Lines of generated code that call Numba kernels, for the fused nodes they cover.
+
+:class:`JitLowering` is what ``codegen.emit_source`` asks first for each node: a
+statement calling a kernel (``v7 = B2; J0(v3, v5, v7)``), or ``None`` to emit
+the node as without Numba. It covers ``fused_elementwise`` chains (forward and
+backward), ``relu_grad``, ``dense``'s bias and ReLU (the matrix product stays
+with BLAS), the sparse softmax cross-entropy with its gradient, and 2-D max
+pooling (its gradient where windows overlap), in float32 and float64 with sizes
+known when the plan is compiled. The kernels it used are listed after the
+function in the generated source.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from neuroflow.config import settings
+from neuroflow.graph.ir import Node
+from neuroflow.graph.jit import cache, kernels
+from neuroflow.graph.jit.kernels import KernelSource
+from neuroflow.graph.passes.memory import lifetimes
+from neuroflow.ops.nn_ops import _check_labels
+
+
+def xent_with_grad(kernel, logits: np.ndarray, labels: np.ndarray):
+    """``sparse_softmax_xent_with_grad`` through ``kernel``: the labels checked (the op's
+    own errors), outputs allocated, rows flattened to 2-D."""
+    _check_labels(np, logits, labels)
+    classes = logits.shape[-1]
+    loss = np.empty(labels.shape, logits.dtype)
+    grad = np.empty(logits.shape, logits.dtype)
+    kernel(np.ascontiguousarray(logits).reshape(-1, classes), labels.reshape(-1),
+           loss.reshape(-1), grad.reshape(-1, classes))
+    return loss, grad
+
+
+class JitLowering:
+    """Chooses kernels for a graph's nodes and remembers them, in order, for the listing."""
+
+    def __init__(self):
+        self.parallel = settings.jit_threads > 1
+        self.used: dict[str, KernelSource] = {}  # binding name -> kernel
+        self._roots: dict[str, frozenset[str]] | None = None
+
+    def overlaps(self, node: Node, buffer: str | None, em) -> bool:
+        """Whether an input of ``node`` is a view (transposed, broadcast, sliced) of the
+        buffer it writes. NumPy's ufuncs copy such inputs first; a kernel's loop would
+        read elements it has already written, so those nodes stay with NumPy. An input
+        that is the buffer itself, read at the index written, is safe."""
+        if buffer is None:
+            return False
+        if self._roots is None:
+            self._roots = lifetimes(em.graph).roots
+        owners = {name for name, b in em.buffers.items() if b == buffer}
+        for value in node.inputs:
+            roots = self._roots.get(value.name, frozenset((value.name,)))
+            if roots & owners and not (roots == {value.name} and
+                                       value.shape == node.output.shape):
+                return True
+        return False
+
+    def statement(self, node: Node, args: list[str], buffer: str | None, em) -> str | None:
+        emit = _EMITTERS.get(node.op)
+        if emit is None or not all(v.is_static for v in (*node.inputs, *node.results)) or \
+                self.overlaps(node, buffer, em):
+            return None
+        try:
+            return emit(self, node, args, buffer, em)
+        except OSError as error:  # an unwritable cache folder: the NumPy path still works
+            _warn_once(f"neuroflow: Numba kernels are off: cannot write the kernel cache "
+                       f"{settings.jit_cache_dir} ({error}). Set NEUROFLOW_HOME to a "
+                       f"writable folder, or NEUROFLOW_JIT=0 to silence this.")
+            return None
+
+    def _bind(self, em, kernel: KernelSource) -> str:
+        """The generated module's name for ``kernel``'s compiled function."""
+        name = em.bind("J", cache.load(kernel))
+        self.used[name] = kernel
+        return name
+
+    def listing(self) -> str:
+        """The kernels' source, for the end of the generated module."""
+        if not self.used:
+            return ""
+        parts = ["", "", "# Numba kernels called above (@numba.njit, cached on disk by source):"]
+        for name, kernel in self.used.items():
+            parts += [f"# {name} = {kernel.name}", kernel.text]
+        return "\n".join(parts)
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    if message not in _warned:
+        _warned.add(message)
+        warnings.warn(message, RuntimeWarning, stacklevel=2)
+
+
+def _result(node: Node, buffer: str | None, em) -> str:
+    """``v7 = B2`` or ``v7 = np.empty(...)``: the array a kernel writes into."""
+    out = node.output
+    if buffer is not None:
+        return f"{out.name} = {buffer}"
+    return f"{out.name} = np.empty({em.literal(out.shape)}, {em.literal(out.dtype)})"
+
+
+def _elementwise(lowering: JitLowering, node: Node, args, buffer, em) -> str | None:
+    dtype = kernels.dtype_name(node.output.dtype)
+    steps = node.attrs["steps"]
+    if dtype is None or any(v.dtype != node.output.dtype for v in node.inputs) or \
+            any(ufunc not in kernels.SUPPORTED_UFUNCS for ufunc, _ in steps):
+        return None
+    kernel = kernels.elementwise_chain(steps, [v.shape for v in node.inputs],
+                                       node.output.shape, dtype, lowering.parallel)
+    name = lowering._bind(em, kernel)
+    # A 0-d input may be an array or a NumPy scalar: [()] makes both a scalar.
+    args = [f"{a}[()]" if not v.shape else a for a, v in zip(args, node.inputs)]
+    return f"{_result(node, buffer, em)}; {name}({', '.join([*args, node.output.name])})"
+
+
+def _relu_grad(lowering: JitLowering, node: Node, args, buffer, em) -> str | None:
+    dtype = kernels.dtype_name(node.output.dtype)
+    if dtype is None or any(v.shape != node.output.shape or v.dtype != node.output.dtype
+                            for v in node.inputs) or not node.output.shape:
+        return None
+    name = lowering._bind(em, kernels.relu_grad(len(node.output.shape), dtype, lowering.parallel))
+    return f"{_result(node, buffer, em)}; {name}({args[0]}, {args[1]}, {node.output.name})"
+
+
+def _dense(lowering: JitLowering, node: Node, args, buffer, em) -> str | None:
+    dtype = kernels.dtype_name(node.output.dtype)
+    if dtype is None or len(node.output.shape) != 2:
+        return None
+    x, w, b = args
+    name = lowering._bind(em, kernels.bias_activation(node.attrs["activation"], dtype,
+                                                      lowering.parallel))
+    out = node.output.name
+    target = f", out={buffer}" if buffer else ""
+    return f"{out} = np.matmul({x}, {w}{target}); {name}({out}, {b})"
+
+
+def _xent_with_grad(lowering: JitLowering, node: Node, args, buffer, em) -> str | None:
+    logits, labels = node.inputs
+    dtype = kernels.dtype_name(logits.dtype)
+    if dtype is None or not logits.shape or labels.dtype.kind not in "iu":
+        return None
+    name = lowering._bind(em, kernels.softmax_xent_with_grad(dtype, lowering.parallel))
+    loss, grad = (v.name for v in node.results)
+    return f"{loss}, {grad} = {em.bind('X', xent_with_grad)}({name}, {args[0]}, {args[1]})"
+
+
+def _pool_arguments(node: Node) -> str | None:
+    """``kh, kw, sh, sw, ph, pw`` of a 2-D pooling node over NHWC, else None."""
+    kernel, strides, pads = (node.attrs.get(k) for k in ("kernel", "strides", "pads"))
+    if kernel is None or len(kernel) != 2 or len(node.inputs[0].shape) != 4:
+        return None
+    return ", ".join(str(int(v)) for v in (*kernel, *strides, pads[0][0], pads[1][0]))
+
+
+def _max_pool(lowering: JitLowering, node: Node, args, buffer, em) -> str | None:
+    dtype = kernels.dtype_name(node.output.dtype)
+    sizes = _pool_arguments(node)
+    if dtype is None or sizes is None:
+        return None
+    name = lowering._bind(em, kernels.max_pool(dtype, lowering.parallel))
+    return f"{_result(node, buffer, em)}; {name}({args[0]}, {node.output.name}, {sizes})"
+
+
+def _max_pool_grad(lowering: JitLowering, node: Node, args, buffer, em) -> str | None:
+    """Only for overlapping or gapped windows: where windows tile the input, NumPy's
+    strided copies beat the kernel's search (one thread, 128x26x26x32 float32: 2x2
+    windows, NumPy 7-10 ms, kernel 10-16 ms; 3x3 windows, strides 2, NumPy 50 ms,
+    kernel 17 ms)."""
+    dtype = kernels.dtype_name(node.output.dtype)
+    sizes = _pool_arguments(node)
+    if dtype is None or sizes is None or any(v.dtype != node.output.dtype for v in node.inputs) \
+            or tuple(node.attrs["strides"]) == tuple(node.attrs["kernel"]):
+        return None
+    name = lowering._bind(em, kernels.max_pool_grad(dtype, lowering.parallel))
+    return f"{_result(node, buffer, em)}; {name}({', '.join(args)}, {node.output.name}, {sizes})"
+
+
+_EMITTERS = {"fused_elementwise": _elementwise, "relu_grad": _relu_grad, "dense": _dense,
+             "sparse_softmax_xent_with_grad": _xent_with_grad, "max_pool": _max_pool,
+             "max_pool_grad": _max_pool_grad}

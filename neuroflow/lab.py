@@ -11,6 +11,7 @@ TensorFlow (where it is installed), which ``bench/lab_vs_tensorflow.py`` uses to
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import importlib.util
 import io
@@ -174,7 +175,8 @@ def _save_png(figure, path: Path, **options) -> None:
 
 def run(epochs: int = 30, seed: int | None = None, out: str | Path | None = "lab-output",
         data_path=None, verbose="auto", quiet: bool = False,
-        framework: str = "neuroflow", tensorboard: str | Path | None = None) -> dict:
+        framework: str = "neuroflow", tensorboard: str | Path | None = None,
+        multi_worker: bool = False) -> dict:
     """Run the whole lab and return what it measured.
 
     ``out=None`` skips the pictures; ``quiet`` prints only the training progress (as
@@ -184,17 +186,25 @@ def run(epochs: int = 30, seed: int | None = None, out: str | Path | None = "lab
     The result holds ``history`` (per-epoch logs), ``test_loss``, ``test_accuracy``,
     ``seconds`` (the whole ``fit``), ``epoch_seconds`` (each epoch, validation included),
     ``pictures`` (the PNG files written) and the trained ``model``.
+    ``multi_worker`` trains with ``tf.distribute.MultiWorkerMirroredStrategy`` on the
+    processes of ``mpirun -n N``: each takes its part of every batch of 32; only worker 0
+    prints, draws and writes logs.
     """
     tf = _framework(framework)
+    strategy = tf.distribute.MultiWorkerMirroredStrategy() if multi_worker else None
+    if strategy is not None and not strategy.extended.should_checkpoint:
+        quiet, out, tensorboard, verbose = True, None, None, 0
     say = (lambda *args: None) if quiet else print
     if seed is not None:
         tf.keras.utils.set_random_seed(seed)
     (x_train, y_train), (x_valid, y_valid), (x_test, y_test) = load_and_split(data_path, quiet)
     pictures = [] if out is None else save_pictures(x_train, y_train, Path(out))
-    model = build_model(tf)
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        model = build_model(tf)
+        model.compile(loss="sparse_categorical_crossentropy", optimizer="sgd",
+                      metrics=["accuracy"])
     if not quiet:
         model.summary()
-    model.compile(loss="sparse_categorical_crossentropy", optimizer="sgd", metrics=["accuracy"])
     timer = _epoch_timer(tf)
     callbacks = [timer]
     if tensorboard is not None:
@@ -265,14 +275,22 @@ def main(argv=None) -> int:
                         help="run the same lab with TensorFlow, for comparison")
     parser.add_argument("--tensorboard", metavar="DIR", default=None,
                         help="write TensorBoard logs of the training to DIR")
+    parser.add_argument("--multi-worker", action="store_true",
+                        help="train on the processes of mpirun -n N "
+                             "(tf.distribute.MultiWorkerMirroredStrategy; needs mpi4py)")
     args = parser.parse_args(argv)
     if importlib.util.find_spec(args.framework) is None:
         parser.error(f"--framework {args.framework}: {args.framework} is not installed")
     if args.tensorboard is not None and importlib.util.find_spec("tensorboard") is None:
         parser.error("--tensorboard: the tensorboard package is not installed; "
                      "pip install 'neuroflow[tensorboard]'")
+    if args.multi_worker and importlib.util.find_spec("mpi4py") is None:
+        parser.error("--multi-worker: the mpi4py package is not installed; "
+                     "pip install 'neuroflow[mpi]'")
     result = run(args.epochs, args.seed, args.out, args.data, args.verbose, quiet=args.quiet,
-                 framework=args.framework, tensorboard=args.tensorboard)
-    if args.quiet:
+                 framework=args.framework, tensorboard=args.tensorboard,
+                 multi_worker=args.multi_worker)
+    if args.quiet and (not args.multi_worker or result["model"].distribute_strategy
+                       .extended.should_checkpoint):
         print(f"test accuracy: {result['test_accuracy']:.4f}")
     return 0

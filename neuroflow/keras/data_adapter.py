@@ -25,14 +25,24 @@ def _to_numpy(value, label: str = "x", what: str = "fit"):
     if isinstance(value, (list, tuple)) and value and isinstance(value[0], (np.ndarray, Tensor)):
         return type(value)(_to_numpy(v, f"{label}[{i}]", what) for i, v in enumerate(value))
     if isinstance(value, np.ndarray):
-        return value
+        return text_as_bytes(value)
     try:
         array = np.asarray(value)
     except ValueError as error:  # NumPy refuses nested lists of different lengths
         raise ValueError(_ragged_message(value, label, what)) from error
     if array.dtype == object and isinstance(value, (list, tuple)):
         raise ValueError(_ragged_message(value, label, what))
-    return array
+    return text_as_bytes(array)
+
+
+def text_as_bytes(array: np.ndarray) -> np.ndarray:
+    """NumPy text arrays (``'<U'``, ``'|S'``) as string tensors hold text: object arrays of
+    UTF-8 bytes (Keras feeds such arrays as ``tf.string``); other arrays as they are."""
+    if array.dtype.kind not in "SU":
+        return array
+    from neuroflow.ops.convert import as_tensor
+
+    return as_tensor(array).numpy()
 
 
 def _ragged_message(rows, label: str, what: str) -> str:
@@ -139,15 +149,24 @@ class ArrayData:
                  for v in (self.x, self.y, self.sample_weight)]
         return ArrayData(*parts[:3]), ArrayData(*parts[3:])
 
-    def batches(self, batch_size: int, shuffle: bool, dtype: str = "float32"
-                ) -> Iterator[tuple]:
-        """Yield ``(x, y, sample_weight)`` batches as tensors; floats cast to ``dtype``."""
-        order = random_ops.generator(None).permutation(self.size) if shuffle else None
+    def batches(self, batch_size: int, shuffle: bool, dtype: str = "float32",
+                order: np.ndarray | None = None) -> Iterator[tuple]:
+        """Yield ``(x, y, sample_weight)`` batches as tensors; floats cast to ``dtype``.
+
+        ``order``: the samples' order to walk instead of a fresh shuffle (the workers of a
+        distributed ``fit`` share worker 0's).
+        """
+        if order is None and shuffle:
+            order = self.permutation()
         for start in range(0, self.size, batch_size):
             index = (order[start:start + batch_size] if order is not None
                      else slice(start, start + batch_size))
             yield (self._take(self.x, index, dtype), self._take(self.y, index, None),
                    self._take(self.sample_weight, index, dtype))
+
+    def permutation(self) -> np.ndarray:
+        """A shuffled order of the samples, from the seeded stream ``fit`` shuffles with."""
+        return random_ops.generator(None).permutation(self.size)
 
     @staticmethod
     def _take(value, index, dtype):

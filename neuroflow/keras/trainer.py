@@ -11,6 +11,9 @@ so the last, smaller batch of an epoch costs one extra trace);
 (1,719 times per epoch on the reference lab), so it avoids per-step work nobody
 reads: metric results become Python floats only when a callback asks for them.
 Steps run with ``settings.step_blas_threads`` BLAS threads (see backend/blas.py).
+A model compiled in a ``MultiWorkerMirroredStrategy`` scope trains over the processes of
+an MPI job: ``compiled_steps.WorkerSteps`` runs each worker's part of every batch and
+sums the gradients over workers; one process takes none of that path.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import threading
 
 import numpy as np
 
+from neuroflow import distribute
 from neuroflow.autodiff import GradientTape
 from neuroflow.backend import blas
 from neuroflow.config import settings
@@ -79,6 +83,10 @@ class Trainer:
         self._state_lock = threading.RLock()
         self._sorted_metrics = sorted(self.metrics, key=lambda m: m.name)
         self._steps_cache = None
+        # As Keras: a model compiled in a strategy's scope trains with that strategy.
+        self._distribute_strategy = distribute.get_strategy() if distribute.has_strategy() \
+            else None
+        self._worker_steps = None
 
     def _step(self, name: str):
         """The step ``name`` (``_train_batch``, ``_test_batch``) taking a batch tuple
@@ -105,6 +113,20 @@ class Trainer:
         if steps is None:
             steps = self._steps_cache = compiled_steps.StepFunctions(self)
         return steps
+
+    @property
+    def distribute_strategy(self):
+        """The ``tf.distribute`` strategy this model trains with (the default one if none)."""
+        return getattr(self, "_distribute_strategy", None) or distribute.get_strategy()
+
+    def _workers(self) -> compiled_steps.WorkerSteps | None:
+        """The steps of training over several worker processes; None for one process."""
+        strategy = getattr(self, "_distribute_strategy", None)
+        if strategy is None or strategy._collective is None:
+            return None
+        if self._worker_steps is None:
+            self._worker_steps = compiled_steps.WorkerSteps(self, strategy)
+        return self._worker_steps
 
     @property
     def metrics(self) -> list:
@@ -200,13 +222,23 @@ class Trainer:
 
     def _train_batch(self, data) -> None:
         x, y, sample_weight = data
+        loss, y_pred, gradients = self._loss_and_gradients(x, y, sample_weight)
+        self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
+        self._update_metrics(loss, y, y_pred, sample_weight, x)
+
+    def _worker_gradients(self, data) -> list:
+        """A worker's half of a distributed train step: gradients for the allreduce
+        (``compiled_steps.WorkerSteps`` applies their sum)."""
+        x, y, sample_weight = data
+        loss, y_pred, gradients = self._loss_and_gradients(x, y, sample_weight)
+        self._update_metrics(loss, y, y_pred, sample_weight, x)
+        return gradients
+
+    def _loss_and_gradients(self, x, y, sample_weight) -> tuple:
         with GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight)
-        weights = self.trainable_weights
-        gradients = tape.gradient(loss, weights)
-        self.optimizer.apply_gradients(zip(gradients, weights))
-        self._update_metrics(loss, y, y_pred, sample_weight, x)
+        return loss, y_pred, tape.gradient(loss, self.trainable_weights)
 
     def _predict_batch(self, x):
         return self(x, training=False)
@@ -278,6 +310,10 @@ class Trainer:
         callback_list.on_train_begin()
         # Taken once: a later fit starts where its own arguments say.
         initial_epoch, self._initial_epoch = self._initial_epoch or initial_epoch, None
+        workers = self._workers()
+        if workers is not None:
+            initial_epoch = compiled_steps.broadcast_training_state(
+                self, self._distribute_strategy, initial_epoch)
         logs: dict = {}
         for epoch in range(initial_epoch, epochs):
             logs = self._run_epoch(train, batch_size, shuffle, steps_per_epoch, epoch,
@@ -316,11 +352,22 @@ class Trainer:
                 callback_list.batch_end("on_train_batch_end", step, logs)
             if self.stop_training:
                 break
-        return pythonify_logs(logs) if custom else self.get_metrics_result()
+        return pythonify_logs(logs) if custom else self._metrics_of_all_workers()
+
+    def _metrics_of_all_workers(self) -> dict:
+        """The metrics' results; in a distributed run, over every worker's data."""
+        if self._workers() is not None:
+            compiled_steps.sum_metrics_over_workers(self, self._distribute_strategy)
+        return self.get_metrics_result()
 
     def _callbacks_for(self, callbacks, verbose, in_fit: bool, **params):
         if isinstance(callbacks, callbacks_module.CallbackList):
             return callbacks
+        if self._workers() is not None and \
+                not self._distribute_strategy.extended.should_checkpoint:
+            # Only the chief writes checkpoints, logs and progress; the others stay quiet.
+            callbacks = [cb for cb in callbacks or [] if not isinstance(cb, _CHIEF_ONLY)]
+            verbose = 0
         return callbacks_module.CallbackList(
             callbacks, add_history=in_fit, add_progbar=verbose != 0, model=self,
             verbose=verbose, **params)
@@ -338,6 +385,8 @@ class Trainer:
         self._check_data(data, "evaluate")
         callback_list = self._callbacks_for(
             callbacks, verbose, False, epochs=1, steps=steps or data.num_batches(batch_size))
+        if self._workers() is not None:  # every worker evaluates worker 0's model
+            compiled_steps.broadcast_variables(self._distribute_strategy, self.weights)
         with self._state_lock, blas.threads(settings.step_blas_threads):
             logs = self._evaluate_batches(data, batch_size, steps, callback_list)
         return logs if return_dict else self._flatten_in_order(logs)
@@ -363,7 +412,7 @@ class Trainer:
                 test_batch(batch)
             if end:
                 callback_list.batch_end("on_test_batch_end", step, logs)
-        logs = pythonify_logs(logs) if custom else self.get_metrics_result()
+        logs = pythonify_logs(logs) if custom else self._metrics_of_all_workers()
         callback_list.on_test_end(logs)
         return logs
 
@@ -392,6 +441,7 @@ class Trainer:
         integers and booleans are left to the model, which casts them to its input dtype
         (as Keras 3 does)."""
         data_adapter.check_finite(x, "input data", "predict")
+        x = data_adapter.text_as_bytes(x)
         if x.dtype.kind == "f" and x.dtype != np.float32:
             x = x.astype(np.float32)
         if self._runs_eagerly():
@@ -433,6 +483,12 @@ class Trainer:
         """One optimizer step on exactly this batch; returns its loss and metrics."""
         self._check_runnable("train_on_batch")
         self._require_compiled("train_on_batch")
+        if self._workers() is not None:
+            raise NotImplementedError(
+                "train_on_batch is not supported under MultiWorkerMirroredStrategy in "
+                "neuroflow: only fit sums the gradients over the workers, and a step without "
+                "that sum would leave the workers' weights apart. Use fit(x, y, epochs=1) "
+                "on the batch instead.")
         sample_weight = _class_weights(class_weight, y, sample_weight)
         data = data_adapter.adapt(x, y, sample_weight, "train_on_batch")
         self._check_data(data, "train_on_batch")
@@ -480,12 +536,29 @@ def _batches_and_step(model, data, batch_size: int, shuffle: bool, name: str, st
     the step's compiled code (``compiled_steps.ArraySteps``). Anything else (datasets,
     nested inputs, eager or user-written steps) gets tensor batches for ``step``.
     """
+    workers = model._workers()
+    if workers is not None:
+        if custom:
+            raise NotImplementedError(
+                f"A custom {'train_step' if name == '_train_batch' else 'test_step'} cannot "
+                f"run under MultiWorkerMirroredStrategy in neuroflow: fit sums the gradients "
+                f"over workers between its own gradient and update steps. Use the built-in "
+                f"step, or a custom loop with strategy.run and "
+                f"tf.distribute.get_replica_context().all_reduce on the gradients.")
+        run = workers.train if name == "_train_batch" else workers.test
+        return workers.batches(data, batch_size, shuffle), run
     if not custom and not model._runs_eagerly() and \
             isinstance(data, data_adapter.ArrayData) and data.plain:
         batches = model._compiled_steps().array_steps(name, data.array_batches(batch_size,
                                                                                shuffle))
         return batches, batches.run
     return data.batches(batch_size, shuffle=shuffle), step
+
+
+# Callbacks that write files or print: run by the chief worker alone.
+_CHIEF_ONLY = (callbacks_module.ProgbarLogger, callbacks_module.ModelCheckpoint,
+               callbacks_module.CSVLogger, callbacks_module.TensorBoard,
+               callbacks_module.BackupAndRestore)
 
 
 def _log_value(result):

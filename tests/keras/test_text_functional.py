@@ -68,3 +68,36 @@ def test_functional_text_model_learns_from_raw_strings(tmp_path):
     assert loaded.inputs[0].dtype == "string"
     np.testing.assert_allclose(loaded.predict(held, verbose=0),
                                model.predict(held, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_numpy_unicode_arrays_train_evaluate_and_predict_as_string_tensors():
+    """NumPy ``'<U'`` arrays (and ``'|S'`` ones) are fed as string tensors, as Keras does."""
+    texts, labels = _corpus(120, 2)
+    texts[0] = texts[0] + " café naïve"  # non-ASCII text travels as UTF-8 bytes
+    unicode = np.array([[t] for t in texts])
+    assert unicode.dtype.kind == "U"
+    tensors = tf.constant([[t] for t in texts])
+    models = []
+    for x in (unicode, tensors):
+        tf.keras.utils.set_random_seed(4)
+        model = _model(texts)
+        model.compile(tf.keras.optimizers.Adam(0.05), "binary_crossentropy",
+                      metrics=["accuracy"])
+        history = model.fit(x, labels, epochs=2, batch_size=20, shuffle=False,
+                            validation_split=0.25, verbose=0).history
+        models.append((model, history))
+    (ours, history), (reference, expected) = models
+    for key in expected:
+        np.testing.assert_allclose(history[key], expected[key], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours.evaluate(unicode, labels, verbose=0),
+                               reference.evaluate(tensors, labels, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+    want = reference.predict(tensors, verbose=0)
+    # Batched predict, the one-batch path, and bytes arrays.
+    np.testing.assert_allclose(ours.predict(unicode, verbose=0), want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours.predict(unicode[:5], verbose=0), want[:5], rtol=1e-5,
+                               atol=1e-6)
+    encoded = np.char.encode(unicode, "utf-8")
+    assert encoded.dtype.kind == "S"
+    np.testing.assert_allclose(ours.predict(encoded[:5], verbose=0), want[:5], rtol=1e-5,
+                               atol=1e-6)

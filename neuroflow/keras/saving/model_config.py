@@ -54,9 +54,21 @@ def _module_and_name(cls: type) -> tuple[str | None, str | None]:
     if cls is Functional:
         return "keras.src.models.functional", "Functional"
     if cls.__module__.startswith("neuroflow."):
+        registered = _registered_name(cls)
+        if registered is not None:
+            # A registered class standing in for another library's (KerasHub's layers):
+            # that library's module and name, so Keras finds its own class, and neuroflow
+            # the registered one.
+            return cls.__dict__.get("_keras_module", cls.__module__), registered
         return "keras.layers", None
     # A user's class: Keras writes its module (None for __main__) and its registered name.
     return (None if cls.__module__ == "__main__" else cls.__module__), get_registered_name(cls)
+
+
+def _registered_name(cls: type) -> str | None:
+    """The ``"package>name"`` ``cls`` was registered under, else None."""
+    name = get_registered_name(cls)
+    return name if name != cls.__name__ else None
 
 
 def _mark_custom_layers(config: Any, layers: dict) -> None:
@@ -68,7 +80,8 @@ def _mark_custom_layers(config: Any, layers: dict) -> None:
         if isinstance(inner, dict) and isinstance(config.get("class_name"), str):
             layer = layers.get((config["class_name"], inner.get("name")))
             if layer is not None:
-                if not type(layer).__module__.startswith("neuroflow."):
+                if not type(layer).__module__.startswith("neuroflow.") or \
+                        _registered_name(type(layer)) is not None:
                     config["module"], config["registered_name"] = _module_and_name(type(layer))
                 _mark_custom_objects(inner, layer)
         for value in config.values():

@@ -81,6 +81,10 @@ class _Checker:
         if class_name == "function":
             return self.function(entry, module, where)
         custom = self.lookup(registered) or self.lookup(class_name)
+        if custom is None and registered is None and module == "keras.layers":
+            custom = self.older_keras_hub(class_name)
+            if custom is not None:
+                entry = {**entry, "registered_name": f"keras_hub>{class_name}"}
         if custom is None:
             self.check_keras_entry(class_name, module, registered, where)
             if class_name == "Lambda" and self.safe_mode:
@@ -101,6 +105,14 @@ class _Checker:
             return custom  # a registered or custom function
         return {**entry, "config": inner}  # layers: built by the layer deserializer
 
+    def older_keras_hub(self, class_name: str) -> Any:
+        """neuroflow's own KerasHub layer of that name, for files neuroflow wrote before it
+        named their KerasHub module (as ``keras.layers`` layers): Keras has no layer of
+        these names, so no Keras file can mean another class."""
+        cls = self.objects.get(f"keras_hub>{class_name}")
+        return cls if isinstance(cls, type) and \
+            cls.__module__.startswith("neuroflow.keras_hub.") else None
+
     def lookup(self, name: Any) -> Any:
         return self.objects.get(name) if isinstance(name, str) else None
 
@@ -111,6 +123,20 @@ class _Checker:
 
     def check_keras_entry(self, class_name: str, module: Any, registered: Any,
                           where: str) -> None:
+        if _is_keras_hub(module, registered):
+            provided = sorted(k.split(">", 1)[1] for k in self.objects
+                              if isinstance(k, str) and k.startswith("keras_hub>"))
+            if provided:  # neuroflow.keras_hub is imported, without this class
+                raise self.fail(where, f"could not locate class {class_name!r} (module "
+                                       f"{module!r}, registered_name {registered!r}): "
+                                       f"neuroflow.keras_hub does not provide this KerasHub "
+                                       f"class; it provides {', '.join(provided)}")
+            raise self.fail(where, f"could not locate class {class_name!r} (module "
+                                   f"{module!r}, registered_name {registered!r}): it is one "
+                                   f"of KerasHub's, which neuroflow provides in "
+                                   f"neuroflow.keras_hub. Run `import neuroflow.keras_hub` "
+                                   f"before loading; it registers those layers under "
+                                   f"KerasHub's names")
         if module is not None and module not in KERAS_MODULES:
             raise self.fail(where, f"the config names module {module!r} and class "
                                    f"{class_name!r}, which is neither a Keras class known to "
@@ -194,6 +220,14 @@ class _Checker:
         except (TypeError, ValueError) as error:
             raise self.fail(where, f"the array value cannot be read as {dtype} "
                                    f"({error})") from error
+
+
+def _is_keras_hub(module: Any, registered: Any) -> bool:
+    """Whether an entry names one of KerasHub's objects (as KerasHub's files and neuroflow's
+    ``neuroflow.keras_hub`` layers write them)."""
+    return (isinstance(module, str) and module.split(".")[0] in ("keras_hub", "keras_nlp")) \
+        or (isinstance(registered, str) and registered.split(">")[0] in ("keras_hub",
+                                                                         "keras_nlp"))
 
 
 def _is_layer_class(cls: type) -> bool:

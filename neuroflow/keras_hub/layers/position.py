@@ -45,6 +45,7 @@ def _copy(initializer):
 
 
 @register_keras_serializable(package="keras_hub")
+@register_keras_serializable(package="keras_nlp")
 class PositionEmbedding(Layer):
     """A learned ``(sequence_length, features)`` table; a call returns the rows of the
     input's positions (from ``start_index``, or at ``positions``), broadcast to its shape.
@@ -54,6 +55,9 @@ class PositionEmbedding(Layer):
     >>> layer(np.zeros((2, 4, 3), "float32")).shape
     TensorShape([2, 4, 3])
     """
+
+    # KerasHub's module of this class: saved configs name it as KerasHub's do.
+    _keras_module = "keras_hub.src.layers.modeling.position_embedding"
 
     def __init__(self, sequence_length, initializer="glorot_uniform", **kwargs):
         super().__init__(**kwargs)
@@ -91,6 +95,7 @@ class PositionEmbedding(Layer):
 
 
 @register_keras_serializable(package="keras_hub")
+@register_keras_serializable(package="keras_nlp")
 class SinePositionEncoding(Layer):
     """The fixed sinusoids of "Attention is all you need": feature ``2k`` of position
     ``p`` is ``sin(p / max_wavelength ** (2k / d))``, feature ``2k + 1`` its cosine.
@@ -99,6 +104,9 @@ class SinePositionEncoding(Layer):
     >>> SinePositionEncoding()(np.zeros((1, 3, 4), "float32")).numpy()[0, 0].tolist()
     [0.0, 1.0, 0.0, 1.0]
     """
+
+    # KerasHub's module of this class: saved configs name it as KerasHub's do.
+    _keras_module = "keras_hub.src.layers.modeling.sine_position_encoding"
 
     def __init__(self, max_wavelength=10000, **kwargs):
         super().__init__(**kwargs)
@@ -131,10 +139,14 @@ class SinePositionEncoding(Layer):
 
 
 @register_keras_serializable(package="keras_hub")
+@register_keras_serializable(package="keras_nlp")
 class ReversibleEmbedding(Embedding):
     """An Embedding that also maps vectors back to logits over the vocabulary
     (``reverse=True``): by the transposed table (``tie_weights=True``) or a table of its
     own, ``reverse_embeddings``."""
+
+    # KerasHub's module of this class: saved configs name it as KerasHub's do.
+    _keras_module = "keras_hub.src.layers.modeling.reversible_embedding"
 
     def __init__(self, input_dim, output_dim, tie_weights=True,
                  embeddings_initializer="uniform", embeddings_regularizer=None,
@@ -183,6 +195,7 @@ class ReversibleEmbedding(Embedding):
 
 
 @register_keras_serializable(package="keras_hub")
+@register_keras_serializable(package="keras_nlp")
 class TokenAndPositionEmbedding(Layer):
     """Token ids to ``token embedding + position embedding`` (both learned).
 
@@ -192,6 +205,9 @@ class TokenAndPositionEmbedding(Layer):
     >>> layer(np.array([[1, 2, 3]])).shape
     TensorShape([1, 3, 4])
     """
+
+    # KerasHub's module of this class: saved configs name it as KerasHub's do.
+    _keras_module = "keras_hub.src.layers.modeling.token_and_position_embedding"
 
     supports_masking = True
 

@@ -154,6 +154,7 @@ class _TransformerBlock(Layer):
 
 
 @register_keras_serializable(package="keras_hub")
+@register_keras_serializable(package="keras_nlp")
 class TransformerEncoder(_TransformerBlock):
     """One encoder block of "Attention is all you need" over ``(batch, sequence,
     hidden)`` inputs; ``padding_mask`` (or the inputs' mask) hides padded positions.
@@ -163,6 +164,9 @@ class TransformerEncoder(_TransformerBlock):
     >>> encoder(np.ones((2, 5, 8), "float32")).shape
     TensorShape([2, 5, 8])
     """
+
+    # KerasHub's module of this class: saved configs name it as KerasHub's do.
+    _keras_module = "keras_hub.src.layers.modeling.transformer_encoder"
 
     def build(self, inputs_shape) -> None:
         shape = tuple(inputs_shape)
@@ -197,6 +201,7 @@ class TransformerEncoder(_TransformerBlock):
 
 
 @register_keras_serializable(package="keras_hub")
+@register_keras_serializable(package="keras_nlp")
 class TransformerDecoder(_TransformerBlock):
     """One decoder block: causal self-attention (``use_causal_mask=True``), then, when
     called with an ``encoder_sequence``, cross-attention to it, then the feedforward
@@ -207,6 +212,9 @@ class TransformerDecoder(_TransformerBlock):
     >>> decoder(np.ones((2, 5, 8), "float32"), np.ones((2, 3, 8), "float32")).shape
     TensorShape([2, 5, 8])
     """
+
+    # KerasHub's module of this class: saved configs name it as KerasHub's do.
+    _keras_module = "keras_hub.src.layers.modeling.transformer_decoder"
 
     def __init__(self, intermediate_dim, num_heads, dropout=0, activation="relu",
                  layer_norm_epsilon=1e-05, kernel_initializer="glorot_uniform",

@@ -181,9 +181,14 @@ class Strategy:
             raise ValueError("strategy.run(options=...) is not supported: neuroflow's "
                              "replicas need no run options. Leave it out.")
         token = _replica.set(ReplicaContext(self))
+        # Inside ``run`` this strategy is the current one, scope or not, as in TensorFlow:
+        # tf.nn.compute_average_loss and the optimizers ask it for the replicas.
+        current = _current.set(self) if self is not _DEFAULT else None
         try:
             return fn(*args, **(kwargs or {}))
         finally:
+            if current is not None:
+                _current.reset(current)
             _replica.reset(token)
 
     def reduce(self, reduce_op, value, axis=None):
@@ -416,6 +421,32 @@ def shard_bounds(rows: int, rank: int, count: int) -> tuple[int, int]:
     return low, low + share + (rank < extra)
 
 
+def sum_gradients_over_replicas(grads: list) -> list:
+    """``grads`` summed over the replicas when an optimizer applies them in the replica
+    context of a strategy with several replicas (inside ``strategy.run``), as Keras's
+    optimizers do on TensorFlow; ``grads`` themselves anywhere else.
+
+    ``fit`` never applies gradients in a replica context: its worker step sums them over
+    workers itself before the optimizer sees them, so they are never summed twice.
+    """
+    context = _replica.get()
+    if context is None or context._strategy._worker_count == 1:
+        return grads
+    from neuroflow.ops.registry import inside_function
+
+    if inside_function() or any(isinstance(getattr(g, "_value", None), AbstractArray)
+                                for g in grads):
+        count = context._strategy._worker_count
+        raise NotImplementedError(
+            f"optimizer.apply_gradients was called inside a tf.function in the replica "
+            f"context of {type(context._strategy).__name__} ({count} replicas): it must sum "
+            f"the gradients over the workers, and neuroflow's collectives run eagerly only. "
+            f"Call strategy.run outside tf.function (a tf.function may compute the loss and "
+            f"gradients; apply them in the eager step function), or train with model.fit, "
+            f"which sums the gradients itself.")
+    return list(context.all_reduce(ReduceOp.SUM, list(grads)))
+
+
 def _concrete(value, what: str) -> np.ndarray:
     if isinstance(value, Tensor):
         if isinstance(value._value, AbstractArray):
@@ -441,7 +472,7 @@ def get_strategy() -> Strategy:
 
 
 def has_strategy() -> bool:
-    """Whether a (non-default) strategy's scope is active."""
+    """Whether a (non-default) strategy is current: in its scope or inside its ``run``."""
     return _current.get() is not None
 
 

@@ -543,8 +543,8 @@ def _batches_and_step(model, data, batch_size: int, shuffle: bool, name: str, st
                 f"A custom {'train_step' if name == '_train_batch' else 'test_step'} cannot "
                 f"run under MultiWorkerMirroredStrategy in neuroflow: fit sums the gradients "
                 f"over workers between its own gradient and update steps. Use the built-in "
-                f"step, or a custom loop with strategy.run and "
-                f"tf.distribute.get_replica_context().all_reduce on the gradients.")
+                f"step, or a custom loop: optimizer.apply_gradients inside strategy.run sums "
+                f"the gradients over workers, as in TensorFlow.")
         run = workers.train if name == "_train_batch" else workers.test
         return workers.batches(data, batch_size, shuffle), run
     if not custom and not model._runs_eagerly() and \

@@ -622,14 +622,26 @@ def log_poisson_loss(targets, log_input, compute_full_loss=False, name=None) -> 
 def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size=None):
     """``sum(per_example_loss * sample_weight) / global_batch_size`` (0 when that is 0).
 
-    ``global_batch_size`` defaults to the first size of ``per_example_loss`` (one replica).
+    ``global_batch_size`` defaults to the first size of ``per_example_loss`` (one replica;
+    ``tf.nn.compute_average_loss`` multiplies it by the strategy's replicas).
     """
+    return average_loss(per_example_loss, sample_weight, global_batch_size, 1)
+
+
+def average_loss(per_example_loss, sample_weight, global_batch_size, replicas: int) -> Tensor:
+    """:func:`compute_average_loss` for ``replicas`` replicas in sync: the default global
+    batch is this replica's batch times ``replicas`` (the strategy lives above ops)."""
     loss = as_tensor(per_example_loss)
     dtype = loss._value.dtype
     if loss._value.ndim == 0:
         raise ValueError(f"compute_average_loss: `per_example_loss` must have rank >= 1 "
                          f"(one loss per example), received a scalar {loss}.")
-    batch = so.shape(loss)[0] if global_batch_size is None else _batch_size(global_batch_size)
+    if global_batch_size is None:
+        batch = so.shape(loss)[0]
+        if replicas != 1:
+            batch = batch * replicas
+    else:
+        batch = _batch_size(global_batch_size)
     if sample_weight is not None:
         weight = as_tensor(sample_weight)
         loss = loss * (weight if weight._value.dtype == dtype else ew.cast(weight, dtype))
@@ -653,10 +665,18 @@ def _batch_size(value) -> Tensor:
 
 
 def scale_regularization_loss(regularization_loss, name=None) -> Tensor:
-    """The summed regularization loss divided by the number of replicas (one here)."""
+    """The summed regularization loss divided by the number of replicas (one here;
+    ``tf.nn.scale_regularization_loss`` asks the strategy for them)."""
+    return scaled_regularization_loss(regularization_loss, 1)
+
+
+def scaled_regularization_loss(regularization_loss, replicas: int) -> Tensor:
+    """The summed ``regularization_loss`` divided by ``replicas``."""
     total = red.reduce_sum(as_tensor(regularization_loss))
     if total._value.dtype.kind in "iu":
-        return ew.cast(total, np.float64)  # TensorFlow's true division of integers
+        total = ew.cast(total, np.float64)  # TensorFlow's true division of integers
+    if replicas != 1:
+        total = total / ew.cast(replicas, total.dtype)
     return total
 
 

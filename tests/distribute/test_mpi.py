@@ -209,3 +209,26 @@ def test_collectives_threaded_and_polled(tmp_path):
                                                    rtol=1e-6)
                         np.testing.assert_array_equal(got[f"bcast_{threaded}_{pack}_{i}"],
                                                       values[0][i])
+
+
+def test_custom_loop_apply_gradients_sums_over_workers(tmp_path):
+    """strategy.run + compute_average_loss + apply_gradients on two workers trains as one
+    process on the same global batches (apply_gradients sums the replicas' gradients)."""
+    one, two = tmp_path / "one", tmp_path / "two"
+    done, _ = run_workers(0, "custom-single", one)
+    assert done.returncode == 0, done.stderr[-3000:]
+    done, _ = run_workers(2, "custom", two)
+    assert done.returncode == 0, done.stderr[-3000:]
+    reference, ranks = results(one), [results(two, r) for r in range(2)]
+    assert len(_weights(reference)) == 4
+    for a, b in zip(_weights(ranks[0]), _weights(ranks[1])):
+        np.testing.assert_array_equal(a, b)
+    for mine, expected in zip(_weights(ranks[0]), _weights(reference)):
+        np.testing.assert_allclose(mine, expected, rtol=1e-5, atol=1e-6)
+    # strategy.reduce("SUM") of the replicas' losses is the global batch's mean loss.
+    np.testing.assert_allclose(ranks[0]["losses"], reference["losses"], rtol=1e-5)
+    assert int(ranks[0]["iterations"]) == int(reference["iterations"]) == 18
+    assert str(reference["refused"]) == ""  # one replica: nothing to sum, a trace is fine
+    for rank in ranks:
+        message = str(rank["refused"])
+        assert "inside a tf.function" in message and "strategy.run outside" in message

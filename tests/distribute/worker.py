@@ -3,7 +3,8 @@
 MODE ``single`` trains without a strategy (the reference), ``fit`` with
 MultiWorkerMirroredStrategy (and runs a custom loop too), ``kill``/``hang`` make worker 1
 die or get stuck mid-epoch, ``backup`` trains with BackupAndRestore (``backup-crash`` kills
-worker 1 in the third epoch). Each worker writes its results to OUT/rank{R}.npz.
+worker 1 in the third epoch), ``custom``/``custom-single`` train with a custom loop (on
+the workers, on one process). Each worker writes its results to OUT/rank{R}.npz.
 """
 
 from __future__ import annotations
@@ -86,6 +87,49 @@ def custom_loop(strategy) -> dict:
             "rows": np.concatenate(rows), "from_function": np.concatenate(from_function)}
 
 
+def custom_training(strategy, x, y) -> dict:
+    """Two epochs of a custom loop as TensorFlow's guide writes it: strategy.run of an eager
+    step, the loss averaged over the global batch, apply_gradients summing the replicas'
+    gradients. ``strategy`` None: the default strategy, one replica (the reference)."""
+    strategy = strategy or tf.distribute.get_strategy()
+    keras.utils.set_random_seed(3)  # the same initial weights on every worker
+    with strategy.scope():
+        model = keras.Sequential([
+            keras.layers.Input((10,)),
+            keras.layers.Dense(16, activation="relu",
+                               kernel_regularizer=keras.regularizers.L2(1e-3)),
+            keras.layers.Dense(3)])
+        optimizer = keras.optimizers.Adam(0.01)
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction=None)
+    # 9 global batches of 32: each replica's batch is 32 / num_replicas_in_sync.
+    dataset = tf.data.Dataset.from_tensor_slices((x[:288], y[:288])).batch(32)
+
+    def step(features, labels):
+        with tf.GradientTape() as tape:
+            loss = tf.nn.compute_average_loss(loss_fn(labels, model(features, training=True)))
+            loss += tf.nn.scale_regularization_loss(tf.add_n(model.losses))
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        return loss
+
+    losses = []
+    for _ in range(2):
+        for features, labels in strategy.experimental_distribute_dataset(dataset):
+            loss = strategy.run(step, args=(features, labels))
+            losses.append(float(strategy.reduce("SUM", loss, axis=None)))
+    results = {f"weight{i}": w for i, w in enumerate(model.get_weights())}
+    results["losses"] = np.asarray(losses)
+    results["iterations"] = np.asarray(int(optimizer.iterations.numpy()))
+    # Collectives cannot run in a trace: apply_gradients in a tf.function is refused.
+    traced = tf.function(lambda f, lab: strategy.run(step, args=(f, lab)))
+    try:
+        traced(tf.constant(x[:16]), tf.constant(y[:16]))
+        results["refused"] = np.asarray("")
+    except NotImplementedError as error:
+        results["refused"] = np.asarray(str(error))
+    return results
+
+
 def refusals(model, x, y) -> list[str]:
     """The error messages of what a multi-worker model does not support."""
     messages = []
@@ -111,6 +155,12 @@ def refusals(model, x, y) -> list[str]:
 def main(mode: str, out: Path) -> None:
     keras.utils.set_random_seed(7)
     x, y = data()
+    if mode.startswith("custom"):  # custom-single: the reference, custom: under mpirun
+        strategy = None if mode == "custom-single" else \
+            tf.distribute.MultiWorkerMirroredStrategy()
+        rank = strategy.cluster_resolver.task_id if strategy else 0
+        np.savez(out / f"rank{rank}.npz", **custom_training(strategy, x, y))
+        return
     if mode == "single":
         strategy, rank = None, 0
     else:

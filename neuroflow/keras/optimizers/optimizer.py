@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from neuroflow.distribute.strategy import sum_gradients_over_replicas
 from neuroflow.keras.optimizers.schedules import LearningRateSchedule
 from neuroflow.keras.optimizers.schedules import deserialize as deserialize_schedule
 from neuroflow.keras.optimizers.schedules import serialize as serialize_schedule
@@ -212,7 +213,12 @@ class Optimizer:
 
     # --- applying gradients ----------------------------------------------------------------------
     def apply_gradients(self, grads_and_vars: Iterable[tuple[Any, Variable]]) -> Variable:
-        """Update each variable with its gradient; pairs whose gradient is None are skipped."""
+        """Update each variable with its gradient; pairs whose gradient is None are skipped.
+
+        Inside ``strategy.run`` of a strategy with several replicas, the gradients are
+        first summed over the replicas (scale the loss by the global batch, as
+        ``tf.nn.compute_average_loss`` does, so that the sum is the mean's gradient).
+        """
         pairs = list(grads_and_vars)
         if not pairs:
             return self._iterations
@@ -246,6 +252,10 @@ class Optimizer:
         if self.loss_scale_factor is not None:
             grads = [g / self.loss_scale_factor for g in grads]
         grads = self._clip_gradients(grads)
+        # In strategy.run, the replicas' gradients are summed here, after clipping, as
+        # Keras's optimizers do on TensorFlow (fit sums them before, outside any replica
+        # context, so never twice).
+        grads = sum_gradients_over_replicas(grads)
         learning_rate = self._learning_rate_tensor()
         self._apply_weight_decay(trainable_variables, learning_rate)
         # DTypes are interned, so `is` is a cheap test; cast() is a no-op on a match anyway.

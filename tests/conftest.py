@@ -15,9 +15,12 @@ from pathlib import Path
 
 import pytest
 
-# Helper modules beside the tests (notebooks.py) are imported by plain name.
-if str(Path(__file__).parent) not in sys.path:
-    sys.path.insert(0, str(Path(__file__).parent))
+# Shared helper modules (helpers/notebooks.py) are imported by plain name. Only that
+# folder goes on sys.path: with tests/ itself there, `import keras` would find tests/keras
+# as a namespace package where Keras is not installed.
+HELPERS = str(Path(__file__).parent / "helpers")
+if HELPERS not in sys.path:
+    sys.path.insert(0, HELPERS)
 
 STRICT = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 

@@ -492,6 +492,8 @@ def public_surface() -> dict[str, object]:
     from neuroflow.ops.registry import Primitive
 
     surface = {}
+    for name in neuroflow._LAZY_NAMES:  # names that load on first use: load them now
+        getattr(neuroflow, name)
     for prefix in PUBLIC_MODULES:
         for name, obj in sorted(vars(resolve(neuroflow, prefix)).items()):
             if name.startswith("_"):

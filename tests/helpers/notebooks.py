@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]  # tests/helpers/ -> the repository
 DATA_CANDIDATES = (REPO.parent / "shared" / "data" / "fashion-mnist",
                    Path("/usr/share/datasets/fashion-mnist"))
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")

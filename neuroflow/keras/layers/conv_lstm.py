@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import numbers
 
-import numpy as np
-
 from neuroflow.graph.control_flow import while_loop
 from neuroflow.keras import activations, regularizers
 from neuroflow.keras.layers.base import Layer, refuse_unsupported, unique_name
@@ -32,6 +30,7 @@ from neuroflow.keras.layers.convolutional import (
 from neuroflow.keras.layers.recurrent import RNN
 from neuroflow.keras.layers.rnn_cells import (
     DropoutRNNCell,
+    forget_gate_ones,
     get_initializer,
     serialize_initializer,
     serialize_regularizer,
@@ -42,7 +41,6 @@ from neuroflow.ops import elementwise as ew
 from neuroflow.ops import shape_ops as so
 from neuroflow.ops.convert import as_tensor
 from neuroflow.ops.registry import recording
-from neuroflow.tensor import Tensor
 
 
 def _size(x, axis: int):
@@ -146,14 +144,7 @@ class ConvLSTMCell(Layer, DropoutRNNCell):
         """With ``unit_forget_bias``, ones for the forget gate, as Keras's LSTMs start."""
         if not self.unit_forget_bias:
             return self.bias_initializer
-        filters, base = self.filters, self.bias_initializer
-
-        def forget_gate_ones(shape, dtype=None):
-            parts = [base((filters,), dtype), np.ones(filters, dtype=dtype or self.dtype),
-                     base((2 * filters,), dtype)]
-            return Tensor(np.concatenate([np.asarray(p) for p in parts]))
-
-        return forget_gate_ones
+        return forget_gate_ones(self.bias_initializer, self.filters, self.dtype)
 
     def get_initial_state(self, batch_size=None) -> list:
         shape = (batch_size, self.input_dim, *self.spatial_dims) if self._first else \

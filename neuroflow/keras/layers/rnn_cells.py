@@ -216,6 +216,18 @@ class SimpleRNNCell(_Cell):
         return hs, [hs[:, -1]]
 
 
+def forget_gate_ones(base, units: int, default_dtype):
+    """Keras's ``unit_forget_bias``: an LSTM bias (gates i, f, c, o) drawn from ``base`` but
+    ones for the forget gate, so a new LSTM starts by keeping its state."""
+
+    def initializer(shape, dtype=None):
+        parts = [base((units,), dtype), np.ones(units, dtype=dtype or default_dtype),
+                 base((2 * units,), dtype)]
+        return Tensor(np.concatenate([np.asarray(p) for p in parts]))
+
+    return initializer
+
+
 class LSTMCell(_Cell):
     """Long short-term memory: states ``[h, c]``, gates ``i, f, c, o``."""
 
@@ -239,14 +251,7 @@ class LSTMCell(_Cell):
     def _bias_initializer(self):
         if not self.unit_forget_bias:
             return self.bias_initializer
-        units, base = self.units, self.bias_initializer
-
-        def forget_gate_ones(shape, dtype=None):
-            parts = [base((units,), dtype), np.ones(units, dtype=dtype or self.dtype),
-                     base((2 * units,), dtype)]
-            return Tensor(np.concatenate([np.asarray(p) for p in parts]))
-
-        return forget_gate_ones
+        return forget_gate_ones(self.bias_initializer, self.units, self.dtype)
 
     def call(self, inputs, states, training=False):
         h_prev, c_prev = states[0], states[1]

@@ -171,12 +171,35 @@ def _activation_quantization(model: Model, ranges) -> dict[int, QuantParams]:
         members.setdefault(root, []).append(index)
     params: dict[int, QuantParams] = {}
     for root, indices in members.items():
-        pinned = [fixed[i] for i in indices if i in fixed]
+        pinned = sorted({fixed[i] for i in indices if i in fixed})
+        if pinned:
+            _check_pinned(model, indices, pinned, lows[root], highs[root])
         q = (QuantParams.per_tensor(*pinned[0]) if pinned
              else _activation_params(lows[root], highs[root]))
         for index in indices:
             params[index] = q
     return params
+
+
+def _check_pinned(model: Model, indices: list[int], pinned: list, low: float,
+                  high: float) -> None:
+    """Tensors that must share one int8 grid (a CONCATENATION's inputs and output, a
+    reshape or pool and its input) can take a fixed grid (a SOFTMAX, LOGISTIC or TANH
+    output) only if that grid holds all their calibrated values; otherwise values would be
+    clipped silently. TensorFlow's converter inserts a requantize there; neuroflow does not
+    yet, so it refuses."""
+    scale, zero_point = pinned[0]
+    representable = ((-128 - zero_point) * scale, (127 - zero_point) * scale)
+    if len(pinned) == 1 and low >= representable[0] - scale and high <= representable[1] + scale:
+        return
+    names = ", ".join(repr(model.tensors[i].name) for i in indices)
+    raise NotImplementedError(
+        f"int8 quantization: the tensors {names} must share one int8 scale, but one of them "
+        f"is a SOFTMAX/LOGISTIC/TANH output with a fixed scale that cannot hold the others' "
+        f"calibrated range [{low:.4g}, {high:.4g}] (or two such outputs differ). neuroflow's "
+        f"converter does not insert a requantize between them. Convert without "
+        f"representative_dataset (float or dynamic range), or concatenate before the "
+        f"activation.")
 
 
 def _quantize_weights(tensors: list[Tensor], op: Operator, params) -> None:

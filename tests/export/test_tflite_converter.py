@@ -288,6 +288,28 @@ def test_full_integer_parameters_follow_tensorflows_rules():
                                reshape["quantization"][0] * q["scales"], rtol=1e-5)
 
 
+def test_int8_refuses_a_fixed_scale_that_would_clip_what_it_joins():
+    # A concatenation shares one int8 grid between its inputs; a softmax output's grid is
+    # fixed at [0, 1), so joining it with a dense output of wider range would clip that
+    # output silently.
+    inputs = keras.Input((6,))
+    wide = keras.layers.Dense(4)(inputs)
+    probabilities = keras.layers.Dense(4, activation="softmax")(inputs)
+    model = keras.Model(inputs, keras.layers.Concatenate()([wide, probabilities]))
+    samples = _data((6,), 16) * 20 - 10
+    with pytest.raises(NotImplementedError, match="fixed scale"):
+        _int8(model, samples)
+
+
+def test_int8_keeps_a_fixed_scale_its_neighbours_fit():
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(4, activation="softmax"),
+                              keras.layers.Reshape((2, 2))])
+    samples = _data((6,), 16)
+    flatbuffer = _int8(model, samples)
+    want = np.asarray(model(samples))
+    np.testing.assert_allclose(_run(flatbuffer, samples), want, atol=2 / 256)
+
+
 def test_int8_file_is_under_30_percent_of_the_float_file():
     model = _mlp()
     float_size = len(tf.lite.TFLiteConverter.from_keras_model(model).convert())

@@ -4,6 +4,7 @@
     python bench/jit.py --rounds 5 --epochs 3
     python bench/jit.py --startup             # first epoch with a cold and a warm cache
     python bench/jit.py --cnn --lstm          # also the convnet and the LSTM (slow)
+    python bench/jit.py --no-lab --lstm       # the LSTM alone
     python bench/jit.py --kernels 200         # time per kernel in a lab training step
 
 Every measurement is a fresh process (``workers.py``, ``cnn.py``, ``lstm.py``), one
@@ -11,9 +12,9 @@ after the other, round robin over the settings, so that they see the same machin
 load: neuroflow with ``NEUROFLOW_JIT=0`` (the NumPy path), with ``NEUROFLOW_JIT=1``
 (Numba kernels), the hand-written NumPy loop (``numpy_loop.py``, with NumPy's default
 BLAS threads and with one, as run.py runs it), and TensorFlow under
-``$NEUROFLOW_PEER_PYTHON`` for the convnet and the LSTM. Each row prints the median
-seconds per epoch over the rounds and the spread (min-max) of the rounds' medians;
-ratios are of medians. The JIT runs share one kernel cache (a temporary
+``$NEUROFLOW_PEER_PYTHON`` for the convnet and the LSTM (PyTorch too for the LSTM).
+Each row prints the median seconds per epoch over the rounds and the spread (min-max)
+of the rounds' medians; ratios are of medians. The JIT runs share one kernel cache (a temporary
 ``NEUROFLOW_HOME``) warmed before the first round, so that they time running kernels,
 not compiling them; ``--startup`` times compiling.
 """
@@ -63,11 +64,11 @@ def lab(setting: str, epochs: int, warmup: int, home: str) -> list[float] | None
 
 def convnet(setting: str, epochs: int, home: str, model: str) -> list[float] | None:
     """Epoch seconds after the first (which compiles) of cnn.py's or lstm.py's worker."""
-    python = os.environ.get("NEUROFLOW_PEER_PYTHON", "") if setting == "tensorflow" \
-        else sys.executable
+    peer = setting in ("tensorflow", "pytorch")
+    python = os.environ.get("NEUROFLOW_PEER_PYTHON", "") if peer else sys.executable
     if not python:
         return None
-    framework = "tensorflow" if setting == "tensorflow" else "neuroflow"
+    framework = setting if peer else "neuroflow"
     script = [str(HERE / "cnn.py"), "worker", framework, "0", str(epochs + 1), _data()]
     if model == "lstm":
         script = [str(HERE / "lstm.py"), "worker", framework, "0", str(epochs + 1), _data(),
@@ -155,6 +156,7 @@ def main() -> None:
     parser.add_argument("--startup", action="store_true", help="cold and warm cache times")
     parser.add_argument("--cnn", action="store_true", help="also the convnet (cnn.py)")
     parser.add_argument("--lstm", action="store_true", help="also the LSTM (lstm.py)")
+    parser.add_argument("--no-lab", action="store_true", help="skip the lab")
     parser.add_argument("--kernels", type=int, metavar="STEPS",
                         help="profile this many lab training steps, kernels on")
     args = parser.parse_args()
@@ -166,10 +168,12 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as home:
         lab("jit", 1, 0, home)  # fills the kernel cache
-        found = compare(f"lab (784-100-75-10 MLP, batch 32): {args.rounds} rounds x "
-                        f"{args.epochs} epochs after {args.warmup}",
-                        ["numpy", "jit", "numpy loop", LOOP_ONE_THREAD],
-                        lambda s: lab(s, args.epochs, args.warmup, home), args.rounds)
+        found = {}
+        if not args.no_lab:
+            found = compare(f"lab (784-100-75-10 MLP, batch 32): {args.rounds} rounds x "
+                            f"{args.epochs} epochs after {args.warmup}",
+                            ["numpy", "jit", "numpy loop", LOOP_ONE_THREAD],
+                            lambda s: lab(s, args.epochs, args.warmup, home), args.rounds)
         loops = [found[s] for s in ("numpy loop", LOOP_ONE_THREAD) if s in found]
         if "jit" in found and loops:
             print(f"  JIT / faster NumPy loop: {found['jit'] / min(loops):.2f}x (target 0.8x)"
@@ -177,12 +181,15 @@ def main() -> None:
         for model, wanted in (("cnn", args.cnn), ("lstm", args.lstm)):
             if not wanted:
                 continue
+            peers = ["tensorflow", "pytorch"] if model == "lstm" else ["tensorflow"]
             found = compare(f"{model}: {args.rounds} rounds x {args.epochs} epochs after one",
-                            ["numpy", "jit", "tensorflow"],
+                            ["numpy", "jit", *peers],
                             lambda s, m=model: convnet(s, args.epochs, home, m), args.rounds)
-            if {"jit", "tensorflow"} <= found.keys():
-                print(f"  JIT / TensorFlow: {found['jit'] / found['tensorflow']:.2f}x "
-                      f"(target 1.0x)")
+            for peer, target in (("tensorflow", "1.0x"), ("pytorch", "1.5x")):
+                if {"jit", peer} <= found.keys():
+                    print(f"  JIT / {peer}: {found['jit'] / found[peer]:.2f}x (target "
+                          f"{target}); NumPy path / {peer}: "
+                          f"{found['numpy'] / found[peer]:.2f}x")
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ Speed (an LSTM(128) over 28 steps of a batch of 128 spends most of its time here
   ``tanh`` costs about twice its ``exp`` per element here, and calls on column slices
   cost more than one call on the block.
 - Every product runs on one BLAS thread (``_one_blas_thread``).
-- The large results (states, gates, gradients) come from :data:`_WORKSPACES`, arrays
+- The large results (states, gates, gradients) come from :data:`WORKSPACES`, arrays
   reused once nothing refers to them any more, rather than new memory on every call.
 """
 
@@ -134,7 +134,7 @@ def _by_exp(activation: str, recurrent_activation: str) -> bool:
     return activation == "tanh" and recurrent_activation == "sigmoid"
 
 
-def _gate_scale(xp, dtype, factors: tuple, units: int):
+def gate_scale(xp, dtype, factors: tuple, units: int):
     """A column scale: each gate's factor repeated over its units (-1 negates a sigmoid
     gate, -2 a tanh gate; powers of two, so the products stay exact)."""
     return xp.repeat(xp.asarray(factors, dtype), units)
@@ -196,7 +196,7 @@ class _Workspaces:
             return array
 
 
-_WORKSPACES = _Workspaces(limit=128 << 20)
+WORKSPACES = _Workspaces(limit=128 << 20)
 
 
 # --- shape rules ----------------------------------------------------------------------------
@@ -241,13 +241,13 @@ def _flat(a):
     return a.reshape(-1, a.shape[-1])
 
 
-def _time_major(a):
+def time_major(a):
     """A ``(batch, time, ...)`` array as ``(time, batch, ...)``: the contiguous array a
     forward here made, when ``a`` is its returned view."""
     return a.transpose(1, 0, 2)
 
 
-def _state_product(xp, h0, hs_t, d):
+def state_product(xp, h0, hs_t, d):
     """``sum over t of h_{t-1}.T @ d[t]`` (``h_{-1} = h0``): the gradient of a recurrent
     kernel, one product over all steps but the first (time-major, so no copies)."""
     product = h0.T @ d[0]
@@ -309,12 +309,12 @@ def _lstm_sequence(xp, x_proj, h0, c0, kernel, *mask, activation, recurrent_acti
     u, dtype = width // 4, x_proj.dtype
     act, ract = _FORWARD[activation], _FORWARD[recurrent_activation]
     by_exp = _by_exp(activation, recurrent_activation)
-    hs = _WORKSPACES.empty(xp, (steps, batch, u), dtype)
-    cs = _WORKSPACES.empty(xp, (steps, batch, u), dtype)
-    cell_out = _WORKSPACES.empty(xp, (steps, batch, u), dtype)  # act(c)
-    gates = _WORKSPACES.empty(xp, (steps, batch, width), dtype)  # i, f, g, o activated
+    hs = WORKSPACES.empty(xp, (steps, batch, u), dtype)
+    cs = WORKSPACES.empty(xp, (steps, batch, u), dtype)
+    cell_out = WORKSPACES.empty(xp, (steps, batch, u), dtype)  # act(c)
+    gates = WORKSPACES.empty(xp, (steps, batch, width), dtype)  # i, f, g, o activated
     if by_exp:
-        scale = _gate_scale(xp, dtype, (-1, -1, -2, -1), u)
+        scale = gate_scale(xp, dtype, (-1, -1, -2, -1), u)
         xp.multiply(x_proj.transpose(1, 0, 2), scale, out=gates)
         kernel = kernel * scale
     else:
@@ -384,8 +384,8 @@ def _lstm_sequence_grad(xp, h0, c0, kernel, hs, cs, gates, cell_out, d_hs, *rest
     steps, batch, width = gates.shape
     u, dtype = width // 4, gates.dtype
     act_slope, ract_slope = _SLOPE[activation], _SLOPE[recurrent_activation]
-    cs_t = _time_major(cs)
-    d_z = _WORKSPACES.empty(xp, (steps, batch, width), dtype)  # gates before activation
+    cs_t = time_major(cs)
+    d_z = WORKSPACES.empty(xp, (steps, batch, width), dtype)  # gates before activation
     slope = xp.empty((batch, width), dtype)
     dh, dc = xp.zeros((batch, u), dtype), xp.zeros((batch, u), dtype)
     dh_next, dc_total, tmp = (xp.empty((batch, u), dtype) for _ in range(3))
@@ -420,7 +420,7 @@ def _lstm_sequence_grad(xp, h0, c0, kernel, hs, cs, gates, cell_out, d_hs, *rest
         if dropped is not None:
             xp.copyto(dh_next, dh, where=dropped)
         dh, dh_next = dh_next, dh
-    d_kernel = _state_product(xp, h0, _time_major(hs), d_z)
+    d_kernel = state_product(xp, h0, time_major(hs), d_z)
     return d_z.transpose(1, 0, 2), dh, dc, d_kernel
 
 
@@ -477,11 +477,11 @@ def _gru_sequence(xp, x_proj, h0, kernel, *rest, reset_after, activation,
     u, dtype = width // 3, x_proj.dtype
     act, ract = _FORWARD[activation], _FORWARD[recurrent_activation]
     by_exp = _by_exp(activation, recurrent_activation)
-    hs = _WORKSPACES.empty(xp, (steps, batch, u), dtype)
+    hs = WORKSPACES.empty(xp, (steps, batch, u), dtype)
     # z, r, candidate after activation; with reset_after also h_prev @ kernel_h + bias_h.
-    gates = _WORKSPACES.empty(xp, (steps, batch, 4 * u if reset_after else width), dtype)
+    gates = WORKSPACES.empty(xp, (steps, batch, 4 * u if reset_after else width), dtype)
     if by_exp:  # z and r arrive negated (see the module docstring); the candidate as is
-        scale = _gate_scale(xp, dtype, (-1, -1, 1), u)
+        scale = gate_scale(xp, dtype, (-1, -1, 1), u)
         xp.multiply(x_proj.transpose(1, 0, 2), scale, out=gates[..., :width])
         kernel = kernel * scale
         bias = None if bias is None else bias * scale
@@ -559,10 +559,10 @@ def _gru_sequence_grad(xp, h0, kernel, hs, gates, d_hs, *mask, reset_after, acti
     steps, batch = gates.shape[:2]
     u, dtype = kernel.shape[0], gates.dtype
     act_slope, ract_slope = _SLOPE[activation], _SLOPE[recurrent_activation]
-    hs_t = _time_major(hs)
-    d_x = _WORKSPACES.empty(xp, (steps, batch, 3 * u), dtype)  # d(x_proj), time-major
+    hs_t = time_major(hs)
+    d_x = WORKSPACES.empty(xp, (steps, batch, 3 * u), dtype)  # d(x_proj), time-major
     # d(h_prev @ kernel + bias), or d(h_prev @ kernel_zr) and d(r * h_prev) with reset before
-    d_inner = _WORKSPACES.empty(xp, (steps, batch, 3 * u), dtype)
+    d_inner = WORKSPACES.empty(xp, (steps, batch, 3 * u), dtype)
     slope = xp.empty((batch, 3 * u), dtype)
     k_t = kernel.T
     dh = xp.zeros((batch, u), dtype)
@@ -606,12 +606,12 @@ def _gru_sequence_grad(xp, h0, kernel, hs, gates, d_hs, *mask, reset_after, acti
         dh, dh_next = dh_next, dh
     d_x_out = d_x.transpose(1, 0, 2)
     if reset_after:
-        return (d_x_out, dh, _state_product(xp, h0, hs_t, d_inner),
+        return (d_x_out, dh, state_product(xp, h0, hs_t, d_inner),
                 _flat(d_inner).sum(axis=0))
     d_kernel = xp.empty_like(kernel)
-    d_kernel[:, :2 * u] = _state_product(xp, h0, hs_t, d_x[..., :2 * u])
+    d_kernel[:, :2 * u] = state_product(xp, h0, hs_t, d_x[..., :2 * u])
     # The candidate's product is (r * h_prev) @ kernel_h: its gradient needs r * h_prev.
-    gated = _WORKSPACES.empty(xp, (steps, batch, u), dtype)
+    gated = WORKSPACES.empty(xp, (steps, batch, u), dtype)
     gated[0] = h0
     gated[1:] = hs_t[:-1]
     gated *= gates[..., u:2 * u]
@@ -665,7 +665,7 @@ def _simple_rnn_sequence(xp, x_proj, h0, kernel, *mask, activation):
     _simple_shape(x_proj, h0, kernel, *mask, activation=activation)  # the rule's checks
     batch, steps, u = x_proj.shape
     act = _FORWARD[activation]
-    hs = _WORKSPACES.empty(xp, (steps, batch, u), x_proj.dtype)
+    hs = WORKSPACES.empty(xp, (steps, batch, u), x_proj.dtype)
     product = xp.empty((batch, u), x_proj.dtype)
     masks = _Mask(mask)
     h_prev = h0
@@ -700,8 +700,8 @@ def _simple_grad_shape(h0, kernel, hs, d_hs, *mask, activation):
 def _simple_rnn_sequence_grad(xp, h0, kernel, hs, d_hs, *mask, activation):
     batch, steps, u = hs.shape
     slope = _SLOPE[activation]
-    hs_t = _time_major(hs)
-    d_a = _WORKSPACES.empty(xp, (steps, batch, u), hs.dtype)  # d(x_proj), time-major
+    hs_t = time_major(hs)
+    d_a = WORKSPACES.empty(xp, (steps, batch, u), hs.dtype)  # d(x_proj), time-major
     k_t = kernel.T
     dh = xp.zeros((batch, u), hs.dtype)
     dh_next = xp.empty_like(dh)
@@ -718,7 +718,7 @@ def _simple_rnn_sequence_grad(xp, h0, kernel, hs, d_hs, *mask, activation):
         if dropped is not None:
             xp.copyto(dh_next, dh, where=dropped)
         dh, dh_next = dh_next, dh
-    return d_a.transpose(1, 0, 2), dh, _state_product(xp, h0, hs_t, d_a)
+    return d_a.transpose(1, 0, 2), dh, state_product(xp, h0, hs_t, d_a)
 
 
 _simple_rnn_sequence_grad.defvjp(_refuse_second_order("simple_rnn_sequence_grad"))

@@ -51,7 +51,7 @@ def pooled(monkeypatch):
     pool = recurrent._Workspaces(limit=1 << 20)
     if pool.unused is None:
         pytest.skip("this Python does not count references: every call allocates")
-    monkeypatch.setattr(recurrent, "_WORKSPACES", pool)
+    monkeypatch.setattr(recurrent, "WORKSPACES", pool)
     return pool
 
 

@@ -210,3 +210,274 @@ def dtype_name(dtype) -> str | None:
     """The dtype's name if kernels handle it (float32, float64), else None."""
     name = np.dtype(dtype).name
     return name if name in DTYPES else None
+
+
+# --- recurrent sequences: one time step's gate arithmetic -------------------------------------
+#
+# The drivers in ``recurrent.py`` run the time loop in Python: per step one BLAS product
+# (``h_prev @ kernel``, or the gradient's ``d_gates @ kernel.T``) and one kernel call for
+# everything elementwise around it, in the layouts of ``ops/recurrent.py`` (time-major
+# workspaces, gates ``[i, f, c, o]`` and ``[z, r, h]``). ``t`` is an argument, so one
+# compiled kernel serves every step. With a mask, ``keep[b, t]`` says whether sample
+# ``b`` takes step ``t``.
+
+
+def _activation(name: str, v: str, dtype: str) -> str:
+    """The expression of a recurrent activation of ``v``, as ``ops/recurrent.py`` computes
+    it (Keras's hard sigmoid: ``relu6(v + 3) / 6``)."""
+    one = f"np.{dtype}(1)"
+    return {"tanh": f"np.tanh({v})",
+            "sigmoid": f"{one} / ({one} + np.exp(-{v}))",
+            "relu": f"np.maximum({v}, np.{dtype}(0))",
+            "linear": v,
+            "hard_sigmoid": f"np.minimum(np.maximum({v} + np.{dtype}(3), np.{dtype}(0)), "
+                            f"np.{dtype}(6)) / np.{dtype}(6)"}[name]
+
+
+def _slope(name: str, y: str, dtype: str) -> str:
+    """The activation's derivative, read off its output ``y``."""
+    one, zero = f"np.{dtype}(1)", f"np.{dtype}(0)"
+    slope = {"tanh": f"{one} - {y} * {y}",
+             "sigmoid": f"({one} - {y}) * {y}",
+             "relu": f"{one} if {y} > 0 else {zero}",
+             "linear": one,
+             "hard_sigmoid": f"{one} / np.{dtype}(6) if 0 < {y} < 1 else {zero}"}[name]
+    return f"({slope})"  # a factor of products
+
+
+def _batch_loop(parallel: bool) -> str:
+    return f"for b in {'prange' if parallel else 'range'}(batch):"
+
+
+def lstm_step(activation: str, recurrent_activation: str, masked: bool, dtype: str,
+              parallel: bool) -> KernelSource:
+    """An LSTM step after ``product = h_prev @ kernel``: the gates ``i, f, c, o`` of
+    ``x[:, t] + product``, the cell and hidden states; saves the activated gates and
+    ``act(c)`` for the gradient. A sample not kept keeps its states."""
+    act = lambda v: _activation(activation, v, dtype)  # noqa: E731
+    ract = lambda v: _activation(recurrent_activation, v, dtype)  # noqa: E731
+    keep = ", keep" if masked else ""
+    hold = """
+            if not keep[b, t]:
+                c = c_prev[b, j]
+                h = h_prev[b, j]""" if masked else ""
+    text = f"""\
+def {_NAME}(x, t, product, h_prev, c_prev, gates, cs, cell_out, hs{keep}):
+    batch, units = hs.shape[1], hs.shape[2]
+    {_batch_loop(parallel)}
+        for j in range(units):
+            zi = x[b, t, j] + product[b, j]
+            zf = x[b, t, units + j] + product[b, units + j]
+            zg = x[b, t, 2 * units + j] + product[b, 2 * units + j]
+            zo = x[b, t, 3 * units + j] + product[b, 3 * units + j]
+            i = {ract("zi")}
+            f = {ract("zf")}
+            g = {act("zg")}
+            o = {ract("zo")}
+            c = f * c_prev[b, j] + i * g
+            a = {act("c")}
+            h = o * a{hold}
+            gates[t, b, j] = i
+            gates[t, b, units + j] = f
+            gates[t, b, 2 * units + j] = g
+            gates[t, b, 3 * units + j] = o
+            cell_out[t, b, j] = a
+            cs[t, b, j] = c
+            hs[t, b, j] = h
+"""
+    return _named(text, parallel)
+
+
+# Activations that kernels compute without ``exp`` or ``tanh``: Numba calls the C
+# library's scalar functions for those, measured 2.4x slower than NumPy's vectorized
+# ``exp`` over a step's block (128x512 float32: 403 against 169 us), which made an LSTM
+# step half as slow again as the NumPy path. Sequences with ``tanh`` or ``sigmoid``
+# leave those to NumPy: see ``lstm_gates_from_exp``.
+ARITHMETIC_ACTIVATIONS = frozenset({"relu", "linear", "hard_sigmoid"})
+
+
+def scaled_inputs(dtype: str, parallel: bool) -> KernelSource:
+    """``gates[t] = x[:, t] * scale + product``: a step's projected inputs, read from the
+    batch-major ``x``, scaled per column, plus the recurrent product."""
+    text = f"""\
+def {_NAME}(x, t, scale, product, gates):
+    batch, width = gates.shape[1], gates.shape[2]
+    {_batch_loop(parallel)}
+        for k in range(width):
+            gates[t, b, k] = x[b, t, k] * scale[k] + product[b, k]
+"""
+    return _named(text, parallel)
+
+
+def lstm_gates_from_exp(dtype: str, parallel: bool) -> KernelSource:
+    """Keras's default LSTM (tanh, sigmoid) between NumPy's ``exp`` and ``tanh``: the
+    step's block holds ``exp(-z)`` for the gates ``i, f, o`` and ``exp(-2 z)`` for ``c``
+    (the kernel and inputs were scaled by -1 and -2 beforehand, as ``ops/recurrent.py``
+    does), so ``sigmoid(z) = 1 / (1 + e)`` and ``tanh(z) = 2 sigmoid(2 z) - 1``. Writes
+    the activated gates in place and the new cell state ``f * c_prev + i * g``."""
+    one = f"np.{dtype}(1)"
+    text = f"""\
+def {_NAME}(t, gates, c_prev, cs):
+    batch, units = cs.shape[1], cs.shape[2]
+    {_batch_loop(parallel)}
+        for j in range(units):
+            i = {one} / ({one} + gates[t, b, j])
+            f = {one} / ({one} + gates[t, b, units + j])
+            g = np.{dtype}(2) * ({one} / ({one} + gates[t, b, 2 * units + j])) - {one}
+            o = {one} / ({one} + gates[t, b, 3 * units + j])
+            gates[t, b, j] = i
+            gates[t, b, units + j] = f
+            gates[t, b, 2 * units + j] = g
+            gates[t, b, 3 * units + j] = o
+            cs[t, b, j] = f * c_prev[b, j] + i * g
+"""
+    return _named(text, parallel)
+
+
+def lstm_output(masked: bool, dtype: str, parallel: bool) -> KernelSource:
+    """After ``cell_out[t] = tanh(cs[t])``: ``h = o * cell_out``; a sample not kept keeps
+    its states."""
+    keep = ", keep" if masked else ""
+    hold = """
+            if not keep[b, t]:
+                cs[t, b, j] = c_prev[b, j]
+                h = h_prev[b, j]""" if masked else ""
+    text = f"""\
+def {_NAME}(t, gates, cell_out, h_prev, c_prev, cs, hs{keep}):
+    batch, units = hs.shape[1], hs.shape[2]
+    {_batch_loop(parallel)}
+        for j in range(units):
+            h = gates[t, b, 3 * units + j] * cell_out[t, b, j]{hold}
+            hs[t, b, j] = h
+"""
+    return _named(text, parallel)
+
+
+def lstm_step_grad(activation: str, recurrent_activation: str, masked: bool,
+                   cell_gradient: bool, dtype: str, parallel: bool) -> KernelSource:
+    """One step back through an LSTM, before ``product = d_gates[t] @ kernel.T``.
+
+    The gradient reaching ``h_t`` is step ``t + 1``'s ``product``, or, for a sample
+    step ``t + 1`` did not keep, the gradient it passed through unchanged (``dh``, which
+    this kernel leaves holding step ``t``'s, for the same reason). ``dc`` is updated in
+    place; the gates' gradients (before activation) go to ``dz[t]``.
+    """
+    act_slope = lambda y: _slope(activation, y, dtype)  # noqa: E731
+    ract_slope = lambda y: _slope(recurrent_activation, y, dtype)  # noqa: E731
+    cells = ", d_cs" if cell_gradient else ""
+    keep = ", keep" if masked else ""
+    reach = "dh[b, j] if t + 1 < steps and not keep[b, t + 1] else product[b, j]" if masked \
+        else "product[b, j]"
+    cell = " + d_cs[b, t, j]" if cell_gradient else ""
+    if masked:
+        tail = f"""
+            kept = np.{dtype}(keep[b, t])
+            dz[t, b, j] = di * kept
+            dz[t, b, units + j] = df * kept
+            dz[t, b, 2 * units + j] = dg * kept
+            dz[t, b, 3 * units + j] = do * kept
+            dc[b, j] = total * f if keep[b, t] else cell_grad"""
+    else:
+        tail = """
+            dz[t, b, j] = di
+            dz[t, b, units + j] = df
+            dz[t, b, 2 * units + j] = dg
+            dz[t, b, 3 * units + j] = do
+            dc[b, j] = total * f"""
+    text = f"""\
+def {_NAME}(t, product, d_hs{cells}, gates, cell_out, c_prev, dz, dh, dc{keep}):
+    steps, batch, units = gates.shape[0], dc.shape[0], dc.shape[1]
+    {_batch_loop(parallel)}
+        for j in range(units):
+            h_grad = {reach}
+            h_grad = h_grad + d_hs[b, t, j]
+            dh[b, j] = h_grad
+            i = gates[t, b, j]
+            f = gates[t, b, units + j]
+            g = gates[t, b, 2 * units + j]
+            o = gates[t, b, 3 * units + j]
+            a = cell_out[t, b, j]
+            cell_grad = dc[b, j]{cell}
+            total = {act_slope("a")} * o * h_grad + cell_grad
+            di = total * g * {ract_slope("i")}
+            df = total * c_prev[b, j] * {ract_slope("f")}
+            dg = total * i * {act_slope("g")}
+            do = h_grad * a * {ract_slope("o")}{tail}
+"""
+    return _named(text, parallel)
+
+
+def gru_step(activation: str, recurrent_activation: str, masked: bool, dtype: str,
+             parallel: bool) -> KernelSource:
+    """A GRU step (reset after the product) after ``product = h_prev @ kernel``: ``inner =
+    product + bias``, the gates ``z, r`` of ``x[:, t] + inner``, the candidate of
+    ``x[:, t] + r * inner_h``, ``h = z * h_prev + (1 - z) * candidate``. Saves ``z, r``,
+    the candidate and ``inner_h`` for the gradient. A sample not kept keeps its state."""
+    act = lambda v: _activation(activation, v, dtype)  # noqa: E731
+    ract = lambda v: _activation(recurrent_activation, v, dtype)  # noqa: E731
+    keep = ", keep" if masked else ""
+    hold = """
+            if not keep[b, t]:
+                h = previous""" if masked else ""
+    text = f"""\
+def {_NAME}(x, t, product, bias, h_prev, gates, hs{keep}):
+    batch, units = hs.shape[1], hs.shape[2]
+    {_batch_loop(parallel)}
+        for j in range(units):
+            inner_z = product[b, j] + bias[j]
+            inner_r = product[b, units + j] + bias[units + j]
+            inner_h = product[b, 2 * units + j] + bias[2 * units + j]
+            zz = x[b, t, j] + inner_z
+            zr = x[b, t, units + j] + inner_r
+            z = {ract("zz")}
+            r = {ract("zr")}
+            zh = r * inner_h + x[b, t, 2 * units + j]
+            candidate = {act("zh")}
+            previous = h_prev[b, j]
+            h = (previous - candidate) * z + candidate{hold}
+            gates[t, b, j] = z
+            gates[t, b, units + j] = r
+            gates[t, b, 2 * units + j] = candidate
+            gates[t, b, 3 * units + j] = inner_h
+            hs[t, b, j] = h
+"""
+    return _named(text, parallel)
+
+
+def gru_step_grad(activation: str, recurrent_activation: str, masked: bool, dtype: str,
+                  parallel: bool) -> KernelSource:
+    """One step back through a GRU (reset after the product), before ``product =
+    d_inner[t] @ kernel.T``: the gradient reaching ``h_t`` is ``product + carry +
+    d_hs[:, t]``, where ``carry`` is what step ``t + 1`` passed straight to ``h_t``
+    (``z * dh``, all of ``dh`` for a sample it did not keep); this kernel leaves
+    step ``t``'s in ``carry``."""
+    act_slope = lambda y: _slope(activation, y, dtype)  # noqa: E731
+    ract_slope = lambda y: _slope(recurrent_activation, y, dtype)  # noqa: E731
+    keep = ", keep" if masked else ""
+    kept = f"""
+            kept = np.{dtype}(keep[b, t])
+            dxh = dxh * kept""" if masked else ""
+    kept_z = " * kept" if masked else ""
+    passed = "h_grad if not keep[b, t] else h_grad * z" if masked else "h_grad * z"
+    text = f"""\
+def {_NAME}(t, product, carry, d_hs, gates, h_prev, dx, d_inner{keep}):
+    batch, units = carry.shape[0], carry.shape[1]
+    {_batch_loop(parallel)}
+        for j in range(units):
+            h_grad = product[b, j] + carry[b, j] + d_hs[b, t, j]
+            z = gates[t, b, j]
+            r = gates[t, b, units + j]
+            candidate = gates[t, b, 2 * units + j]
+            inner_h = gates[t, b, 3 * units + j]
+            dxh = (np.{dtype}(1) - z) * h_grad * {act_slope("candidate")}{kept}
+            dxr = dxh * inner_h * {ract_slope("r")}
+            dxz = (h_prev[b, j] - candidate) * h_grad * {ract_slope("z")}{kept_z}
+            dx[t, b, j] = dxz
+            dx[t, b, units + j] = dxr
+            dx[t, b, 2 * units + j] = dxh
+            d_inner[t, b, j] = dxz
+            d_inner[t, b, units + j] = dxr
+            d_inner[t, b, 2 * units + j] = dxh * r
+            carry[b, j] = {passed}
+"""
+    return _named(text, parallel)

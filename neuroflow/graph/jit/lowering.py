@@ -4,9 +4,10 @@
 statement calling a kernel (``v7 = B2; J0(v3, v5, v7)``), or ``None`` to emit
 the node as without Numba. It covers ``fused_elementwise`` chains (forward and
 backward), ``relu_grad``, ``dense``'s bias and ReLU (the matrix product stays
-with BLAS), the sparse softmax cross-entropy with its gradient, and 2-D max
-pooling (its gradient where windows overlap), in float32 and float64 with sizes
-known when the plan is compiled. The kernels it used are listed after the
+with BLAS), the sparse softmax cross-entropy with its gradient, 2-D max pooling
+(its gradient where windows overlap), and LSTM and GRU sequences and their
+gradients (``recurrent.py``), in float32 and float64 with sizes known when the
+plan is compiled. The kernels it used are listed after the
 function in the generated source.
 """
 
@@ -18,7 +19,7 @@ import numpy as np
 
 from neuroflow.config import settings
 from neuroflow.graph.ir import Node
-from neuroflow.graph.jit import cache, kernels
+from neuroflow.graph.jit import cache, kernels, recurrent
 from neuroflow.graph.jit.kernels import KernelSource
 from neuroflow.graph.passes.memory import lifetimes
 from neuroflow.ops.nn_ops import _check_labels
@@ -183,6 +184,76 @@ def _max_pool_grad(lowering: JitLowering, node: Node, args, buffer, em) -> str |
     return f"{_result(node, buffer, em)}; {name}({', '.join(args)}, {node.output.name}, {sizes})"
 
 
+def _recurrent_call(lowering: JitLowering, node: Node, args, em, driver, *step_kernels,
+                    **keywords) -> str:
+    """``hs, ... = R(J, x_proj, ...)``: a driver of ``recurrent.py`` with its step
+    kernels."""
+    names = [lowering._bind(em, kernel) for kernel in step_kernels]
+    results = ", ".join(v.name for v in node.results)
+    extra = "".join(f", {key}={value!r}" for key, value in keywords.items())
+    return f"{results} = {em.bind('R', driver)}({', '.join([*names, *args])}{extra})"
+
+
+def _recurrent_dtype(node: Node) -> str | None:
+    dtype = kernels.dtype_name(node.inputs[0].dtype)
+    return dtype if all(v.dtype == node.inputs[0].dtype for v in node.results) else None
+
+
+def _lstm(lowering: JitLowering, node: Node, args, buffer, em) -> str | None:
+    """Keras's default activations (tanh, sigmoid) leave ``exp`` and ``tanh`` to NumPy;
+    activations without them run in one kernel a step; other mixes stay with NumPy."""
+    dtype = _recurrent_dtype(node)
+    activations = (node.attrs["activation"], node.attrs["recurrent_activation"])
+    masked = len(node.inputs) > 4
+    if dtype is None:
+        return None
+    if activations == ("tanh", "sigmoid"):
+        return _recurrent_call(lowering, node, args, em, recurrent.lstm_by_exp,
+                               kernels.scaled_inputs(dtype, lowering.parallel),
+                               kernels.lstm_gates_from_exp(dtype, lowering.parallel),
+                               kernels.lstm_output(masked, dtype, lowering.parallel))
+    if not set(activations) <= kernels.ARITHMETIC_ACTIVATIONS:
+        return None
+    kernel = kernels.lstm_step(*activations, masked, dtype, lowering.parallel)
+    return _recurrent_call(lowering, node, args, em, recurrent.lstm, kernel)
+
+
+def _lstm_grad(lowering: JitLowering, node: Node, args, buffer, em) -> str | None:
+    dtype = _recurrent_dtype(node)
+    if dtype is None:
+        return None
+    cell_gradient = node.attrs["cell_gradient"]
+    masked = len(node.inputs) > (9 if cell_gradient else 8)
+    kernel = kernels.lstm_step_grad(node.attrs["activation"], node.attrs["recurrent_activation"],
+                                    masked, cell_gradient, dtype, lowering.parallel)
+    return _recurrent_call(lowering, node, args, em, recurrent.lstm_grad, kernel,
+                           cell_gradient=cell_gradient)
+
+
+def _gru(lowering: JitLowering, node: Node, args, buffer, em) -> str | None:
+    """Reset after the product (Keras's default) only: reset before needs a second product
+    inside the step, and stays with NumPy."""
+    dtype = _recurrent_dtype(node)
+    activations = {node.attrs["activation"], node.attrs["recurrent_activation"]}
+    if dtype is None or not node.attrs["reset_after"] or \
+            not activations <= kernels.ARITHMETIC_ACTIVATIONS:
+        return None
+    kernel = kernels.gru_step(node.attrs["activation"], node.attrs["recurrent_activation"],
+                              len(node.inputs) > 4, dtype, lowering.parallel)
+    return _recurrent_call(lowering, node, args, em, recurrent.gru, kernel)
+
+
+def _gru_grad(lowering: JitLowering, node: Node, args, buffer, em) -> str | None:
+    dtype = _recurrent_dtype(node)
+    if dtype is None or not node.attrs["reset_after"]:
+        return None
+    kernel = kernels.gru_step_grad(node.attrs["activation"], node.attrs["recurrent_activation"],
+                                   len(node.inputs) > 5, dtype, lowering.parallel)
+    return _recurrent_call(lowering, node, args, em, recurrent.gru_grad, kernel)
+
+
 _EMITTERS = {"fused_elementwise": _elementwise, "relu_grad": _relu_grad, "dense": _dense,
              "sparse_softmax_xent_with_grad": _xent_with_grad, "max_pool": _max_pool,
-             "max_pool_grad": _max_pool_grad}
+             "max_pool_grad": _max_pool_grad, "lstm_sequence": _lstm,
+             "lstm_sequence_grad": _lstm_grad, "gru_sequence": _gru,
+             "gru_sequence_grad": _gru_grad}

@@ -6,6 +6,8 @@
     python bench/jit.py --cnn --lstm          # also the convnet and the LSTM (slow)
     python bench/jit.py --no-lab --lstm       # the LSTM alone
     python bench/jit.py --kernels 200         # time per kernel in a lab training step
+    python bench/jit.py --recurrent 15        # the LSTM sequence op, kernels off and on
+    python bench/jit.py --convolution 15      # the convnet's col2im and pooling gradients
 
 Every measurement is a fresh process (``workers.py``, ``cnn.py``, ``lstm.py``), one
 after the other, round robin over the settings, so that they see the same machine
@@ -148,6 +150,110 @@ def kernel_times(steps: int) -> None:
                   f"{share:6.1%}")
 
 
+def recurrent_parts(repeats: int) -> None:
+    """An LSTM(128) over 28 steps of a batch of 128 (the LSTM workload's sequence op):
+    milliseconds of the NumPy primitives and of the kernel drivers, forward and
+    gradient, best and median of ``repeats`` calls, beside their BLAS floor."""
+    import numpy as np
+
+    from neuroflow.backend import blas
+    from neuroflow.graph.jit import cache, kernels, recurrent
+    from neuroflow.ops import recurrent as primitives
+
+    batch, steps, units = 128, 28, 128
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch, steps, 4 * units)).astype(np.float32)
+    h0 = c0 = np.zeros((batch, units), np.float32)
+    kernel = (rng.standard_normal((units, 4 * units)) * 0.1).astype(np.float32)
+    d_hs = rng.standard_normal((batch, steps, units)).astype(np.float32)
+    act = dict(activation="tanh", recurrent_activation="sigmoid")
+    step_kernels = [cache.load(k) for k in (
+        kernels.scaled_inputs("float32", False), kernels.lstm_gates_from_exp("float32", False),
+        kernels.lstm_output(False, "float32", False))]
+    grad_kernel = cache.load(kernels.lstm_step_grad("tanh", "sigmoid", False, False, "float32",
+                                                    False))
+    saved = primitives._lstm_sequence.forward(np, x, h0, c0, kernel, **act)
+
+    def timed(name, run):
+        run()  # compiles or loads the kernels
+        seconds = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            run()
+            seconds.append(time.perf_counter() - start)
+        print(f"  {name:<44} {min(seconds) * 1e3:7.2f} ms best "
+              f"{statistics.median(seconds) * 1e3:7.2f} ms median")
+
+    product, states = np.empty((batch, 4 * units), np.float32), np.ones((batch, units), np.float32)
+    gates_t, flat_states = kernel.T.copy(), np.ones((steps * batch, units), np.float32)
+    flat_gates = np.ones((steps * batch, 4 * units), np.float32)
+    print(f"LSTM({units}) over {steps} steps, batch {batch}, float32, one BLAS thread")
+    with blas.threads(1):
+        timed("forward, NumPy primitive", lambda: primitives._lstm_sequence.forward(
+            np, x, h0, c0, kernel, **act))
+        timed("forward, kernels", lambda: recurrent.lstm_by_exp(*step_kernels, x, h0, c0, kernel))
+        timed("  its BLAS floor: 28 products h @ kernel", lambda: [
+            np.matmul(states, kernel, out=product) for _ in range(steps)])
+        timed("gradient, NumPy primitive", lambda: primitives._lstm_sequence_grad.forward(
+            np, h0, c0, kernel, *saved, d_hs, cell_gradient=False, **act))
+        timed("gradient, kernels", lambda: recurrent.lstm_grad(
+            grad_kernel, h0, c0, kernel, *saved, d_hs, cell_gradient=False))
+        timed("  its BLAS floor: 28 products d @ kernel.T", lambda: [
+            np.matmul(product, gates_t, out=states) for _ in range(steps)])
+        timed("  and the kernel's gradient, one product", lambda: flat_states.T @ flat_gates)
+
+
+def convolution_parts(repeats: int) -> None:
+    """The convnet's second layer (batch 128, 13x13x32 inputs, 64 filters of 3x3): the
+    input gradient (col2im) and the 2x2 pooling gradients, NumPy primitives against
+    kernels, best and median of ``repeats`` calls, beside the input gradient's BLAS
+    product."""
+    import numpy as np
+
+    from neuroflow.backend import blas
+    from neuroflow.graph.jit import cache, convolution, kernels
+    from neuroflow.ops import convolution as primitives
+
+    rng = np.random.default_rng(0)
+    g = rng.standard_normal((128, 11, 11, 64)).astype(np.float32)
+    w = rng.standard_normal((3, 3, 32, 64)).astype(np.float32)
+    dx, dx_kernel = np.empty((128, 13, 13, 32), np.float32), np.empty((128, 13, 13, 32),
+                                                                      np.float32)
+    col2im = cache.load(kernels.col2im("float32", False))
+    pool_grad = cache.load(kernels.max_pool_grad_tiled("float32", False))
+    no_pads = ((0, 0), (0, 0))
+
+    def timed(name, run):
+        run()  # compiles or loads the kernels
+        seconds = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            run()
+            seconds.append(time.perf_counter() - start)
+        print(f"  {name:<44} {min(seconds) * 1e3:7.2f} ms best "
+              f"{statistics.median(seconds) * 1e3:7.2f} ms median")
+
+    print("convnet pieces, float32, one BLAS thread")
+    with blas.threads(1):
+        timed("conv input gradient, NumPy primitive", lambda: primitives._conv_input_grad.forward(
+            np, g, w, dx, spatial=(13, 13), strides=(1, 1), dilations=(1, 1), pads=no_pads))
+        timed("conv input gradient, col2im kernel", lambda: convolution.input_grad(
+            col2im, g, w, dx_kernel, (1, 1), (1, 1), no_pads))
+        flat_g, flat_w_t = g.reshape(-1, 64), w.reshape(-1, 64).T.copy()
+        timed("  its BLAS product g @ w.T", lambda: flat_g @ flat_w_t)
+        for shape in ((128, 26, 26, 32), (128, 11, 11, 64)):
+            x = rng.standard_normal(shape).astype(np.float32)
+            rows, cols = shape[1] // 2, shape[2] // 2
+            y = x[:, :rows * 2, :cols * 2].reshape(shape[0], rows, 2, cols, 2, shape[3]) \
+                .max(axis=(2, 4))
+            dy, out = rng.standard_normal(y.shape).astype(np.float32), np.empty_like(x)
+            arrays = (x, y, dy, out)
+            timed(f"max pool gradient {shape[1:]}, NumPy", lambda a=arrays: primitives
+                  ._max_pool_grad.forward(np, *a, kernel=(2, 2), strides=(2, 2), pads=no_pads))
+            timed(f"max pool gradient {shape[1:]}, kernel", lambda a=arrays: pool_grad(
+                *a, 2, 2, 2, 2, 0, 0))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -157,11 +263,21 @@ def main() -> None:
     parser.add_argument("--cnn", action="store_true", help="also the convnet (cnn.py)")
     parser.add_argument("--lstm", action="store_true", help="also the LSTM (lstm.py)")
     parser.add_argument("--no-lab", action="store_true", help="skip the lab")
+    parser.add_argument("--recurrent", type=int, metavar="REPEATS",
+                        help="time the LSTM sequence op and its gradient, kernels off and on")
+    parser.add_argument("--convolution", type=int, metavar="REPEATS",
+                        help="time the convnet's col2im and pooling gradients, off and on")
     parser.add_argument("--kernels", type=int, metavar="STEPS",
                         help="profile this many lab training steps, kernels on")
     args = parser.parse_args()
     if args.kernels:
         kernel_times(args.kernels)
+        return
+    if args.recurrent or args.convolution:
+        if args.recurrent:
+            recurrent_parts(args.recurrent)
+        if args.convolution:
+            convolution_parts(args.convolution)
         return
     if args.startup:
         startup(args.rounds)

@@ -18,7 +18,7 @@ import neuroflow as tf
 from neuroflow.config import settings
 from neuroflow.errors import InvalidArgumentError
 from neuroflow.graph import jit
-from neuroflow.graph.jit import cache, kernels
+from neuroflow.graph.jit import cache, kernels, lowering
 
 needs_numba = pytest.mark.skipif(not jit.numba_installed(), reason="Numba is not installed")
 TOLERANCE = {"float32": dict(rtol=2e-6, atol=1e-6), "float64": dict(rtol=1e-12, atol=1e-12)}
@@ -253,18 +253,20 @@ def test_thread_count_does_not_change_results(jit_on, monkeypatch):
     for parallel in (False, True):
         kernel = cache.load(kernels.softmax_xent_with_grad("float32", parallel))
         results.append([r.tobytes() for r in
-                        jit.lowering.xent_with_grad(kernel, logits, labels)])
+                        lowering.xent_with_grad(kernel, logits, labels)])
     assert results[0] == results[1]
 
 
 @needs_numba
-@pytest.mark.parametrize("size, strides, padding", [(2, 2, "VALID"), (3, 2, "SAME"),
-                                                     (3, 1, "VALID"), ((2, 3), (1, 2), "SAME")])
+@pytest.mark.parametrize("size, strides, padding", [
+    (2, 2, "VALID"), (2, 2, "SAME"), (3, 3, "SAME"), (3, 3, "VALID"), (3, 2, "SAME"),
+    (3, 1, "VALID"), ((2, 3), (1, 2), "SAME"), ((2, 3), (2, 3), "VALID")])
 def test_max_pooling_and_its_gradient_agree(jit_on, monkeypatch, size, strides, padding):
     rng = np.random.default_rng(2)
     x = rng.standard_normal((2, 7, 6, 3)).astype(np.float32)
     x[0, 1, 1, 0] = x[0, 1, 2, 0] = 5.0  # a tie: the first position wins
     x[1, 2, 3, 1] = np.nan
+    x[0, :2, :3, 2] = -np.inf  # windows of -inf only; with padding before, padding wins
     g = rng.standard_normal((2, *np.shape(tf.nn.max_pool2d(x, size, strides, padding))[1:3],
                              3)).astype(np.float32)
 
@@ -280,8 +282,7 @@ def test_max_pooling_and_its_gradient_agree(jit_on, monkeypatch, size, strides, 
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)  # NaN where NumPy's
     calls = {op: "J" in line.split("#")[0] for line in source.splitlines()
              for op in ("max_pool", "max_pool_grad") if f"# {op} @" in line}
-    # The gradient stays with NumPy where windows tile the input (it is faster there).
-    assert calls == {"max_pool": True, "max_pool_grad": strides != size}
+    assert calls == {"max_pool": True, "max_pool_grad": True}
 
 
 @needs_numba
@@ -301,3 +302,45 @@ def test_an_unwritable_cache_leaves_the_numpy_path(monkeypatch, tmp_path):
         result = f(x)
     np.testing.assert_allclose(result.numpy(), np.exp(x.numpy()) * 3.0 - 1.0, rtol=1e-6)
     assert "J0(" not in f.source
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("strides, padding, dilations", [
+    (1, "VALID", 1), (1, "SAME", 1), (2, "SAME", 1), ((2, 1), "VALID", 1), (1, "SAME", 2),
+    (3, "VALID", 1)])
+def test_convolution_input_gradient_agrees(jit_on, monkeypatch, dtype, strides, padding,
+                                           dilations):
+    """col2im as a kernel: the same shares summed in the same order as the primitive's."""
+    rng = np.random.default_rng(5)
+    x = tf.constant(rng.standard_normal((3, 9, 8, 12)).astype(dtype))
+    w = tf.constant(rng.standard_normal((3, 2, 12, 5)).astype(dtype))
+
+    def f(x, w):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = tf.nn.conv2d(x, w, strides, padding, dilations=dilations)
+        return tape.gradient(y, x, output_gradients=tf.sin(y))
+
+    numpy_path, jit_path, source = _run_both(f, x, w, monkeypatch=monkeypatch)
+    assert any("# conv_input_grad @" in line and "C0(" in line for line in source.splitlines())
+    np.testing.assert_allclose(jit_path[0], numpy_path[0], **TOLERANCE[dtype])
+    eager = np.asarray(f(x, w))
+    np.testing.assert_allclose(jit_path[0], eager, **TOLERANCE[dtype])
+
+
+@needs_numba
+def test_few_channels_keep_the_primitives_col2im(jit_on, monkeypatch):
+    x = tf.constant(np.ones((2, 6, 6, 3), np.float32))
+    w = tf.constant(np.ones((3, 3, 3, 4), np.float32))
+
+    def f(x, w):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = tf.nn.conv2d(x, w, 1, "SAME")
+        return tape.gradient(y, x)
+
+    numpy_path, jit_path, source = _run_both(f, x, w, monkeypatch=monkeypatch)
+    assert not any("# conv_input_grad @" in line and "C0(" in line
+                   for line in source.splitlines())
+    np.testing.assert_array_equal(jit_path[0], numpy_path[0])

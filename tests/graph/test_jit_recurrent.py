@@ -101,11 +101,11 @@ def test_sequences_and_gradients_agree_with_the_numpy_path(
         np.testing.assert_allclose(got, want, **TOLERANCE["float32"])
         np.testing.assert_allclose(got, seen, **TOLERANCE["float32"])
     # Which steps run as kernels: gradients always; the forward pass where its
-    # activations need no exp or tanh from Numba, or are Keras's default pair (LSTM).
+    # activations need no exp or tanh from Numba, or are Keras's default pair.
     arithmetic = {activation, recurrent_activation} <= {"relu", "linear", "hard_sigmoid"}
-    default_lstm = kind == "lstm" and (activation, recurrent_activation) == ("tanh", "sigmoid")
+    default = (activation, recurrent_activation) == ("tanh", "sigmoid")
     expected = {f"{kind}_sequence_grad"}
-    if arithmetic or default_lstm:
+    if arithmetic or default:
         expected.add(f"{kind}_sequence")
     assert _kernel_calls(source) == expected
 
@@ -123,17 +123,19 @@ def test_float64_and_the_cell_gradient(kind, masked, cell_gradient, cache_dir, m
         np.testing.assert_allclose(got, want, **TOLERANCE["float64"])
 
 
-def test_the_default_lstm_forward_equals_the_numpy_primitive_bitwise(cache_dir, monkeypatch):
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_the_default_forward_equals_the_numpy_primitive_bitwise(kind, cache_dir, monkeypatch):
     """Same operations in the same order (NumPy's exp and tanh, the same scaled kernel):
     nothing for rounding to change."""
-    f, arguments = _sequence_case("lstm", True, True, "float32", "tanh", "sigmoid", seed=2)
+    f, arguments = _sequence_case(kind, True, kind == "lstm", "float32", "tanh", "sigmoid",
+                                  seed=2)
 
     def forward(*args):
         return f(*args)[:2]
 
     numpy_path, _ = _compiled(forward, arguments, False, monkeypatch)
     jit_path, source = _compiled(forward, arguments, True, monkeypatch)
-    assert _kernel_calls(source) == {"lstm_sequence"}
+    assert _kernel_calls(source) == {f"{kind}_sequence"}
     for want, got in zip(numpy_path, jit_path):
         assert got.tobytes() == want.tobytes()
 

@@ -206,6 +206,89 @@ def {_NAME}(x, y, g, dx, {_POOL_ARGS}):
     return _named(text, parallel)
 
 
+def max_pool_grad_tiled(dtype: str, parallel: bool) -> KernelSource:
+    """``max_pool_grad`` where windows tile the input (strides equal to the window): every
+    input position lies in one window at most, so each is written once, the gradient
+    at its window's first maximum and 0 elsewhere, with no zeroing pass and no
+    accumulation; positions no window covers (the remainder of a VALID pooling) are
+    zeroed. The same rules as :func:`max_pool_grad` (NaN wins, a padded -inf maximum
+    drops the gradient). The channel loop is innermost and without branches (``found``
+    remembers, per channel, whether the window's maximum came already), so that it
+    runs on vector instructions: the searching loop of :func:`max_pool_grad` took 3-6x
+    NumPy's time here."""
+    loop = "prange" if parallel else "range"
+    text = f"""\
+def {_NAME}(x, y, g, dx, {_POOL_ARGS}):
+    height, width, channels = x.shape[1], x.shape[2], x.shape[3]
+    covered_h = min(height, y.shape[1] * sh - ph)
+    covered_w = min(width, y.shape[2] * sw - pw)
+    zero = np.{dtype}(0)
+    for n in {loop}(x.shape[0]):
+        found = np.empty(channels, np.uint8)
+        for h in range(covered_h, height):
+            for w in range(width):
+                for c in range(channels):
+                    dx[n, h, w, c] = zero
+        for h in range(covered_h):
+            for w in range(covered_w, width):
+                for c in range(channels):
+                    dx[n, h, w, c] = zero
+        for i in range(y.shape[1]):
+            for j in range(y.shape[2]):
+                found[:] = 0
+                for a in range(kh):
+                    h = i * sh + a - ph
+                    for b in range(kw):
+                        w = j * sw + b - pw
+                        if 0 <= h < height and 0 <= w < width:
+                            for c in range(channels):
+                                peak = y[n, i, j, c]
+                                value = x[n, h, w, c]
+                                hit = ((value == peak) | ((peak != peak) & (value != value))) \\
+                                    & (found[c] == 0)
+                                dx[n, h, w, c] = g[n, i, j, c] if hit else zero
+                                found[c] |= hit
+                        else:
+                            for c in range(channels):
+                                found[c] |= y[n, i, j, c] == -np.inf
+"""
+    return _named(text, parallel)
+
+
+def col2im(dtype: str, parallel: bool) -> KernelSource:
+    """The input gradient of a 2-D convolution from its columns ``cols = g @ w.T``
+    (``(samples, out_h, out_w, kh * kw * channels)``) for the samples ``first, ...`` of
+    ``dx``: each input position gathers the shares of the windows that read it, in the
+    order of the kernel positions, and is written once (NumPy's col2im adds each kernel
+    position's share over the whole block, a pass each)."""
+    loop = "prange" if parallel else "range"
+    text = f"""\
+def {_NAME}(cols, dx, first, sh, sw, dh, dw, ph, pw, kh, kw):
+    out_h, out_w = cols.shape[1], cols.shape[2]
+    height, width, channels = dx.shape[1], dx.shape[2], dx.shape[3]
+    for s in {loop}(cols.shape[0]):
+        n = first + s
+        for h in range(height):
+            for w in range(width):
+                for c in range(channels):
+                    dx[n, h, w, c] = 0
+                for a in range(kh):
+                    ih = h + ph - a * dh
+                    if ih < 0 or ih % sh != 0 or ih // sh >= out_h:
+                        continue
+                    i = ih // sh
+                    for b in range(kw):
+                        jw = w + pw - b * dw
+                        if jw < 0 or jw % sw != 0 or jw // sw >= out_w:
+                            continue
+                        j = jw // sw
+                        column = (a * kw + b) * channels
+                        for c in range(channels):
+                            dx[n, h, w, c] += cols[s, i, j, column + c]
+"""
+    return _named(text, parallel)
+
+
 def dtype_name(dtype) -> str | None:
     """The dtype's name if kernels handle it (float32, float64), else None."""
     name = np.dtype(dtype).name
@@ -348,6 +431,62 @@ def {_NAME}(t, gates, cell_out, h_prev, c_prev, cs, hs{keep}):
     {_batch_loop(parallel)}
         for j in range(units):
             h = gates[t, b, 3 * units + j] * cell_out[t, b, j]{hold}
+            hs[t, b, j] = h
+"""
+    return _named(text, parallel)
+
+
+def gru_inputs(dtype: str, parallel: bool) -> KernelSource:
+    """Keras's default GRU (tanh, sigmoid; reset after the product), before NumPy's
+    ``exp``: ``x[:, t] * scale + (product + bias)`` for the gates ``z, r`` (scaled by -1
+    beforehand, as ``ops/recurrent.py`` does), and ``inner_h = product + bias`` saved in
+    the gates' last block."""
+    text = f"""\
+def {_NAME}(x, t, scale, product, bias, gates):
+    batch, units = gates.shape[1], gates.shape[2] // 4
+    {_batch_loop(parallel)}
+        for k in range(2 * units):
+            gates[t, b, k] = x[b, t, k] * scale[k] + (product[b, k] + bias[k])
+        for j in range(units):
+            gates[t, b, 3 * units + j] = product[b, 2 * units + j] + bias[2 * units + j]
+"""
+    return _named(text, parallel)
+
+
+def gru_gates_from_exp(dtype: str, parallel: bool) -> KernelSource:
+    """After ``exp`` of the gates ``z, r`` (``exp(-z)``, ``exp(-r)``): their sigmoids in
+    place, and the candidate's input ``r * inner_h + x_h`` into its block (NumPy's
+    ``tanh`` follows)."""
+    one = f"np.{dtype}(1)"
+    text = f"""\
+def {_NAME}(x, t, gates):
+    batch, units = gates.shape[1], gates.shape[2] // 4
+    {_batch_loop(parallel)}
+        for j in range(units):
+            z = {one} / ({one} + gates[t, b, j])
+            r = {one} / ({one} + gates[t, b, units + j])
+            gates[t, b, j] = z
+            gates[t, b, units + j] = r
+            gates[t, b, 2 * units + j] = r * gates[t, b, 3 * units + j] + x[b, t, 2 * units + j]
+"""
+    return _named(text, parallel)
+
+
+def gru_output(masked: bool, dtype: str, parallel: bool) -> KernelSource:
+    """After the candidate's ``tanh``: ``h = (h_prev - candidate) * z + candidate``; a
+    sample not kept keeps its state."""
+    keep = ", keep" if masked else ""
+    hold = """
+            if not keep[b, t]:
+                h = previous""" if masked else ""
+    text = f"""\
+def {_NAME}(t, gates, h_prev, hs{keep}):
+    batch, units = hs.shape[1], hs.shape[2]
+    {_batch_loop(parallel)}
+        for j in range(units):
+            previous = h_prev[b, j]
+            candidate = gates[t, b, 2 * units + j]
+            h = (previous - candidate) * gates[t, b, j] + candidate{hold}
             hs[t, b, j] = h
 """
     return _named(text, parallel)

@@ -19,7 +19,7 @@ import numpy as np
 
 from neuroflow.config import settings
 from neuroflow.graph.ir import Node
-from neuroflow.graph.jit import cache, kernels, recurrent
+from neuroflow.graph.jit import cache, convolution, kernels, recurrent
 from neuroflow.graph.jit.kernels import KernelSource
 from neuroflow.graph.passes.memory import lifetimes
 from neuroflow.ops.nn_ops import _check_labels
@@ -171,17 +171,34 @@ def _max_pool(lowering: JitLowering, node: Node, args, buffer, em) -> str | None
 
 
 def _max_pool_grad(lowering: JitLowering, node: Node, args, buffer, em) -> str | None:
-    """Only for overlapping or gapped windows: where windows tile the input, NumPy's
-    strided copies beat the kernel's search (one thread, 128x26x26x32 float32: 2x2
-    windows, NumPy 7-10 ms, kernel 10-16 ms; 3x3 windows, strides 2, NumPy 50 ms,
-    kernel 17 ms)."""
+    """Windows that tile the input (strides equal to the window) write each position
+    once (``kernels.max_pool_grad_tiled``); others accumulate into a zeroed gradient."""
     dtype = kernels.dtype_name(node.output.dtype)
     sizes = _pool_arguments(node)
-    if dtype is None or sizes is None or any(v.dtype != node.output.dtype for v in node.inputs) \
-            or tuple(node.attrs["strides"]) == tuple(node.attrs["kernel"]):
+    if dtype is None or sizes is None or any(v.dtype != node.output.dtype for v in node.inputs):
         return None
-    name = lowering._bind(em, kernels.max_pool_grad(dtype, lowering.parallel))
+    tiled = tuple(node.attrs["strides"]) == tuple(node.attrs["kernel"])
+    write = kernels.max_pool_grad_tiled if tiled else kernels.max_pool_grad
+    name = lowering._bind(em, write(dtype, lowering.parallel))
     return f"{_result(node, buffer, em)}; {name}({', '.join(args)}, {node.output.name}, {sizes})"
+
+
+# Below this many input channels the primitive's col2im runs along output rows a channel
+# at a time, faster than a gather over so few channels; the kernel is for the others.
+_COL2IM_CHANNELS = 10
+
+
+def _conv_input_grad(lowering: JitLowering, node: Node, args, buffer, em) -> str | None:
+    g, w = node.inputs
+    dtype = kernels.dtype_name(node.output.dtype)
+    if dtype is None or len(node.attrs["spatial"]) != 2 or g.dtype != w.dtype or \
+            w.shape[-2] < _COL2IM_CHANNELS:
+        return None
+    name = lowering._bind(em, kernels.col2im(dtype, lowering.parallel))
+    attrs = ", ".join(em.literal(node.attrs[key]) for key in ("strides", "dilations", "pads"))
+    call = f"{em.bind('C', convolution.input_grad)}({name}, {args[0]}, {args[1]}, " \
+           f"{node.output.name}, {attrs})"
+    return f"{_result(node, buffer, em)}; {call}"
 
 
 def _recurrent_call(lowering: JitLowering, node: Node, args, em, driver, *step_kernels,
@@ -232,14 +249,21 @@ def _lstm_grad(lowering: JitLowering, node: Node, args, buffer, em) -> str | Non
 
 def _gru(lowering: JitLowering, node: Node, args, buffer, em) -> str | None:
     """Reset after the product (Keras's default) only: reset before needs a second product
-    inside the step, and stays with NumPy."""
+    inside the step, and stays with NumPy. As for the LSTM, Keras's default activations
+    leave ``exp`` and ``tanh`` to NumPy, and other mixes with them stay with NumPy."""
     dtype = _recurrent_dtype(node)
-    activations = {node.attrs["activation"], node.attrs["recurrent_activation"]}
-    if dtype is None or not node.attrs["reset_after"] or \
-            not activations <= kernels.ARITHMETIC_ACTIVATIONS:
+    activations = (node.attrs["activation"], node.attrs["recurrent_activation"])
+    masked = len(node.inputs) > 4
+    if dtype is None or not node.attrs["reset_after"]:
         return None
-    kernel = kernels.gru_step(node.attrs["activation"], node.attrs["recurrent_activation"],
-                              len(node.inputs) > 4, dtype, lowering.parallel)
+    if activations == ("tanh", "sigmoid"):
+        return _recurrent_call(lowering, node, args, em, recurrent.gru_by_exp,
+                               kernels.gru_inputs(dtype, lowering.parallel),
+                               kernels.gru_gates_from_exp(dtype, lowering.parallel),
+                               kernels.gru_output(masked, dtype, lowering.parallel))
+    if not set(activations) <= kernels.ARITHMETIC_ACTIVATIONS:
+        return None
+    kernel = kernels.gru_step(*activations, masked, dtype, lowering.parallel)
     return _recurrent_call(lowering, node, args, em, recurrent.gru, kernel)
 
 
@@ -254,6 +278,7 @@ def _gru_grad(lowering: JitLowering, node: Node, args, buffer, em) -> str | None
 
 _EMITTERS = {"fused_elementwise": _elementwise, "relu_grad": _relu_grad, "dense": _dense,
              "sparse_softmax_xent_with_grad": _xent_with_grad, "max_pool": _max_pool,
-             "max_pool_grad": _max_pool_grad, "lstm_sequence": _lstm,
+             "max_pool_grad": _max_pool_grad, "conv_input_grad": _conv_input_grad,
+             "lstm_sequence": _lstm,
              "lstm_sequence_grad": _lstm_grad, "gru_sequence": _gru,
              "gru_sequence_grad": _gru_grad}

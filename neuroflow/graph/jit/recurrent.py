@@ -102,6 +102,32 @@ def gru(step, x_proj, h0, kernel, bias, *mask):
     return hs.transpose(1, 0, 2), gates
 
 
+def gru_by_exp(inputs, gates_from_exp, output, x_proj, h0, kernel, bias, *mask):
+    """``gru_sequence``'s results for tanh and sigmoid (reset after the product): per
+    step the product, NumPy's ``exp`` over the gates ``z, r`` and ``tanh`` over the
+    candidate, and three kernels for the rest (``kernels.gru_inputs``,
+    ``gru_gates_from_exp``, ``gru_output``)."""
+    batch, steps, width = x_proj.shape
+    units, dtype = width // 3, x_proj.dtype
+    hs = WORKSPACES.empty(np, (steps, batch, units), dtype)
+    gates = WORKSPACES.empty(np, (steps, batch, 4 * units), dtype)
+    scale = gate_scale(np, dtype, (-1, -1, 1), units)
+    kernel, bias = kernel * scale, bias * scale
+    product = np.empty((batch, width), dtype)
+    h_prev = h0
+    with blas.threads(1), np.errstate(over="ignore"):  # exp(-z) = inf gives sigmoid 0
+        for t in range(steps):
+            np.matmul(h_prev, kernel, out=product)
+            inputs(x_proj, t, scale, product, bias, gates)
+            zr, candidate = gates[t, :, :2 * units], gates[t, :, 2 * units:3 * units]
+            np.exp(zr, out=zr)
+            gates_from_exp(x_proj, t, gates)
+            np.tanh(candidate, out=candidate)
+            output(t, gates, h_prev, hs, *mask)
+            h_prev = hs[t]
+    return hs.transpose(1, 0, 2), gates
+
+
 def gru_grad(step, h0, kernel, hs, gates, d_hs, *mask):
     """``gru_sequence_grad``'s results (reset after the product): the gradients of
     ``x_proj``, ``h0``, the recurrent kernel and the recurrent bias."""

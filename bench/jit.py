@@ -240,7 +240,8 @@ def convolution_parts(repeats: int) -> None:
         timed("conv input gradient, col2im kernel", lambda: convolution.input_grad(
             col2im, g, w, dx_kernel, (1, 1), (1, 1), no_pads))
         flat_g, flat_w_t = g.reshape(-1, 64), w.reshape(-1, 64).T.copy()
-        timed("  its BLAS product g @ w.T", lambda: flat_g @ flat_w_t)
+        columns = np.empty((flat_g.shape[0], flat_w_t.shape[1]), np.float32)
+        timed("  its BLAS product g @ w.T", lambda: np.matmul(flat_g, flat_w_t, out=columns))
         for shape in ((128, 26, 26, 32), (128, 11, 11, 64)):
             x = rng.standard_normal(shape).astype(np.float32)
             rows, cols = shape[1] // 2, shape[2] // 2

@@ -24,6 +24,7 @@ not compiling them; ``--startup`` times compiling.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -159,6 +160,18 @@ def kernel_times(steps: int) -> None:
               f"{total / floor:.2f}x the floor (target 1.3x)")
 
 
+def _timed(name: str, run, repeats: int) -> None:
+    """Best and median milliseconds of ``repeats`` calls of ``run`` after one untimed."""
+    run()  # compiles or loads the kernels
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        seconds.append(time.perf_counter() - start)
+    print(f"  {name:<44} {min(seconds) * 1e3:7.2f} ms best "
+          f"{statistics.median(seconds) * 1e3:7.2f} ms median")
+
+
 def recurrent_parts(repeats: int) -> None:
     """An LSTM(128) over 28 steps of a batch of 128 (the LSTM workload's sequence op):
     milliseconds of the NumPy primitives and of the kernel drivers, forward and
@@ -183,16 +196,7 @@ def recurrent_parts(repeats: int) -> None:
                                                     False))
     saved = primitives._lstm_sequence.forward(np, x, h0, c0, kernel, **act)
 
-    def timed(name, run):
-        run()  # compiles or loads the kernels
-        seconds = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            run()
-            seconds.append(time.perf_counter() - start)
-        print(f"  {name:<44} {min(seconds) * 1e3:7.2f} ms best "
-              f"{statistics.median(seconds) * 1e3:7.2f} ms median")
-
+    timed = functools.partial(_timed, repeats=repeats)
     product, states = np.empty((batch, 4 * units), np.float32), np.ones((batch, units), np.float32)
     gates_t, flat_states = kernel.T.copy(), np.ones((steps * batch, units), np.float32)
     flat_gates = np.ones((steps * batch, 4 * units), np.float32)
@@ -232,16 +236,7 @@ def convolution_parts(repeats: int) -> None:
     pool_grad = cache.load(kernels.max_pool_grad_tiled("float32", False))
     no_pads = ((0, 0), (0, 0))
 
-    def timed(name, run):
-        run()  # compiles or loads the kernels
-        seconds = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            run()
-            seconds.append(time.perf_counter() - start)
-        print(f"  {name:<44} {min(seconds) * 1e3:7.2f} ms best "
-              f"{statistics.median(seconds) * 1e3:7.2f} ms median")
-
+    timed = functools.partial(_timed, repeats=repeats)
     print("convnet pieces, float32, one BLAS thread")
     with blas.threads(1):
         timed("conv input gradient, NumPy primitive", lambda: primitives._conv_input_grad.forward(

@@ -216,23 +216,39 @@ def _recurrent_dtype(node: Node) -> str | None:
     return dtype if all(v.dtype == node.inputs[0].dtype for v in node.results) else None
 
 
-def _lstm(lowering: JitLowering, node: Node, args, buffer, em) -> str | None:
-    """Keras's default activations (tanh, sigmoid) leave ``exp`` and ``tanh`` to NumPy;
-    activations without them run in one kernel a step; other mixes stay with NumPy."""
+def _sequence(lowering: JitLowering, node: Node, args, em, by_exp, by_exp_kernels, by_step,
+              step_kernel) -> str | None:
+    """A forward LSTM or GRU: with Keras's default activations (tanh, sigmoid) the driver
+    ``by_exp`` leaves ``exp`` and ``tanh`` to NumPy between ``by_exp_kernels``;
+    activations without them run ``by_step`` with one ``step_kernel`` a step; other mixes
+    stay with NumPy."""
     dtype = _recurrent_dtype(node)
-    activations = (node.attrs["activation"], node.attrs["recurrent_activation"])
-    masked = len(node.inputs) > 4
     if dtype is None:
         return None
+    activations = (node.attrs["activation"], node.attrs["recurrent_activation"])
+    masked = len(node.inputs) > 4  # after x_proj, h0, c0, kernel (LSTM) or x_proj, h0, kernel, bias
     if activations == ("tanh", "sigmoid"):
-        return _recurrent_call(lowering, node, args, em, recurrent.lstm_by_exp,
-                               kernels.scaled_inputs(dtype, lowering.parallel),
-                               kernels.lstm_gates_from_exp(dtype, lowering.parallel),
-                               kernels.lstm_output(masked, dtype, lowering.parallel))
+        return _recurrent_call(lowering, node, args, em, by_exp,
+                               *by_exp_kernels(masked, dtype, lowering.parallel))
     if not set(activations) <= kernels.ARITHMETIC_ACTIVATIONS:
         return None
-    kernel = kernels.lstm_step(*activations, masked, dtype, lowering.parallel)
-    return _recurrent_call(lowering, node, args, em, recurrent.lstm, kernel)
+    return _recurrent_call(lowering, node, args, em, by_step,
+                           step_kernel(*activations, masked, dtype, lowering.parallel))
+
+
+def _lstm_by_exp_kernels(masked: bool, dtype: str, parallel: bool) -> tuple:
+    return (kernels.scaled_inputs(dtype, parallel), kernels.lstm_gates_from_exp(dtype, parallel),
+            kernels.lstm_output(masked, dtype, parallel))
+
+
+def _gru_by_exp_kernels(masked: bool, dtype: str, parallel: bool) -> tuple:
+    return (kernels.gru_inputs(dtype, parallel), kernels.gru_gates_from_exp(dtype, parallel),
+            kernels.gru_output(masked, dtype, parallel))
+
+
+def _lstm(lowering: JitLowering, node: Node, args, buffer, em) -> str | None:
+    return _sequence(lowering, node, args, em, recurrent.lstm_by_exp, _lstm_by_exp_kernels,
+                     recurrent.lstm, kernels.lstm_step)
 
 
 def _lstm_grad(lowering: JitLowering, node: Node, args, buffer, em) -> str | None:
@@ -249,22 +265,11 @@ def _lstm_grad(lowering: JitLowering, node: Node, args, buffer, em) -> str | Non
 
 def _gru(lowering: JitLowering, node: Node, args, buffer, em) -> str | None:
     """Reset after the product (Keras's default) only: reset before needs a second product
-    inside the step, and stays with NumPy. As for the LSTM, Keras's default activations
-    leave ``exp`` and ``tanh`` to NumPy, and other mixes with them stay with NumPy."""
-    dtype = _recurrent_dtype(node)
-    activations = (node.attrs["activation"], node.attrs["recurrent_activation"])
-    masked = len(node.inputs) > 4
-    if dtype is None or not node.attrs["reset_after"]:
+    inside the step, and stays with NumPy."""
+    if not node.attrs["reset_after"]:
         return None
-    if activations == ("tanh", "sigmoid"):
-        return _recurrent_call(lowering, node, args, em, recurrent.gru_by_exp,
-                               kernels.gru_inputs(dtype, lowering.parallel),
-                               kernels.gru_gates_from_exp(dtype, lowering.parallel),
-                               kernels.gru_output(masked, dtype, lowering.parallel))
-    if not set(activations) <= kernels.ARITHMETIC_ACTIVATIONS:
-        return None
-    kernel = kernels.gru_step(*activations, masked, dtype, lowering.parallel)
-    return _recurrent_call(lowering, node, args, em, recurrent.gru, kernel)
+    return _sequence(lowering, node, args, em, recurrent.gru_by_exp, _gru_by_exp_kernels,
+                     recurrent.gru, kernels.gru_step)
 
 
 def _gru_grad(lowering: JitLowering, node: Node, args, buffer, em) -> str | None:

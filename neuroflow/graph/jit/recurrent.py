@@ -18,16 +18,19 @@ from neuroflow.backend import blas
 from neuroflow.ops.recurrent import WORKSPACES, gate_scale, state_product, time_major
 
 
+def _lstm_workspaces(batch: int, steps: int, units: int, dtype) -> tuple:
+    """Time-major ``hs``, ``cs``, ``act(c)`` and gates, as the primitive makes them."""
+    shapes = [(steps, batch, units)] * 3 + [(steps, batch, 4 * units)]
+    return tuple(WORKSPACES.empty(np, shape, dtype) for shape in shapes)
+
+
 def lstm(step, x_proj, h0, c0, kernel, *mask):
     """``lstm_sequence``'s results: ``hs``, ``cs`` (``(batch, time, units)`` views), the
     activated gates and ``act(c)`` (time-major), for activations without ``exp`` or
     ``tanh`` (``step`` is ``kernels.lstm_step``)."""
     batch, steps, width = x_proj.shape
     units, dtype = width // 4, x_proj.dtype
-    hs = WORKSPACES.empty(np, (steps, batch, units), dtype)
-    cs = WORKSPACES.empty(np, (steps, batch, units), dtype)
-    cell_out = WORKSPACES.empty(np, (steps, batch, units), dtype)
-    gates = WORKSPACES.empty(np, (steps, batch, width), dtype)
+    hs, cs, cell_out, gates = _lstm_workspaces(batch, steps, units, dtype)
     product = np.empty((batch, width), dtype)
     h_prev, c_prev = h0, c0
     with blas.threads(1):
@@ -45,10 +48,7 @@ def lstm_by_exp(inputs, gates_from_exp, output, x_proj, h0, c0, kernel, *mask):
     ``lstm_output``)."""
     batch, steps, width = x_proj.shape
     units, dtype = width // 4, x_proj.dtype
-    hs = WORKSPACES.empty(np, (steps, batch, units), dtype)
-    cs = WORKSPACES.empty(np, (steps, batch, units), dtype)
-    cell_out = WORKSPACES.empty(np, (steps, batch, units), dtype)
-    gates = WORKSPACES.empty(np, (steps, batch, width), dtype)
+    hs, cs, cell_out, gates = _lstm_workspaces(batch, steps, units, dtype)
     scale = gate_scale(np, dtype, (-1, -1, -2, -1), units)
     kernel = kernel * scale
     product = np.empty((batch, width), dtype)

@@ -8,6 +8,7 @@
     python bench/jit.py --kernels 200         # time per kernel in a lab training step
     python bench/jit.py --recurrent 15        # the LSTM sequence op, kernels off and on
     python bench/jit.py --convolution 15      # the convnet's col2im and pooling gradients
+    python bench/jit.py --updates 200         # one optimizer update, as one kernel or many
 
 Every measurement is a fresh process (``workers.py``, ``cnn.py``, ``lstm.py``), one
 after the other, round robin over the settings, so that they see the same machine
@@ -259,6 +260,39 @@ def convolution_parts(repeats: int) -> None:
                 *a, 2, 2, 2, 2, 0, 0))
 
 
+def update_parts(repeats: int) -> None:
+    """One optimizer update over the LSTM workload's variables (LSTM(128), Dense(10)):
+    milliseconds of ``apply_gradients`` compiled on the NumPy path, with a kernel per
+    variable's chain, and with the whole run of updates as one kernel."""
+    import numpy as np
+
+    sys.path.insert(0, str(HERE))
+    from lstm import build_model
+
+    import neuroflow as tf
+    from neuroflow.config import settings
+    from neuroflow.graph.jit import updates
+
+    planned = updates.plan
+    print("apply_gradients over LSTM(128) + Dense(10)'s variables, compiled")
+    for optimizer in ("adam", "sgd"):
+        for label, on, runs in (("NumPy path", False, False), ("a kernel per chain", True, False),
+                                ("one kernel for the run", True, True)):
+            settings.jit = on
+            updates.plan = planned if runs else (lambda *_: [])
+            model = build_model(tf.keras, 0)
+            opt = tf.keras.optimizers.get(optimizer)
+            weights = model.trainable_variables
+            rng = np.random.default_rng(0)
+            grads = [tf.constant(rng.standard_normal(w.shape).astype(np.float32) * 1e-3)
+                     for w in weights]
+            apply = tf.function(lambda *g, opt=opt, weights=weights: opt.apply_gradients(
+                zip(g, weights)))
+            _timed(f"{optimizer}, {label}", lambda apply=apply, grads=grads: apply(*grads),
+                   repeats)
+    updates.plan = planned
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -272,11 +306,16 @@ def main() -> None:
                         help="time the LSTM sequence op and its gradient, kernels off and on")
     parser.add_argument("--convolution", type=int, metavar="REPEATS",
                         help="time the convnet's col2im and pooling gradients, off and on")
+    parser.add_argument("--updates", type=int, metavar="REPEATS",
+                        help="time one optimizer update: NumPy path, kernels, one kernel")
     parser.add_argument("--kernels", type=int, metavar="STEPS",
                         help="profile this many lab training steps, kernels on")
     args = parser.parse_args()
     if args.kernels:
         kernel_times(args.kernels)
+        return
+    if args.updates:
+        update_parts(args.updates)
         return
     if args.recurrent or args.convolution:
         if args.recurrent:

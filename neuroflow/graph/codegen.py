@@ -168,6 +168,10 @@ def _dtype_text(dtype) -> str:
 
 
 def _statement(em: Emitter, node: Node, args: list[str]) -> str:
+    if em.jit is not None:  # a run of variable updates becomes one kernel
+        code = em.jit.update_statement(node, em)
+        if code is not None:
+            return code
     if node.assigns:
         return _assignment(em, node, args)
     results = ", ".join(v.name for v in node.results)

@@ -3,12 +3,13 @@
 When Numba is installed and ``NEUROFLOW_JIT`` is not ``0``, compiled functions
 run their fused nodes (elementwise chains, ReLU's gradient, dense layers' bias
 and activation, softmax cross-entropy with its gradient), max pooling and the
-gate arithmetic of LSTM and GRU sequences as machine code; matrix products and
-convolutions stay with BLAS. ``kernels.py`` writes each kernel's source,
-``lowering.py`` the generated lines calling them, ``recurrent.py`` the time loops
-around the recurrent kernels, and ``cache.py`` compiles them through a disk cache
-under ``$NEUROFLOW_HOME/jit``. Numba is imported on the first kernel, never with
-neuroflow.
+gate arithmetic of LSTM and GRU sequences, and an optimizer's updates of all its
+variables, as machine code; matrix products and convolutions stay with BLAS.
+``kernels.py`` writes each kernel's source, ``lowering.py`` the generated lines
+calling them, ``recurrent.py`` the time loops around the recurrent kernels,
+``updates.py`` the runs of variable updates that become one kernel, and
+``cache.py`` compiles them through a disk cache under ``$NEUROFLOW_HOME/jit``.
+Numba is imported on the first kernel, never with neuroflow.
 """
 
 from __future__ import annotations

@@ -67,7 +67,8 @@ def _index(shape: tuple[int, ...], out_shape: tuple[int, ...]) -> str:
     return f"[{', '.join(parts)}]"
 
 
-def _step(ufunc: str, names: list[str]) -> str:
+def scalar_step(ufunc: str, names: list[str]) -> str:
+    """One ufunc applied to scalar expressions ``names``, as kernel source."""
     template = _OPERATORS.get(ufunc)
     if template is not None:
         return template.format(*names)
@@ -92,8 +93,25 @@ def elementwise_chain(steps: tuple, shapes: list[tuple[int, ...]], out_shape: tu
     for ufunc, operands in steps:
         names = ["t" if o == -1 else (f"np.{dtype}(0)" if o == "zero" else
                                       (f"x{o}" if shapes[o] else f"a{o}")) for o in operands]
-        lines.append(f"{indent}t = {_step(ufunc, names)}")
+        lines.append(f"{indent}t = {scalar_step(ufunc, names)}")
     lines.append(f"{indent}out[{', '.join(f'i{a}' for a in range(len(out_shape)))}] = t")
+    return _named("\n".join(lines) + "\n", parallel)
+
+
+def variable_updates(parameters: list[str], loops: list[tuple[str, int, list[str]]],
+                     parallel: bool) -> KernelSource:
+    """A run of variable updates (``updates.py``): for each ``(bound, rank, statements)``
+    a loop nest over ``bound``'s indices running the statements on each element (rank
+    0: the statements once)."""
+    parallel = parallel and any(rank for _, rank, _ in loops)  # prange needs a loop
+    lines = [f"def {_NAME}({', '.join(parameters)}):"]
+    for bound, rank, statements in loops:
+        indent = "    "
+        for axis in range(rank):
+            loop = "prange" if parallel and axis == 0 else "range"
+            lines.append(f"{indent}for i{axis} in {loop}({bound}.shape[{axis}]):")
+            indent += "    "
+        lines += [indent + statement for statement in statements]
     return _named("\n".join(lines) + "\n", parallel)
 
 

@@ -5,10 +5,11 @@ statement calling a kernel (``v7 = B2; J0(v3, v5, v7)``), or ``None`` to emit
 the node as without Numba. It covers ``fused_elementwise`` chains (forward and
 backward), ``relu_grad``, ``dense``'s bias and ReLU (the matrix product stays
 with BLAS), the sparse softmax cross-entropy with its gradient, 2-D max pooling
-(its gradient where windows overlap), and LSTM and GRU sequences and their
-gradients (``recurrent.py``), in float32 and float64 with sizes known when the
-plan is compiled. The kernels it used are listed after the
-function in the generated source.
+(its gradient where windows overlap), LSTM and GRU sequences and their
+gradients (``recurrent.py``), and runs of variable updates (``updates.py``: every
+member's line but the last is ``pass``), in float32 and float64 with sizes known
+when the plan is compiled. The kernels it used are listed after the function in the
+generated source.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ import numpy as np
 
 from neuroflow.config import settings
 from neuroflow.graph.ir import Node
-from neuroflow.graph.jit import cache, convolution, kernels, recurrent
+from neuroflow.graph.jit import cache, convolution, kernels, recurrent, updates
 from neuroflow.graph.jit.kernels import KernelSource
-from neuroflow.graph.passes.memory import lifetimes
+from neuroflow.graph.passes.memory import Lifetimes, lifetimes
 from neuroflow.ops.nn_ops import _check_labels
 
 
@@ -43,7 +44,8 @@ class JitLowering:
     def __init__(self):
         self.parallel = settings.jit_threads > 1
         self.used: dict[str, KernelSource] = {}  # binding name -> kernel
-        self._roots: dict[str, frozenset[str]] | None = None
+        self._life: Lifetimes | None = None
+        self._updates: dict[int, str] | None = None  # id of a run's member -> its line
 
     def overlaps(self, node: Node, buffer: str | None, em) -> bool:
         """Whether an input of ``node`` is a view (transposed, broadcast, sliced) of the
@@ -52,15 +54,42 @@ class JitLowering:
         that is the buffer itself, read at the index written, is safe."""
         if buffer is None:
             return False
-        if self._roots is None:
-            self._roots = lifetimes(em.graph).roots
+        roots_of = self._lifetimes(em).roots
         owners = {name for name, b in em.buffers.items() if b == buffer}
         for value in node.inputs:
-            roots = self._roots.get(value.name, frozenset((value.name,)))
+            roots = roots_of.get(value.name, frozenset((value.name,)))
             if roots & owners and not (roots == {value.name} and
                                        value.shape == node.output.shape):
                 return True
         return False
+
+    def _lifetimes(self, em) -> Lifetimes:
+        if self._life is None:
+            self._life = lifetimes(em.graph)
+        return self._life
+
+    def update_statement(self, node: Node, em) -> str | None:
+        """The line of a member of a run of variable updates (``updates.py``): the call of
+        the run's kernel at its last member, ``pass`` at the others; None for other
+        nodes."""
+        if self._updates is None:
+            self._updates = {}
+            try:
+                self._plan_updates(em)
+            except OSError as error:
+                self._updates = {}
+                _warn_unwritable(error)
+        return self._updates.get(id(node))
+
+    def _plan_updates(self, em) -> None:
+        lines = {}
+        for group in updates.plan(em.graph, em.inplace_assigns, self._lifetimes(em)):
+            kernel = updates.UpdateKernel(em.graph, group)
+            name = self._bind(em, kernel.source(self.parallel))
+            for i in group.members:
+                lines[id(em.graph.nodes[i])] = "pass"
+            lines[id(em.graph.nodes[group.last])] = f"{name}({', '.join(kernel.arguments)})"
+        self._updates = lines
 
     def statement(self, node: Node, args: list[str], buffer: str | None, em) -> str | None:
         emit = _EMITTERS.get(node.op)
@@ -70,9 +99,7 @@ class JitLowering:
         try:
             return emit(self, node, args, buffer, em)
         except OSError as error:  # an unwritable cache folder: the NumPy path still works
-            _warn_once(f"neuroflow: Numba kernels are off: cannot write the kernel cache "
-                       f"{settings.jit_cache_dir} ({error}). Set NEUROFLOW_HOME to a "
-                       f"writable folder, or NEUROFLOW_JIT=0 to silence this.")
+            _warn_unwritable(error)
             return None
 
     def _bind(self, em, kernel: KernelSource) -> str:
@@ -92,6 +119,12 @@ class JitLowering:
 
 
 _warned: set[str] = set()
+
+
+def _warn_unwritable(error: OSError) -> None:
+    _warn_once(f"neuroflow: Numba kernels are off: cannot write the kernel cache "
+               f"{settings.jit_cache_dir} ({error}). Set NEUROFLOW_HOME to a "
+               f"writable folder, or NEUROFLOW_JIT=0 to silence this.")
 
 
 def _warn_once(message: str) -> None:

@@ -254,7 +254,45 @@ def test_thread_count_does_not_change_results(jit_on, monkeypatch):
         kernel = cache.load(kernels.softmax_xent_with_grad("float32", parallel))
         results.append([r.tobytes() for r in
                         lowering.xent_with_grad(kernel, logits, labels)])
+        bad = labels.copy()
+        bad[[5, 40]] = [7, -1]  # counted across the threads' rows, then the op's error
+        with pytest.raises(InvalidArgumentError, match="label value of 7"):
+            lowering.xent_with_grad(kernel, logits, bad)
     assert results[0] == results[1]
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_argmax_of_softmax_agrees_with_the_fused_op(jit_on, monkeypatch, dtype):
+    """Ties (the first maximum), -inf, and rows spoiled by NaN or +inf (0, TF's rule)."""
+    from neuroflow.graph.fused_ops import ARGMAX_OF_SOFTMAX
+
+    z = np.random.default_rng(4).standard_normal((9, 5)).astype(dtype)
+    z[1] = [1, 3, 3, 0, 3]
+    z[2] = -np.inf
+    z[3, 2] = np.nan
+    z[4, 4] = np.inf
+    z[5, 0] = np.nan
+    z[6, :2] = -np.inf
+    for parallel in (False, True):
+        kernel = cache.load(kernels.argmax_of_softmax(parallel))
+        for output_type in (np.int64, np.int32):
+            got = np.empty(9, output_type)
+            kernel(z, got)
+            want = ARGMAX_OF_SOFTMAX.forward(np, z, axis=1, output_type=np.dtype(output_type))
+            np.testing.assert_array_equal(got, want)
+    assert list(want[1:6]) == [1, 0, 0, 0, 0]
+
+    def accuracy(logits, labels):
+        predicted = tf.argmax(tf.nn.softmax(logits), axis=-1)
+        return tf.reduce_mean(tf.cast(tf.equal(predicted, labels), tf.float32))
+
+    labels = tf.constant(np.arange(9) % 5)
+    numpy_path, jit_path, source = _run_both(accuracy, tf.constant(z), labels,
+                                             monkeypatch=monkeypatch)
+    _assert_close(numpy_path, jit_path)
+    line = next(line for line in source.splitlines() if "# argmax_of_softmax" in line)
+    assert "J" in line.split("#")[0], line
 
 
 @needs_numba

@@ -136,14 +136,19 @@ def bias_activation(activation: str | None, dtype: str, parallel: bool) -> Kerne
 
 
 def softmax_xent_with_grad(dtype: str, parallel: bool) -> KernelSource:
-    """Sparse softmax cross-entropy and its gradient, one row at a time (the labels are
-    checked before). The row's sum is accumulated in float64."""
+    """Sparse softmax cross-entropy and its gradient, one row at a time. The row's sum is
+    accumulated in float64. Returns how many labels fall outside ``[0, classes)``; their
+    rows are left unwritten (the caller raises the op's error)."""
     loop = "prange" if parallel else "range"
     text = f"""\
 def {_NAME}(z, labels, loss, grad):
     classes = z.shape[1]
+    outside = 0
     for r in {loop}(z.shape[0]):
         label = labels[r]
+        if label < 0 or label >= classes:
+            outside += 1
+            continue
         peak = z[r, 0]
         for c in range(1, classes):
             peak = np.maximum(peak, z[r, c])
@@ -157,6 +162,30 @@ def {_NAME}(z, labels, loss, grad):
         for c in range(classes):
             grad[r, c] = grad[r, c] / total_
         grad[r, label] -= np.{dtype}(1)
+    return outside
+"""
+    return _named(text, parallel)
+
+
+def argmax_of_softmax(parallel: bool) -> KernelSource:
+    """``argmax(softmax(z))`` over each row of ``z`` in one pass: the first maximum, and
+    0 for a row holding NaN or +inf (softmax makes it all NaN; TensorFlow's argmax then
+    gives 0)."""
+    loop = "prange" if parallel else "range"
+    text = f"""\
+def {_NAME}(z, out):
+    for r in {loop}(z.shape[0]):
+        best = 0
+        peak = z[r, 0]
+        spoiled = peak != peak or peak == np.inf
+        for c in range(1, z.shape[1]):
+            value = z[r, c]
+            if value != value or value == np.inf:
+                spoiled = True
+            elif value > peak:
+                peak = value
+                best = c
+        out[r] = 0 if spoiled else best
 """
     return _named(text, parallel)
 

@@ -27,14 +27,15 @@ from neuroflow.ops.nn_ops import _check_labels
 
 
 def xent_with_grad(kernel, logits: np.ndarray, labels: np.ndarray):
-    """``sparse_softmax_xent_with_grad`` through ``kernel``: the labels checked (the op's
-    own errors), outputs allocated, rows flattened to 2-D."""
-    _check_labels(np, logits, labels)
+    """``sparse_softmax_xent_with_grad`` through ``kernel``: outputs allocated, rows
+    flattened to 2-D, and the op's own error if the kernel found a label out of range.
+    (Shapes were checked when the plan was made.)"""
     classes = logits.shape[-1]
     loss = np.empty(labels.shape, logits.dtype)
     grad = np.empty(logits.shape, logits.dtype)
-    kernel(np.ascontiguousarray(logits).reshape(-1, classes), labels.reshape(-1),
-           loss.reshape(-1), grad.reshape(-1, classes))
+    if kernel(np.ascontiguousarray(logits).reshape(-1, classes), labels.reshape(-1),
+              loss.reshape(-1), grad.reshape(-1, classes)):
+        _check_labels(np, logits, labels)
     return loss, grad
 
 
@@ -177,13 +178,26 @@ def _dense(lowering: JitLowering, node: Node, args, buffer, em) -> str | None:
 
 
 def _xent_with_grad(lowering: JitLowering, node: Node, args, buffer, em) -> str | None:
+    """Shapes that do not match, or no classes, stay with NumPy, which raises the op's
+    error; labels out of range are counted by the kernel."""
     logits, labels = node.inputs
     dtype = kernels.dtype_name(logits.dtype)
-    if dtype is None or not logits.shape or labels.dtype.kind not in "iu":
+    if dtype is None or not logits.shape or labels.dtype.kind not in "iu" or \
+            labels.shape != logits.shape[:-1] or logits.shape[-1] == 0:
         return None
     name = lowering._bind(em, kernels.softmax_xent_with_grad(dtype, lowering.parallel))
     loss, grad = (v.name for v in node.results)
     return f"{loss}, {grad} = {em.bind('X', xent_with_grad)}({name}, {args[0]}, {args[1]})"
+
+
+def _argmax_of_softmax(lowering: JitLowering, node: Node, args, buffer, em) -> str | None:
+    """Rows of a 2-D ``z`` (with at least one class)."""
+    z = node.inputs[0]
+    if kernels.dtype_name(z.dtype) is None or len(z.shape) != 2 or z.shape[1] == 0 or \
+            node.attrs["axis"] % 2 != 1 or node.output.dtype.kind not in "iu":
+        return None
+    name = lowering._bind(em, kernels.argmax_of_softmax(lowering.parallel))
+    return f"{_result(node, buffer, em)}; {name}({args[0]}, {node.output.name})"
 
 
 def _pool_arguments(node: Node) -> str | None:
@@ -315,7 +329,8 @@ def _gru_grad(lowering: JitLowering, node: Node, args, buffer, em) -> str | None
 
 
 _EMITTERS = {"fused_elementwise": _elementwise, "relu_grad": _relu_grad, "dense": _dense,
-             "sparse_softmax_xent_with_grad": _xent_with_grad, "max_pool": _max_pool,
+             "sparse_softmax_xent_with_grad": _xent_with_grad,
+             "argmax_of_softmax": _argmax_of_softmax, "max_pool": _max_pool,
              "max_pool_grad": _max_pool_grad, "conv_input_grad": _conv_input_grad,
              "lstm_sequence": _lstm,
              "lstm_sequence_grad": _lstm_grad, "gru_sequence": _gru,

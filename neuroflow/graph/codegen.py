@@ -168,8 +168,8 @@ def _dtype_text(dtype) -> str:
 
 
 def _statement(em: Emitter, node: Node, args: list[str]) -> str:
-    if em.jit is not None:  # a run of variable updates becomes one kernel
-        code = em.jit.update_statement(node, em)
+    if em.jit is not None:  # a node whose work another line's kernel does
+        code = em.jit.planned_statement(node, em)
         if code is not None:
             return code
     if node.assigns:

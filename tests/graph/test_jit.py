@@ -382,3 +382,35 @@ def test_few_channels_keep_the_primitives_col2im(jit_on, monkeypatch):
     assert not any("# conv_input_grad @" in line and "C0(" in line
                    for line in source.splitlines())
     np.testing.assert_array_equal(jit_path[0], numpy_path[0])
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_column_sums_in_the_kernel_give_numpys_bits(jit_on, monkeypatch, dtype):
+    """A bias gradient (``reduce_sum(g, axis=0)``) of a ReLU gradient, a fused chain and
+    one product, summed by their kernels as they write; the sums keep NumPy's bits."""
+    rng = np.random.default_rng(5)
+    g, a = (tf.constant(rng.standard_normal((33, 7)).astype(dtype)) for _ in range(2))
+    scale = tf.constant(np.asarray(0.3, dtype))
+
+    def bias_gradients(g, a, scale):
+        relu = tf.where(a > 0, g, tf.zeros_like(g))
+        with tf.GradientTape() as tape:
+            tape.watch(a)
+            y = tf.nn.relu(a)
+        (through_relu,) = tape.gradient(y, [a], output_gradients=g)
+        chain = (g * scale + a) * a
+        product = g * scale
+        return [tf.reduce_sum(v, axis=0) for v in (through_relu, chain, product)] + [
+            relu, chain]
+
+    numpy_path, jit_path, source = _run_both(bias_gradients, g, a, scale,
+                                             monkeypatch=monkeypatch)
+    for want, got in zip(numpy_path, jit_path):
+        np.testing.assert_array_equal(got, want)
+    assert source.count("pass  # reduce_sum") == 3, source
+    monkeypatch.setattr(settings, "jit_threads", 2)  # parallel rows: NumPy sums
+    _, parallel_path, source = _run_both(bias_gradients, g, a, scale, monkeypatch=monkeypatch)
+    assert "pass  # reduce_sum" not in source
+    for want, got in zip(numpy_path, parallel_path):
+        np.testing.assert_allclose(got, want, **TOLERANCE[dtype])

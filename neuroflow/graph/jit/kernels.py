@@ -75,14 +75,27 @@ def scalar_step(ufunc: str, names: list[str]) -> str:
     return f"np.{ufunc}({', '.join(names)})"
 
 
+# A 2-D kernel's epilogue summing its output's columns as it writes them (a bias's
+# gradient): row 0 copied, then each row added in order, NumPy's order for a reduction
+# over the first axis of a C-ordered array, so the sums have its bits. Sequential loops
+# only: a parallel outer loop would add rows from several threads.
+_COLUMN_SUMS = """\
+{indent}if i0 == 0:
+{indent}    sums[i1] = {value}
+{indent}else:
+{indent}    sums[i1] += {value}"""
+
+
 def elementwise_chain(steps: tuple, shapes: list[tuple[int, ...]], out_shape: tuple[int, ...],
-                      dtype: str, parallel: bool) -> KernelSource:
-    """``fused_elementwise``: each step's ufunc, on scalars, one pass over ``out``.
+                      dtype: str, parallel: bool, column_sums: bool = False) -> KernelSource:
+    """``fused_elementwise``: each step's ufunc, on scalars, one pass over ``out`` (and,
+    with ``column_sums``, ``sums``: ``out``'s column sums, 2-D and sequential only).
 
     ``steps`` are ``(ufunc, operands)``: an operand is an input's index, ``-1`` (the
     previous step's result) or ``"zero"``. 0-d inputs are passed as scalars.
     """
-    args = ", ".join([*(f"a{k}" for k in range(len(shapes))), "out"])
+    args = ", ".join([*(f"a{k}" for k in range(len(shapes))), "out",
+                      *(["sums"] if column_sums else [])])
     lines = [f"def {_NAME}({args}):"]
     loops, indent = _loops(len(out_shape), parallel)
     lines += loops
@@ -95,6 +108,8 @@ def elementwise_chain(steps: tuple, shapes: list[tuple[int, ...]], out_shape: tu
                                       (f"x{o}" if shapes[o] else f"a{o}")) for o in operands]
         lines.append(f"{indent}t = {scalar_step(ufunc, names)}")
     lines.append(f"{indent}out[{', '.join(f'i{a}' for a in range(len(out_shape)))}] = t")
+    if column_sums:
+        lines.append(_COLUMN_SUMS.format(indent=indent, value="t"))
     return _named("\n".join(lines) + "\n", parallel)
 
 
@@ -115,13 +130,16 @@ def variable_updates(parameters: list[str], loops: list[tuple[str, int, list[str
     return _named("\n".join(lines) + "\n", parallel)
 
 
-def relu_grad(rank: int, dtype: str, parallel: bool) -> KernelSource:
+def relu_grad(rank: int, dtype: str, parallel: bool, column_sums: bool = False) -> KernelSource:
     """``g * (a > 0)``: the gradient where the activation is positive, ``0 * g`` elsewhere
-    (so a NaN or infinite gradient still gives NaN, as NumPy's product does)."""
+    (so a NaN or infinite gradient still gives NaN, as NumPy's product does); with
+    ``column_sums``, also the output's column sums (2-D, sequential)."""
     loops, indent = _loops(rank, parallel)
     at = ", ".join(f"i{a}" for a in range(rank))
-    lines = [f"def {_NAME}(g, a, out):", *loops,
+    lines = [f"def {_NAME}(g, a, out{', sums' if column_sums else ''}):", *loops,
              f"{indent}out[{at}] = g[{at}] * (np.{dtype}(1) if a[{at}] > 0 else np.{dtype}(0))"]
+    if column_sums:
+        lines.append(_COLUMN_SUMS.format(indent=indent, value=f"out[{at}]"))
     return _named("\n".join(lines) + "\n", parallel)
 
 

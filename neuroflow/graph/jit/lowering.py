@@ -47,6 +47,9 @@ class JitLowering:
         self.used: dict[str, KernelSource] = {}  # binding name -> kernel
         self._life: Lifetimes | None = None
         self._updates: dict[int, str] | None = None  # id of a run's member -> its line
+        # id of an elementwise node -> the reduce_sum over its rows that its kernel does
+        self._column_sums: dict[int, Node] = {}
+        self._summed: set[int] = set()  # ids of those reduce_sums, once a kernel did them
 
     def overlaps(self, node: Node, buffer: str | None, em) -> bool:
         """Whether an input of ``node`` is a view (transposed, broadcast, sliced) of the
@@ -69,10 +72,11 @@ class JitLowering:
             self._life = lifetimes(em.graph)
         return self._life
 
-    def update_statement(self, node: Node, em) -> str | None:
-        """The line of a member of a run of variable updates (``updates.py``): the call of
-        the run's kernel at its last member, ``pass`` at the others; None for other
-        nodes."""
+    def planned_statement(self, node: Node, em) -> str | None:
+        """The line of a node whose work another line does: a member of a run of variable
+        updates (``updates.py``; the run's kernel is called at its last member, the others
+        are ``pass``), or a column sum done by the kernel of the node it sums. None for
+        other nodes. The first call plans the whole graph."""
         if self._updates is None:
             self._updates = {}
             try:
@@ -80,6 +84,10 @@ class JitLowering:
             except OSError as error:
                 self._updates = {}
                 _warn_unwritable(error)
+            if not self.parallel:
+                self._column_sums = _column_sum_pairs(em.graph)
+        if id(node) in self._summed:
+            return "pass"
         return self._updates.get(id(node))
 
     def _plan_updates(self, em) -> None:
@@ -94,6 +102,8 @@ class JitLowering:
 
     def statement(self, node: Node, args: list[str], buffer: str | None, em) -> str | None:
         emit = _EMITTERS.get(node.op)
+        if emit is None and id(node) in self._column_sums:
+            emit = _elementwise  # one ufunc whose output's columns are summed next
         if emit is None or not all(v.is_static for v in (*node.inputs, *node.results)) or \
                 self.overlaps(node, buffer, em):
             return None
@@ -142,18 +152,53 @@ def _result(node: Node, buffer: str | None, em) -> str:
     return f"{out.name} = np.empty({em.literal(out.shape)}, {em.literal(out.dtype)})"
 
 
+def _column_sum_pairs(graph) -> dict[int, Node]:
+    """``reduce_sum(x, axis=0)`` of a 2-D ``x`` (a dense layer's bias gradient) made by an
+    elementwise node: id of that node -> the sum, which its kernel can do as it writes
+    ``x``. The first such sum of each ``x``; rows known and at least one."""
+    producers = {v.name: node for node in graph.nodes for v in node.results}
+    pairs: dict[int, Node] = {}
+    for node in graph.nodes:
+        if node.op != "reduce_sum" or node.attrs["keepdims"] or \
+                tuple(node.attrs["axes"] or ()) not in ((0,), (-2,)):
+            continue
+        x = node.inputs[0]
+        source = producers.get(x.name)
+        if source is None or id(source) in pairs or len(x.shape) != 2 or not x.is_static or \
+                x.shape[0] < 1 or node.output.dtype != x.dtype or \
+                not (source.op in ("relu_grad", "fused_elementwise") or
+                     updates.elementwise_steps(source) is not None):
+            continue
+        pairs[id(source)] = node
+    return pairs
+
+
+def _column_sums(lowering: JitLowering, node: Node, em) -> tuple[bool, str]:
+    """Whether ``node``'s kernel also sums its output's columns, and the statement making
+    the sums' array."""
+    total = lowering._column_sums.get(id(node))
+    if total is None:
+        return False, ""
+    lowering._summed.add(id(total))
+    out = total.output
+    return True, f"{out.name} = np.empty({em.literal(out.shape)}, {em.literal(out.dtype)}); "
+
+
 def _elementwise(lowering: JitLowering, node: Node, args, buffer, em) -> str | None:
     dtype = kernels.dtype_name(node.output.dtype)
-    steps = node.attrs["steps"]
-    if dtype is None or any(v.dtype != node.output.dtype for v in node.inputs) or \
+    steps, inputs = updates.elementwise_steps(node)
+    if dtype is None or any(v.dtype != node.output.dtype for v in inputs) or \
             any(ufunc not in kernels.SUPPORTED_UFUNCS for ufunc, _ in steps):
         return None
-    kernel = kernels.elementwise_chain(steps, [v.shape for v in node.inputs],
-                                       node.output.shape, dtype, lowering.parallel)
+    summed, sums = _column_sums(lowering, node, em)
+    kernel = kernels.elementwise_chain(steps, [v.shape for v in inputs], node.output.shape,
+                                       dtype, lowering.parallel, column_sums=summed)
     name = lowering._bind(em, kernel)
     # A 0-d input may be an array or a NumPy scalar: [()] makes both a scalar.
-    args = [f"{a}[()]" if not v.shape else a for a, v in zip(args, node.inputs)]
-    return f"{_result(node, buffer, em)}; {name}({', '.join([*args, node.output.name])})"
+    args = [f"{a}[()]" if not v.shape else a for a, v in zip(args, inputs)]
+    outputs = [node.output.name, *([lowering._column_sums[id(node)].output.name] if summed
+                                   else [])]
+    return f"{_result(node, buffer, em)}; {sums}{name}({', '.join([*args, *outputs])})"
 
 
 def _relu_grad(lowering: JitLowering, node: Node, args, buffer, em) -> str | None:
@@ -161,8 +206,12 @@ def _relu_grad(lowering: JitLowering, node: Node, args, buffer, em) -> str | Non
     if dtype is None or any(v.shape != node.output.shape or v.dtype != node.output.dtype
                             for v in node.inputs) or not node.output.shape:
         return None
-    name = lowering._bind(em, kernels.relu_grad(len(node.output.shape), dtype, lowering.parallel))
-    return f"{_result(node, buffer, em)}; {name}({args[0]}, {args[1]}, {node.output.name})"
+    summed, sums = _column_sums(lowering, node, em)
+    name = lowering._bind(em, kernels.relu_grad(len(node.output.shape), dtype, lowering.parallel,
+                                                column_sums=summed))
+    outputs = [node.output.name, *([lowering._column_sums[id(node)].output.name] if summed
+                                   else [])]
+    return f"{_result(node, buffer, em)}; {sums}{name}({', '.join([*args, *outputs])})"
 
 
 def _dense(lowering: JitLowering, node: Node, args, buffer, em) -> str | None:

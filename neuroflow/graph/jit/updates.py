@@ -52,7 +52,7 @@ class Group:
         return self.members[-1]
 
 
-def _elementwise_steps(node: Node) -> tuple[tuple, list[Value]] | None:
+def elementwise_steps(node: Node) -> tuple[tuple, list[Value]] | None:
     """``(steps, inputs)`` of an elementwise node (a fused chain or one ufunc), as
     ``kernels.elementwise_chain`` takes them, or None."""
     if node.op == "fused_elementwise":
@@ -101,7 +101,7 @@ def _kind(graph: Graph, node: Node, in_place: set[int]) -> str | None:
         return None
     if node.op == "read_variable":
         return "read"
-    found = _elementwise_steps(node)
+    found = elementwise_steps(node)
     if found is None:
         return None
     steps, inputs = found
@@ -263,7 +263,7 @@ class UpdateKernel:
             if node.op == "assign":
                 return [f"{target} = {value}"]
             return [f"{target} = {target} {_ASSIGNMENTS[node.op]} {value}"]
-        steps, inputs = _elementwise_steps(node)
+        steps, inputs = elementwise_steps(node)
         out = node.output.name
         dtype = kernels.dtype_name(node.output.dtype)
         lines = []

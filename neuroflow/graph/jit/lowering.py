@@ -79,8 +79,12 @@ class JitLowering:
         other nodes. The first call plans the whole graph."""
         if self._updates is None:
             self._updates = {}
+            # Checking numerics names the node whose result is not finite: every node of
+            # an update then keeps its own line and its result.
+            checked = em.instruments is not None and em.instruments.check is not None
             try:
-                self._plan_updates(em)
+                if not checked:
+                    self._plan_updates(em)
             except OSError as error:
                 self._updates = {}
                 _warn_unwritable(error)

@@ -414,3 +414,24 @@ def test_column_sums_in_the_kernel_give_numpys_bits(jit_on, monkeypatch, dtype):
     assert "pass  # reduce_sum" not in source
     for want, got in zip(numpy_path, parallel_path):
         np.testing.assert_allclose(got, want, **TOLERANCE[dtype])
+
+
+@needs_numba
+def test_a_variable_whose_shape_may_change_stays_with_numpy(jit_on):
+    """Declared with an unknown dimension, a variable may be given another shape after
+    tracing; kernels sized by the plan would read short of it, where NumPy raises."""
+    v = tf.Variable(np.ones(3, np.float32), shape=tf.TensorShape([None]))
+    m = tf.Variable(np.ones(3, np.float32), shape=tf.TensorShape([None]))
+
+    @tf.function
+    def step(g):
+        m.assign_add(g * 2.0)
+        v.assign_sub(g * 0.5)
+        return tf.exp(v * 2.0 + g)
+
+    step(tf.ones(3))
+    assert "J" not in step.source.split("\n\n\n")[0]
+    v.assign(np.ones(5, np.float32))
+    m.assign(np.ones(5, np.float32))
+    with pytest.raises(InvalidArgumentError):
+        step(tf.ones(3))

@@ -50,6 +50,7 @@ class JitLowering:
         # id of an elementwise node -> the reduce_sum over its rows that its kernel does
         self._column_sums: dict[int, Node] = {}
         self._summed: set[int] = set()  # ids of those reduce_sums, once a kernel did them
+        self._varying: set[str] | None = None
 
     def overlaps(self, node: Node, buffer: str | None, em) -> bool:
         """Whether an input of ``node`` is a view (transposed, broadcast, sliced) of the
@@ -66,6 +67,22 @@ class JitLowering:
                                        value.shape == node.output.shape):
                 return True
         return False
+
+    def varying(self, em) -> set[str]:
+        """Values whose shape may differ from the plan's when the function runs: reads of
+        a variable declared with an unknown dimension (``shape=[None]``), which may be
+        given another shape after tracing, and everything computed from them. Kernels
+        loop over the plan's sizes and would read past or short of such an array, where
+        NumPy raises; these values stay with NumPy."""
+        if self._varying is None:
+            graph, varying = em.graph, set()
+            for node in graph.nodes:
+                if any(v.name in varying for v in node.inputs) or (
+                        node.op == "read_variable" and
+                        not graph.variables[node.variable].shape.is_fully_defined()):
+                    varying.update(v.name for v in node.results)
+            self._varying = varying
+        return self._varying
 
     def _lifetimes(self, em) -> Lifetimes:
         if self._life is None:
@@ -96,7 +113,8 @@ class JitLowering:
 
     def _plan_updates(self, em) -> None:
         lines = {}
-        for group in updates.plan(em.graph, em.inplace_assigns, self._lifetimes(em)):
+        for group in updates.plan(em.graph, em.inplace_assigns, self._lifetimes(em),
+                                  self.varying(em)):
             kernel = updates.UpdateKernel(em.graph, group)
             name = self._bind(em, kernel.source(self.parallel))
             for i in group.members:
@@ -109,6 +127,7 @@ class JitLowering:
         if emit is None and id(node) in self._column_sums:
             emit = _elementwise  # one ufunc whose output's columns are summed next
         if emit is None or not all(v.is_static for v in (*node.inputs, *node.results)) or \
+                any(v.name in self.varying(em) for v in node.inputs) or \
                 self.overlaps(node, buffer, em):
             return None
         try:

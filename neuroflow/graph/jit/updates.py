@@ -80,6 +80,16 @@ def _in_place(graph: Graph, inplace: set[int], life: Lifetimes) -> set[int]:
     return safe
 
 
+def _fixed(graph: Graph, index: int, value: Value) -> bool:
+    """Whether variable ``index`` always holds an array of ``value``'s shape and dtype:
+    one declared with a dimension unknown (``shape=[None]``) may be given another shape
+    later, which the kernel's loops, sized when it was planned, would not notice."""
+    variable = graph.variables[index]
+    return variable.shape.is_fully_defined() and \
+        tuple(variable.shape.as_list()) == value.shape and \
+        variable.current_array().dtype == value.dtype
+
+
 def _kind(graph: Graph, node: Node, in_place: set[int]) -> str | None:
     """``"read"``, ``"compute"`` or ``"assign"`` for a possible member, ``"scalar"`` for
     a 0-d node that may sit between members, None for a node that ends a run."""
@@ -88,8 +98,7 @@ def _kind(graph: Graph, node: Node, in_place: set[int]) -> str | None:
         if node.op not in _ASSIGNMENTS or id(node) not in in_place or value is None or \
                 not value.is_static or kernels.dtype_name(value.dtype) is None:
             return None
-        array = graph.variables[node.variable].current_array()
-        if array.shape != value.shape or array.dtype != value.dtype:
+        if not _fixed(graph, node.variable, value):
             return None
         return "assign"
     if node.has_effect or not node.results or not all(v.is_static for v in node.results):
@@ -100,7 +109,7 @@ def _kind(graph: Graph, node: Node, in_place: set[int]) -> str | None:
     if kernels.dtype_name(out.dtype) is None:
         return None
     if node.op == "read_variable":
-        return "read"
+        return "read" if _fixed(graph, node.variable, out) else None
     found = elementwise_steps(node)
     if found is None:
         return None
@@ -112,13 +121,18 @@ def _kind(graph: Graph, node: Node, in_place: set[int]) -> str | None:
     return "compute"
 
 
-def plan(graph: Graph, inplace: set[int], life: Lifetimes) -> list[Group]:
+def plan(graph: Graph, inplace: set[int], life: Lifetimes,
+         varying: set[str] = frozenset()) -> list[Group]:
     """The runs of ``graph`` worth one kernel each (at least one assignment and two
     members). ``inplace`` holds the ids of the assignments memory planning does in
-    place; ``life`` is the graph's ``passes.memory.lifetimes``."""
+    place; ``life`` is the graph's ``passes.memory.lifetimes``; ``varying`` names values
+    whose shape may change after tracing, which no member reads."""
     nodes = graph.nodes
     in_place = _in_place(graph, inplace, life)
     kinds = [_kind(graph, node, in_place) for node in nodes]
+    for i, node in enumerate(nodes):  # a 0-d result has its shape whatever its inputs'
+        if kinds[i] != "scalar" and any(v.name in varying for v in node.inputs):
+            kinds[i] = None
     consumers: dict[str, list[int]] = {}
     for i, node in enumerate(nodes):
         for value in node.inputs:

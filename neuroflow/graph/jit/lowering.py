@@ -196,15 +196,14 @@ def _column_sum_pairs(graph) -> dict[int, Node]:
     return pairs
 
 
-def _column_sums(lowering: JitLowering, node: Node, em) -> tuple[bool, str]:
-    """Whether ``node``'s kernel also sums its output's columns, and the statement making
-    the sums' array."""
+def _column_sums(lowering: JitLowering, node: Node, em) -> tuple[list[str], str]:
+    """The kernel's extra output if it also sums ``node``'s output's columns (none or
+    one name), and the statement making that array."""
     total = lowering._column_sums.get(id(node))
     if total is None:
-        return False, ""
+        return [], ""
     lowering._summed.add(id(total))
-    out = total.output
-    return True, f"{out.name} = np.empty({em.literal(out.shape)}, {em.literal(out.dtype)}); "
+    return [total.output.name], f"{_result(total, None, em)}; "
 
 
 def _elementwise(lowering: JitLowering, node: Node, args, buffer, em) -> str | None:
@@ -213,15 +212,15 @@ def _elementwise(lowering: JitLowering, node: Node, args, buffer, em) -> str | N
     if dtype is None or any(v.dtype != node.output.dtype for v in inputs) or \
             any(ufunc not in kernels.SUPPORTED_UFUNCS for ufunc, _ in steps):
         return None
-    summed, sums = _column_sums(lowering, node, em)
+    sums, make_sums = _column_sums(lowering, node, em)
     kernel = kernels.elementwise_chain(steps, [v.shape for v in inputs], node.output.shape,
-                                       dtype, lowering.parallel, column_sums=summed)
+                                       dtype, lowering.parallel, column_sums=bool(sums))
     name = lowering._bind(em, kernel)
-    # A 0-d input may be an array or a NumPy scalar: [()] makes both a scalar.
-    args = [f"{a}[()]" if not v.shape else a for a, v in zip(args, inputs)]
-    outputs = [node.output.name, *([lowering._column_sums[id(node)].output.name] if summed
-                                   else [])]
-    return f"{_result(node, buffer, em)}; {sums}{name}({', '.join([*args, *outputs])})"
+    # A 0-d input may be an array or a NumPy scalar: [()] makes both a scalar. (``inputs``
+    # lists a value used twice once, so the call is built from it, not from ``args``.)
+    args = [f"{v.name}[()]" if not v.shape else v.name for v in inputs]
+    call = ", ".join([*args, node.output.name, *sums])
+    return f"{_result(node, buffer, em)}; {make_sums}{name}({call})"
 
 
 def _relu_grad(lowering: JitLowering, node: Node, args, buffer, em) -> str | None:
@@ -229,12 +228,11 @@ def _relu_grad(lowering: JitLowering, node: Node, args, buffer, em) -> str | Non
     if dtype is None or any(v.shape != node.output.shape or v.dtype != node.output.dtype
                             for v in node.inputs) or not node.output.shape:
         return None
-    summed, sums = _column_sums(lowering, node, em)
+    sums, make_sums = _column_sums(lowering, node, em)
     name = lowering._bind(em, kernels.relu_grad(len(node.output.shape), dtype, lowering.parallel,
-                                                column_sums=summed))
-    outputs = [node.output.name, *([lowering._column_sums[id(node)].output.name] if summed
-                                   else [])]
-    return f"{_result(node, buffer, em)}; {sums}{name}({', '.join([*args, *outputs])})"
+                                                column_sums=bool(sums)))
+    call = ", ".join([*args, node.output.name, *sums])
+    return f"{_result(node, buffer, em)}; {make_sums}{name}({call})"
 
 
 def _dense(lowering: JitLowering, node: Node, args, buffer, em) -> str | None:

@@ -31,10 +31,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from neuroflow.graph.ir import Graph, Node, Value
 from neuroflow.graph.jit import kernels
+from neuroflow.graph.passes.fusion import chain_steps
 from neuroflow.graph.passes.memory import Lifetimes
 
 _ASSIGNMENTS = {"assign": "", "assign_add": "+", "assign_sub": "-"}
@@ -57,12 +56,9 @@ def elementwise_steps(node: Node) -> tuple[tuple, list[Value]] | None:
     ``kernels.elementwise_chain`` takes them, or None."""
     if node.op == "fused_elementwise":
         return node.attrs["steps"], list(node.inputs)
-    ufunc = node.lowering.ufunc
-    if ufunc is None or len(node.results) != 1:
+    if node.lowering.ufunc is None or len(node.results) != 1:
         return None
-    operands = list(range(len(node.inputs)))
-    operands += ["zero"] * (getattr(np, ufunc).nin - len(operands))  # relu: maximum(x, 0)
-    return ((ufunc, tuple(operands)),), list(node.inputs)
+    return chain_steps([node])  # a chain of one
 
 
 def _in_place(graph: Graph, inplace: set[int], life: Lifetimes) -> set[int]:

@@ -286,7 +286,7 @@ def fuse_elementwise_chains(graph: Graph) -> Graph:
         if len(chain) < 2:
             continue
         claimed.update(chain)
-        steps, inputs = _chain_steps([nodes[i] for i in chain])
+        steps, inputs = chain_steps([nodes[i] for i in chain])
         replaced[chain[-1]] = Node("fused_elementwise", inputs, {"steps": steps},
                                    current.output, primitive=FUSED_ELEMENTWISE,
                                    location=node.location)
@@ -300,7 +300,7 @@ def _chainable(node: Node) -> bool:
             and node.output.dtype.kind == "f")
 
 
-def _chain_steps(chain: list[Node]) -> tuple[tuple, list[Value]]:
+def chain_steps(chain: list[Node]) -> tuple[tuple, list[Value]]:
     """Steps ``(ufunc, operands)`` where an operand is an input index or ``-1`` (the carry)."""
     inputs: list[Value] = []
     steps = []

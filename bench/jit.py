@@ -3,6 +3,7 @@
     python bench/jit.py                       # the lab: NumPy path, JIT path, NumPy loop
     python bench/jit.py --rounds 5 --epochs 3
     python bench/jit.py --startup             # first epoch with a cold and a warm cache
+    python bench/jit.py --startup --no-lab --cnn --lstm --rounds 1   # the same, long epochs
     python bench/jit.py --cnn --lstm          # also the convnet and the LSTM (slow)
     python bench/jit.py --no-lab --lstm       # the LSTM alone
     python bench/jit.py --kernels 200         # time per kernel in a lab training step
@@ -66,20 +67,25 @@ def lab(setting: str, epochs: int, warmup: int, home: str) -> list[float] | None
     return None if result is None else result["epoch_seconds"]
 
 
-def convnet(setting: str, epochs: int, home: str, model: str) -> list[float] | None:
-    """Epoch seconds after the first (which compiles) of cnn.py's or lstm.py's worker."""
+def convnet(setting: str, epochs: int, home: str, model: str,
+            keep_first: bool = False) -> list[float] | None:
+    """Epoch seconds after the first (which compiles) of cnn.py's or lstm.py's worker;
+    ``keep_first``: ``epochs`` epochs, the first included."""
     peer = setting in ("tensorflow", "pytorch")
     python = os.environ.get("NEUROFLOW_PEER_PYTHON", "") if peer else sys.executable
     if not python:
         return None
     framework = setting if peer else "neuroflow"
-    script = [str(HERE / "cnn.py"), "worker", framework, "0", str(epochs + 1), _data()]
+    runs = epochs if keep_first else epochs + 1
+    script = [str(HERE / "cnn.py"), "worker", framework, "0", str(runs), _data()]
     if model == "lstm":
-        script = [str(HERE / "lstm.py"), "worker", framework, "0", str(epochs + 1), _data(),
+        script = [str(HERE / "lstm.py"), "worker", framework, "0", str(runs), _data(),
                   "lstm", "28"]
     env = {"NEUROFLOW_JIT": "1" if setting == "jit" else "0", "NEUROFLOW_HOME": home}
     result = _run([python, *script], env)
-    return None if result is None else result["epoch_seconds"][1:]
+    if result is None:
+        return None
+    return result["epoch_seconds"] if keep_first else result["epoch_seconds"][1:]
 
 
 def _row(name: str, rounds: list[float]) -> str:
@@ -104,24 +110,34 @@ def compare(title: str, settings: list[str], measure, rounds: int) -> dict[str, 
     return {s: statistics.median(v) for s, v in medians.items() if v}
 
 
-def startup(rounds: int) -> None:
-    """First epoch (compiling included) and the next, with an empty and a warm cache."""
-    print("start-up: the lab's first epoch against its second, NEUROFLOW_JIT=1")
-    for _ in range(rounds):
-        with tempfile.TemporaryDirectory() as home:
-            for cache in ("cold", "warm"):
-                start = time.perf_counter()
-                epochs = lab("jit", 2, 0, home)
-                wall = time.perf_counter() - start
+def startup(rounds: int, lab_too: bool, models: list[str]) -> None:
+    """First epoch (compiling included) and the next, with an empty and a warm cache:
+    the lab, and the convnet or the LSTM (``models``) whose epochs are 40 times longer."""
+    workloads = (["lab"] if lab_too else []) + models
+    for workload in workloads:
+        print(f"start-up: the {workload}'s first epoch against its second, NEUROFLOW_JIT=1")
+        for _ in range(rounds):
+            with tempfile.TemporaryDirectory() as home:
+                for cache in ("cold", "warm"):
+                    start = time.perf_counter()
+                    epochs = _first_epochs(workload, "jit", home)
+                    wall = time.perf_counter() - start
+                    if epochs:
+                        print(f"  {cache} cache: first epoch {epochs[0]:.3f} s, second "
+                              f"{epochs[1]:.3f} s ({epochs[0] / epochs[1]:.2f}x), process "
+                              f"{wall:.1f} s", flush=True)
+            with tempfile.TemporaryDirectory() as home:
+                epochs = _first_epochs(workload, "numpy", home)
                 if epochs:
-                    print(f"  {cache} cache: first epoch {epochs[0]:.3f} s, second "
-                          f"{epochs[1]:.3f} s ({epochs[0] / epochs[1]:.2f}x), process "
-                          f"{wall:.1f} s")
-        with tempfile.TemporaryDirectory() as home:
-            epochs = lab("numpy", 2, 0, home)
-            if epochs:
-                print(f"  NumPy path: first epoch {epochs[0]:.3f} s, second {epochs[1]:.3f} s "
-                      f"({epochs[0] / epochs[1]:.2f}x)")
+                    print(f"  NumPy path: first epoch {epochs[0]:.3f} s, second "
+                          f"{epochs[1]:.3f} s ({epochs[0] / epochs[1]:.2f}x)", flush=True)
+
+
+def _first_epochs(workload: str, setting: str, home: str) -> list[float] | None:
+    """The first two epochs' seconds of a fresh process, the first one included."""
+    if workload == "lab":
+        return lab(setting, 2, 0, home)
+    return convnet(setting, 2, home, workload, keep_first=True)
 
 
 # Compiled ops of the lab's step that are BLAS products.
@@ -235,6 +251,9 @@ def convolution_parts(repeats: int) -> None:
                                                                       np.float32)
     col2im = cache.load(kernels.col2im("float32", False))
     pool_grad = cache.load(kernels.max_pool_grad_tiled("float32", False))
+    pool = cache.load(kernels.max_pool("float32", False))
+    pool_saving = cache.load(kernels.max_pool_with_index("float32", False))
+    pool_grad_saved = cache.load(kernels.max_pool_grad_from_index("float32", False, True))
     no_pads = ((0, 0), (0, 0))
 
     timed = functools.partial(_timed, repeats=repeats)
@@ -257,6 +276,12 @@ def convolution_parts(repeats: int) -> None:
             timed(f"max pool gradient {shape[1:]}, NumPy", lambda a=arrays: primitives
                   ._max_pool_grad.forward(np, *a, kernel=(2, 2), strides=(2, 2), pads=no_pads))
             timed(f"max pool gradient {shape[1:]}, kernel", lambda a=arrays: pool_grad(
+                *a, 2, 2, 2, 2, 0, 0))
+            at = np.empty(y.shape, np.int32)
+            timed("  the same from saved positions", lambda a=(at, dy, out): pool_grad_saved(
+                *a, 2, 2, 2, 2, 0, 0))
+            timed("  pooling, kernel", lambda a=(x, y): pool(*a, 2, 2, 2, 2, 0, 0))
+            timed("  pooling saving positions", lambda a=(x, y, at): pool_saving(
                 *a, 2, 2, 2, 2, 0, 0))
 
 
@@ -324,7 +349,8 @@ def main() -> None:
             convolution_parts(args.convolution)
         return
     if args.startup:
-        startup(args.rounds)
+        models = [m for m, wanted in (("cnn", args.cnn), ("lstm", args.lstm)) if wanted]
+        startup(args.rounds, not args.no_lab, models)
         return
     with tempfile.TemporaryDirectory() as home:
         lab("jit", 1, 0, home)  # fills the kernel cache

@@ -321,6 +321,59 @@ def test_max_pooling_and_its_gradient_agree(jit_on, monkeypatch, size, strides, 
     calls = {op: "J" in line.split("#")[0] for line in source.splitlines()
              for op in ("max_pool", "max_pool_grad") if f"# {op} @" in line}
     assert calls == {"max_pool": True, "max_pool_grad": True}
+    # The gradient reads the positions the pooling saved, not its input and output.
+    grad_line = next(line for line in source.splitlines() if "# max_pool_grad @" in line)
+    assert "_at, " in grad_line, grad_line
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("parallel", [False, True])
+@pytest.mark.parametrize("size, strides, pads", [
+    ((2, 2), (2, 2), ((0, 0), (0, 0))), ((2, 2), (2, 2), ((0, 1), (0, 1))),
+    ((3, 3), (3, 3), ((1, 1), (1, 1))), ((3, 3), (2, 2), ((1, 1), (0, 1))),
+    ((3, 3), (1, 1), ((0, 0), (0, 0))), ((2, 3), (1, 2), ((1, 0), (1, 1)))])
+def test_pooling_with_saved_positions_matches_finding_them_again(jit_on, dtype, parallel,
+                                                                 size, strides, pads):
+    """The saved-positions kernels give the maxima and gradients of the kernels that find
+    each window's maximum again, bit for bit, and the NumPy primitives' values (their bits
+    where windows tile the input): ties
+    (the first wins), NaN, -inf, signed zeros, and windows whose maximum is padding."""
+    from neuroflow.ops import convolution as primitives
+
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((3, 8, 7, 5)).astype(dtype)
+    x[0, 1, 1, 0] = x[0, 1, 2, 0] = x[0, 2, 1, 0] = 4.0  # ties
+    x[1, 2, 3, 1] = np.nan
+    x[1, 4, 4, 1] = x[1, 4, 5, 1] = np.nan
+    x[0, :3, :3, 2] = -np.inf  # maxima of -inf: at padding where a window has some
+    x[2, :, :, 3] = np.where(rng.random((8, 7)) < 0.5, 0.0, -0.0)  # only signed zeros
+    x[2, 5:, 5:, 4] = np.inf
+    attrs = dict(kernel=size, strides=strides, pads=pads)
+    y = primitives._max_pool.forward(np, x, **attrs)
+    g = rng.standard_normal(y.shape).astype(dtype)
+    want = primitives._max_pool_grad.forward(np, x, y, g, **attrs)
+    sizes = (*size, *strides, pads[0][0], pads[1][0])
+    tiled = strides == size
+
+    pooled, at = np.empty_like(y), np.empty(y.shape, kernels.index_dtype(dtype))
+    cache.load(kernels.max_pool_with_index(dtype, parallel))(x, pooled, at, *sizes)
+    maxima = np.empty_like(y)
+    cache.load(kernels.max_pool(dtype, parallel))(x, maxima, *sizes)
+    bits = f"u{x.itemsize}"  # the same signs of zero as the kernel without positions
+    np.testing.assert_array_equal(pooled.view(bits), maxima.view(bits))
+    np.testing.assert_array_equal(pooled, y)
+    from_index = np.full_like(x, 7.0)  # every position must be written
+    cache.load(kernels.max_pool_grad_from_index(dtype, parallel, tiled))(
+        at, g, from_index, *sizes)
+    search = kernels.max_pool_grad_tiled if tiled else kernels.max_pool_grad
+    searched = np.full_like(x, 7.0)
+    cache.load(search(dtype, parallel))(x, y, g, searched, *sizes)
+    np.testing.assert_array_equal(from_index, searched)
+    if tiled:
+        np.testing.assert_array_equal(from_index, want)
+    else:  # overlapping windows: NumPy adds the shares in another order
+        np.testing.assert_allclose(from_index, want, **TOLERANCE[dtype])
 
 
 @needs_numba

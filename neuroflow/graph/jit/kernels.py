@@ -320,6 +320,112 @@ def {_NAME}(x, y, g, dx, {_POOL_ARGS}):
     return _named(text, parallel)
 
 
+# Saved indices: when a graph holds a max pooling and its gradient (a training step), the
+# forward kernel also writes, for each output element, the position in its window
+# (``a * kw + b``, row-major, padded positions counted) of the first element equal to
+# the maximum: the element the gradient goes to under the rules of ``max_pool_grad``.
+# The gradient then reads those positions and the incoming gradient, not the input and
+# the output again (for 2x2 windows, 5 bytes read per window instead of 24).
+
+
+def index_dtype(dtype: str) -> str:
+    """The positions' integer type: as wide as the values, so that the channel loop, which
+    compares values and selects positions, runs on vector instructions (with int8
+    positions it ran 15x slower)."""
+    return "int32" if np.dtype(dtype).itemsize == 4 else "int64"
+
+
+def max_pool_with_index(dtype: str, parallel: bool) -> KernelSource:
+    """:func:`max_pool` (the same maxima, bit for bit) that also writes ``at``: each
+    output's position in its window. A position replaces the one found so far when its
+    value is greater, or is the first NaN; so ``at`` is the first position equal to the
+    maximum (0 when every position holds -inf, padded ones included), and a tie keeps
+    the value found first, as ``np.maximum`` does."""
+    loop = "prange" if parallel else "range"
+    text = f"""\
+def {_NAME}(x, out, at, {_POOL_ARGS}):
+    height, width, channels = x.shape[1], x.shape[2], x.shape[3]
+    for n in {loop}(out.shape[0]):
+        for i in range(out.shape[1]):
+            for j in range(out.shape[2]):
+                for c in range(channels):
+                    out[n, i, j, c] = -np.inf
+                    at[n, i, j, c] = 0
+                for a in range(kh):
+                    h = i * sh + a - ph
+                    if h < 0 or h >= height:
+                        continue
+                    for b in range(kw):
+                        w = j * sw + b - pw
+                        if w < 0 or w >= width:
+                            continue
+                        position = a * kw + b
+                        for c in range(channels):
+                            peak = out[n, i, j, c]
+                            value = x[n, h, w, c]
+                            better = (value > peak) | ((value != value) & (peak == peak))
+                            at[n, i, j, c] = position if better else at[n, i, j, c]
+                            out[n, i, j, c] = value if better else peak
+"""
+    return _named(text, parallel)
+
+
+def max_pool_grad_from_index(dtype: str, parallel: bool, tiled: bool) -> KernelSource:
+    """``max_pool_grad`` from the positions :func:`max_pool_with_index` saved: each
+    window's gradient goes to its position, dropped when that position is padding.
+    ``tiled`` (strides equal to the window): every input position is written once, as
+    in :func:`max_pool_grad_tiled`; otherwise the gradient is zeroed and accumulated in
+    the order of :func:`max_pool_grad`, so the sums have its bits."""
+    loop = "prange" if parallel else "range"
+    if tiled:
+        text = f"""\
+def {_NAME}(at, g, dx, {_POOL_ARGS}):
+    height, width, channels = dx.shape[1], dx.shape[2], dx.shape[3]
+    covered_h = min(height, g.shape[1] * sh - ph)
+    covered_w = min(width, g.shape[2] * sw - pw)
+    zero = np.{dtype}(0)
+    for n in {loop}(dx.shape[0]):
+        for h in range(covered_h, height):
+            for w in range(width):
+                for c in range(channels):
+                    dx[n, h, w, c] = zero
+        for h in range(covered_h):
+            for w in range(covered_w, width):
+                for c in range(channels):
+                    dx[n, h, w, c] = zero
+        for i in range(g.shape[1]):
+            for j in range(g.shape[2]):
+                for a in range(kh):
+                    h = i * sh + a - ph
+                    if h < 0 or h >= height:
+                        continue
+                    for b in range(kw):
+                        w = j * sw + b - pw
+                        if w < 0 or w >= width:
+                            continue
+                        position = a * kw + b
+                        for c in range(channels):
+                            hit = at[n, i, j, c] == position
+                            dx[n, h, w, c] = g[n, i, j, c] if hit else zero
+"""
+    else:
+        text = f"""\
+def {_NAME}(at, g, dx, {_POOL_ARGS}):
+    height, width, channels = dx.shape[1], dx.shape[2], dx.shape[3]
+    for n in {loop}(dx.shape[0]):
+        dx[n] = 0
+        for i in range(g.shape[1]):
+            for j in range(g.shape[2]):
+                for c in range(channels):
+                    position = at[n, i, j, c]
+                    h = i * sh + position // kw - ph
+                    w = j * sw + position % kw - pw
+                    if 0 <= h < height and 0 <= w < width:
+                        dx[n, h, w, c] += g[n, i, j, c]
+"""
+    return _named(text, parallel)
+
+
 def col2im(dtype: str, parallel: bool) -> KernelSource:
     """The input gradient of a 2-D convolution from its columns ``cols = g @ w.T``
     (``(samples, out_h, out_w, kh * kw * channels)``) for the samples ``first, ...`` of

@@ -5,10 +5,11 @@ statement calling a kernel (``v7 = B2; J0(v3, v5, v7)``), or ``None`` to emit
 the node as without Numba. It covers ``fused_elementwise`` chains (forward and
 backward), ``relu_grad``, ``dense``'s bias and ReLU (the matrix product stays
 with BLAS), the sparse softmax cross-entropy with its gradient, 2-D max pooling
-(its gradient where windows overlap), LSTM and GRU sequences and their
-gradients (``recurrent.py``), and runs of variable updates (``updates.py``: every
-member's line but the last is ``pass``), in float32 and float64 with sizes known
-when the plan is compiled. The kernels it used are listed after the function in the
+and its gradient (from the positions of the maxima that the pooling saved, when
+both are in the graph), LSTM and GRU sequences and their gradients
+(``recurrent.py``), and runs of variable updates (``updates.py``: every member's
+line but the last is ``pass``), in float32 and float64 with sizes known when the
+plan is compiled. The kernels it used are listed after the function in the
 generated source.
 """
 
@@ -50,6 +51,10 @@ class JitLowering:
         # id of an elementwise node -> the reduce_sum over its rows that its kernel does
         self._column_sums: dict[int, Node] = {}
         self._summed: set[int] = set()  # ids of those reduce_sums, once a kernel did them
+        # id of a max_pool_grad -> id of the max_pool whose input and output it reads, and
+        # id of such a max_pool -> its saved positions' name, once its kernel wrote them
+        self._pooled_by: dict[int, int] = {}
+        self._positions: dict[int, str] = {}
         self._varying: set[str] | None = None
 
     def overlaps(self, node: Node, buffer: str | None, em) -> bool:
@@ -107,6 +112,7 @@ class JitLowering:
                 _warn_unwritable(error)
             if not self.parallel:
                 self._column_sums = _column_sum_pairs(em.graph)
+            self._pooled_by = _pool_pairs(em.graph)
         if id(node) in self._summed:
             return "pass"
         return self._updates.get(id(node))
@@ -196,6 +202,20 @@ def _column_sum_pairs(graph) -> dict[int, Node]:
     return pairs
 
 
+def _pool_pairs(graph) -> dict[int, int]:
+    """id of each ``max_pool_grad`` -> id of the ``max_pool`` it is the gradient of (same
+    input, its output, the same windows): that pooling's kernel saves each window's
+    position of the maximum for it."""
+    pools = {node.output.name: node for node in graph.nodes if node.op == "max_pool"}
+    pairs = {}
+    for node in graph.nodes:
+        pool = pools.get(node.inputs[1].name) if node.op == "max_pool_grad" else None
+        if pool is not None and pool.inputs[0].name == node.inputs[0].name and all(
+                node.attrs.get(k) == pool.attrs.get(k) for k in ("kernel", "strides", "pads")):
+            pairs[id(node)] = id(pool)
+    return pairs
+
+
 def _column_sums(lowering: JitLowering, node: Node, em) -> tuple[list[str], str]:
     """The kernel's extra output if it also sums ``node``'s output's columns (none or
     one name), and the statement making that array."""
@@ -279,25 +299,43 @@ def _pool_arguments(node: Node) -> str | None:
 
 
 def _max_pool(lowering: JitLowering, node: Node, args, buffer, em) -> str | None:
+    """The maxima, and each one's position in its window (``{output}_at``) when the
+    graph also holds this pooling's gradient."""
     dtype = kernels.dtype_name(node.output.dtype)
     sizes = _pool_arguments(node)
     if dtype is None or sizes is None:
         return None
-    name = lowering._bind(em, kernels.max_pool(dtype, lowering.parallel))
-    return f"{_result(node, buffer, em)}; {name}({args[0]}, {node.output.name}, {sizes})"
+    result = _result(node, buffer, em)
+    out = node.output.name
+    if id(node) not in lowering._pooled_by.values():
+        name = lowering._bind(em, kernels.max_pool(dtype, lowering.parallel))
+        return f"{result}; {name}({args[0]}, {out}, {sizes})"
+    positions = f"{out}_at"
+    index = kernels.index_dtype(dtype)
+    name = lowering._bind(em, kernels.max_pool_with_index(dtype, lowering.parallel))
+    lowering._positions[id(node)] = positions
+    return (f"{result}; {positions} = np.empty({em.literal(node.output.shape)}, np.{index}); "
+            f"{name}({args[0]}, {out}, {positions}, {sizes})")
 
 
 def _max_pool_grad(lowering: JitLowering, node: Node, args, buffer, em) -> str | None:
-    """Windows that tile the input (strides equal to the window) write each position
-    once (``kernels.max_pool_grad_tiled``); others accumulate into a zeroed gradient."""
+    """From the positions the pooling's kernel saved, when it did; else by finding each
+    window's maximum again in the input. Windows that tile the input (strides equal to
+    the window) write each position once; others accumulate into a zeroed gradient."""
     dtype = kernels.dtype_name(node.output.dtype)
     sizes = _pool_arguments(node)
     if dtype is None or sizes is None or any(v.dtype != node.output.dtype for v in node.inputs):
         return None
     tiled = tuple(node.attrs["strides"]) == tuple(node.attrs["kernel"])
+    result, out = _result(node, buffer, em), node.output.name
+    positions = lowering._positions.get(lowering._pooled_by.get(id(node)))
+    if positions is not None:
+        kernel = kernels.max_pool_grad_from_index(dtype, lowering.parallel, tiled)
+        name = lowering._bind(em, kernel)
+        return f"{result}; {name}({positions}, {args[2]}, {out}, {sizes})"
     write = kernels.max_pool_grad_tiled if tiled else kernels.max_pool_grad
     name = lowering._bind(em, write(dtype, lowering.parallel))
-    return f"{_result(node, buffer, em)}; {name}({', '.join(args)}, {node.output.name}, {sizes})"
+    return f"{result}; {name}({', '.join(args)}, {out}, {sizes})"
 
 
 # Below this many input channels the primitive's col2im runs along output rows a channel

@@ -271,6 +271,29 @@ def {_NAME}(x, y, g, dx, {_POOL_ARGS}):
     return _named(text, parallel)
 
 
+# Where windows tile the input, the rows and columns past the last window (the remainder
+# of a VALID pooling) get no gradient: the tiled gradients zero them, per sample ``n``
+# (text shared by two kernels; ``g`` has the pooling's output shape).
+def _uncovered(dtype: str) -> str:
+    return f"""\
+    covered_h = min(height, g.shape[1] * sh - ph)
+    covered_w = min(width, g.shape[2] * sw - pw)
+    zero = np.{dtype}(0)
+"""
+
+
+_ZERO_UNCOVERED = """\
+        for h in range(covered_h, height):
+            for w in range(width):
+                for c in range(channels):
+                    dx[n, h, w, c] = zero
+        for h in range(covered_h):
+            for w in range(covered_w, width):
+                for c in range(channels):
+                    dx[n, h, w, c] = zero
+"""
+
+
 def max_pool_grad_tiled(dtype: str, parallel: bool) -> KernelSource:
     """``max_pool_grad`` where windows tile the input (strides equal to the window): every
     input position lies in one window at most, so each is written once, the gradient
@@ -285,20 +308,9 @@ def max_pool_grad_tiled(dtype: str, parallel: bool) -> KernelSource:
     text = f"""\
 def {_NAME}(x, y, g, dx, {_POOL_ARGS}):
     height, width, channels = x.shape[1], x.shape[2], x.shape[3]
-    covered_h = min(height, y.shape[1] * sh - ph)
-    covered_w = min(width, y.shape[2] * sw - pw)
-    zero = np.{dtype}(0)
-    for n in {loop}(x.shape[0]):
+{_uncovered(dtype)}    for n in {loop}(x.shape[0]):
         found = np.empty(channels, np.uint8)
-        for h in range(covered_h, height):
-            for w in range(width):
-                for c in range(channels):
-                    dx[n, h, w, c] = zero
-        for h in range(covered_h):
-            for w in range(covered_w, width):
-                for c in range(channels):
-                    dx[n, h, w, c] = zero
-        for i in range(y.shape[1]):
+{_ZERO_UNCOVERED}        for i in range(y.shape[1]):
             for j in range(y.shape[2]):
                 found[:] = 0
                 for a in range(kh):
@@ -381,19 +393,8 @@ def max_pool_grad_from_index(dtype: str, parallel: bool, tiled: bool) -> KernelS
         text = f"""\
 def {_NAME}(at, g, dx, {_POOL_ARGS}):
     height, width, channels = dx.shape[1], dx.shape[2], dx.shape[3]
-    covered_h = min(height, g.shape[1] * sh - ph)
-    covered_w = min(width, g.shape[2] * sw - pw)
-    zero = np.{dtype}(0)
-    for n in {loop}(dx.shape[0]):
-        for h in range(covered_h, height):
-            for w in range(width):
-                for c in range(channels):
-                    dx[n, h, w, c] = zero
-        for h in range(covered_h):
-            for w in range(covered_w, width):
-                for c in range(channels):
-                    dx[n, h, w, c] = zero
-        for i in range(g.shape[1]):
+{_uncovered(dtype)}    for n in {loop}(dx.shape[0]):
+{_ZERO_UNCOVERED}        for i in range(g.shape[1]):
             for j in range(g.shape[2]):
                 for a in range(kh):
                     h = i * sh + a - ph

@@ -214,6 +214,20 @@ def {_NAME}(z, out):
 _POOL_ARGS = "kh, kw, sh, sw, ph, pw"
 
 
+# The positions ``(h, w)`` inside output ``(i, j)``'s window, padding skipped: loops for
+# the pooling kernels' window walk, at their depth (text shared by three kernels).
+_IN_WINDOW = """\
+                for a in range(kh):
+                    h = i * sh + a - ph
+                    if h < 0 or h >= height:
+                        continue
+                    for b in range(kw):
+                        w = j * sw + b - pw
+                        if w < 0 or w >= width:
+                            continue
+"""
+
+
 def max_pool(dtype: str, parallel: bool) -> KernelSource:
     """The maximum of each window (NaN wins, as NumPy's maximum makes it)."""
     loop = "prange" if parallel else "range"
@@ -225,15 +239,7 @@ def {_NAME}(x, out, {_POOL_ARGS}):
             for j in range(out.shape[2]):
                 for c in range(channels):
                     out[n, i, j, c] = -np.inf
-                for a in range(kh):
-                    h = i * sh + a - ph
-                    if h < 0 or h >= height:
-                        continue
-                    for b in range(kw):
-                        w = j * sw + b - pw
-                        if w < 0 or w >= width:
-                            continue
-                        for c in range(channels):
+{_IN_WINDOW}                        for c in range(channels):
                             out[n, i, j, c] = np.maximum(out[n, i, j, c], x[n, h, w, c])
 """
     return _named(text, parallel)
@@ -363,15 +369,7 @@ def {_NAME}(x, out, at, {_POOL_ARGS}):
                 for c in range(channels):
                     out[n, i, j, c] = -np.inf
                     at[n, i, j, c] = 0
-                for a in range(kh):
-                    h = i * sh + a - ph
-                    if h < 0 or h >= height:
-                        continue
-                    for b in range(kw):
-                        w = j * sw + b - pw
-                        if w < 0 or w >= width:
-                            continue
-                        position = a * kw + b
+{_IN_WINDOW}                        position = a * kw + b
                         for c in range(channels):
                             peak = out[n, i, j, c]
                             value = x[n, h, w, c]
@@ -396,15 +394,7 @@ def {_NAME}(at, g, dx, {_POOL_ARGS}):
 {_uncovered(dtype)}    for n in {loop}(dx.shape[0]):
 {_ZERO_UNCOVERED}        for i in range(g.shape[1]):
             for j in range(g.shape[2]):
-                for a in range(kh):
-                    h = i * sh + a - ph
-                    if h < 0 or h >= height:
-                        continue
-                    for b in range(kw):
-                        w = j * sw + b - pw
-                        if w < 0 or w >= width:
-                            continue
-                        position = a * kw + b
+{_IN_WINDOW}                        position = a * kw + b
                         for c in range(channels):
                             hit = at[n, i, j, c] == position
                             dx[n, h, w, c] = g[n, i, j, c] if hit else zero
